@@ -1,0 +1,39 @@
+# Thin wrapper over CMake + ctest. Every target first installs missing Debian packages.
+BUILD  ?= build
+ASAN   ?= build-asan
+JOBS   ?= $(shell nproc)
+
+.PHONY: all deps build check demo bench install clean
+
+all: build
+
+# Install only the missing Debian packages (prints the apt-get line and exits 2 when not root).
+deps:
+	@./scripts/install-deps.sh
+
+# Configure and build the optimised tree.
+build: deps
+	@cmake -S . -B $(BUILD) -DCMAKE_BUILD_TYPE=Release >/dev/null
+	@cmake --build $(BUILD) -j $(JOBS)
+
+# Run every test, in the optimised tree and again under AddressSanitizer + UBSan.
+check: build
+	@cd $(BUILD) && ctest --output-on-failure -j $(JOBS)
+	@cmake -S . -B $(ASAN) -DCMAKE_BUILD_TYPE=Debug -DRG_SANITIZE=ON >/dev/null
+	@cmake --build $(ASAN) -j $(JOBS)
+	@cd $(ASAN) && ctest --output-on-failure -j $(JOBS)
+
+# The main job: print the theory for a few documented example processes.
+demo: build
+	@./$(BUILD)/regimes demo
+
+# Performance benchmarks (ratios measured in one run).
+bench: build
+	@cmake --build $(BUILD) --target bench
+
+# Install library, headers, pkg-config file and CLI (PREFIX=/usr/local by default).
+install: build
+	@cmake --install $(BUILD)
+
+clean:
+	rm -rf $(BUILD) $(ASAN)

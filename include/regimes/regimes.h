@@ -1,0 +1,13 @@
+/* regimes: dynamical regimes of diffusion models. Umbrella header: include this one.
+ * Modules: error (status codes), linalg (dense algebra), process (forward processes and exact moments),
+ * nonrev (LNP optimal non-reversible drift), theory (speciation, collapse, gaps). */
+#ifndef REGIMES_REGIMES_H
+#define REGIMES_REGIMES_H
+
+#include "regimes/error.h"
+#include "regimes/linalg.h"
+#include "regimes/process.h"
+#include "regimes/nonrev.h"
+#include "regimes/theory.h"
+
+#endif

@@ -1,0 +1,19 @@
+#!/bin/sh
+# Install the Debian packages regimes needs, only those missing.
+# Exit 0 when everything is present (or was installed), 2 when packages are missing and we are not root.
+set -eu
+PKGS="build-essential cmake pkgconf libopenblas-dev liblapacke-dev libcmocka-dev librandom123-dev"
+missing=""
+for p in $PKGS; do
+    dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing="$missing $p"
+done
+[ -z "$missing" ] && exit 0
+if [ "$(id -u)" -ne 0 ]; then
+    echo "install-deps: missing Debian packages; as root run: apt-get install -y$missing" >&2
+    exit 2
+fi
+echo "install-deps: apt-get install -y$missing" >&2
+export DEBIAN_FRONTEND=noninteractive
+apt-get update -qq
+# shellcheck disable=SC2086
+apt-get install -y -qq --no-install-recommends $missing

@@ -1,0 +1,28 @@
+/* Private helpers shared by every module: error reporting, small checks. Not installed. */
+#ifndef REGIMES_INTERNAL_H
+#define REGIMES_INTERNAL_H
+
+#include <stddef.h>
+#include "regimes/error.h"
+
+#if defined(__GNUC__)
+#define RG__PRINTF(a, b) __attribute__((format(printf, a, b)))
+#else
+#define RG__PRINTF(a, b)
+#endif
+
+/* Record a one-line message for rg_strerror_last() and return status. Every failure passes here. */
+int rg__fail(int status, const char *file, int line, const char *fmt, ...) RG__PRINTF(4, 5);
+#define RG_FAIL(status, ...) return rg__fail((status), __FILE__, __LINE__, __VA_ARGS__)
+
+/* Propagate a failing status (the callee has already set the message). */
+#define RG_TRY(expr) do { int rg__st = (expr); if (rg__st != RG_OK) return rg__st; } while (0)
+
+/* Abort with file:line: only for broken internal invariants, never for user input. */
+void rg__assert_fail(const char *expr, const char *file, int line);
+#define RG_ASSERT(x) ((x) ? (void)0 : rg__assert_fail(#x, __FILE__, __LINE__))
+
+/* 1 if all n values are finite. */
+int rg__all_finite(const double *x, size_t n);
+
+#endif
