@@ -12,7 +12,7 @@
 
 /* E = exp(A) by Pade 13 with scaling and squaring (Higham 2005, "The scaling and squaring method
  * for the matrix exponential revisited", theta_13 = 5.371920351148152). A, E: (n, n); E may alias A.
- * Returns RG_OK, RG_EINVAL (n = 0 or non-finite A), RG_ENOMEM. */
+ * Returns RG_OK, RG_EINVAL (n = 0 or non-finite A), RG_EDOM (exp(A) overflows), RG_ENOMEM. */
 int rg_linalg_expm(size_t n, const double *A, double *E);
 
 /* Exact moments of dz = -A z dt + sqrt(2) D^{1/2} dW over time t >= 0 for constant A:
@@ -20,7 +20,8 @@ int rg_linalg_expm(size_t n, const double *A, double *E);
  * Van Loan block exponential of H = [[-A, 2D], [0, A^T]] h for h = t / 2^k with h ||A||_1 <= 5, then
  * k doublings M_2h = M_h M_h, Sigma_2h = M_h Sigma_h M_h^T + Sigma_h (any t, unstable A included).
  * D: (n, n) SPD or NULL for I. M, Sigma: (n, n) out, either may be NULL. Sigma is symmetrised.
- * t = 0 gives M = I, Sigma = 0 exactly. Returns RG_OK, RG_EINVAL (t < 0, NaN, n = 0), RG_ENOMEM. */
+ * t = 0 gives M = I, Sigma = 0 exactly. Returns RG_OK, RG_EINVAL (t < 0, NaN, Inf, n = 0), RG_EDOM
+ * (unstable A: the moments overflow double at this t), RG_ENOMEM. */
 int rg_linalg_vanloan(size_t n, const double *A, const double *D, double t, double *M, double *Sigma);
 
 /* Solve the continuous Lyapunov equation A X + X A^T = W (Bartels-Stewart: real Schur form of A by
