@@ -56,7 +56,8 @@ int rg_process_ou(size_t d, rg_process **out);
 /* Constant coupling M (2x2), d per modality. RG_EDOM with rg_process_coupling_check's reason. */
 int rg_process_coupled(const double M[4], size_t d, rg_process **out);
 /* Scheduled core drift; the schedule is copied. Every knot matrix must be stable (RG_EDOM names the
- * knot): "schedule segment 2 (t < 1.5) is unstable: ...". */
+ * knot, 0-based): "schedule segment 2 (t < 1.5) is unstable: ..." (piecewise), "schedule knot 2
+ * (t = 1.5) is unstable: ..." (linear). Kind: RG_PROCESS_COUPLED for k = 2, else RG_PROCESS_GENERAL. */
 int rg_process_scheduled(size_t k, size_t r, const rg_schedule *s, rg_process **out);
 /* A = (I + Q) U. U: (n, n) symmetric positive definite; Q: (n, n) antisymmetric or NULL for 0. Both
  * copied. RG_EDOM "U is not symmetric", "U is not positive definite", "Q is not antisymmetric". */
