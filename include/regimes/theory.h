@@ -51,7 +51,9 @@ typedef enum {
 int rg_theory_speciation(const rg_process *p, const rg_theory_data *d, size_t label,
                          rg_speciation_criterion crit, double *t_s, int *found);
 int rg_theory_collapse(const rg_process *p, const rg_theory_data *d, double n_train, double *t_c, int *found);
-/* Smallest horizon T with kappa_l(T) <= level for every label (MATH.md 6.2 diagnostic, level 0.01). */
+/* Smallest horizon T with kappa_l(t) <= level for every label and t >= T (MATH.md 6.2 diagnostic,
+ * level 0.01): the largest root of kappa_l = level, max over labels; INFINITY when some kappa_l still
+ * exceeds level at t = 200, the top of the root scan. */
 int rg_theory_horizon(const rg_process *p, const rg_theory_data *d, double level, double *T);
 
 /* ---- closed forms (isotropic OU and decoupled modes), for checks and fast paths ------------------- */

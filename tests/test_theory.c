@@ -1,0 +1,827 @@
+/* Tests for the theory layer (MATH.md 7): every MATH.md 9 reference value this layer computes, closed
+ * forms against the general root finder, invariances of MATH.md 2.6, and bad input.
+ *
+ * Tolerance tiers used below, each with its reason:
+ *   - rg_assert_digits: MATH.md 9 tables, "match to the last digit shown, +-1".
+ *   - 1e-10 relative: two exact routes to the same time (closed form versus root scan, coupled versus
+ *     dense process). Roots are refined by Brent to 1e-12 in t; the moments are exact to ~1e-14.
+ *   - 1e-12 relative: one criterion at one time by two exact formulas (no root finding). */
+#include <math.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "rg_test.h"
+#include "regimes/error.h"
+#include "regimes/linalg.h"
+#include "regimes/nonrev.h"
+#include "regimes/process.h"
+#include "regimes/theory.h"
+
+/* ---- helpers ----------------------------------------------------------------------------------- */
+
+/* gmm4 on a coupled process (MATH.md 7.1 c): e_c = (1, 1), e_d = (1, -1), Cw = sigma^2 I_2. */
+typedef struct {
+    double pattern[4], norm2[2], Cw[4];
+    rg_theory_data data;
+} gmm4;
+
+static void gmm4_init(gmm4 *g, double mc2, double md2, double sigma2)
+{
+    const double pat[4] = { 1, 1, 1, -1 };
+    memcpy(g->pattern, pat, sizeof pat);
+    g->norm2[0] = mc2;
+    g->norm2[1] = md2;
+    g->Cw[0] = g->Cw[3] = sigma2;
+    g->Cw[1] = g->Cw[2] = 0.0;
+    g->data = (rg_theory_data){ .n_labels = 2, .pattern = g->pattern, .mean_norm2 = g->norm2, .Cw = g->Cw };
+}
+
+static rg_process *coupled(const double M[4], size_t d)
+{
+    rg_process *p = NULL;
+    assert_int_equal(rg_process_coupled(M, d, &p), RG_OK);
+    return p;
+}
+
+static rg_process *cross(double gamma, size_t d)
+{
+    double M[4];
+    rg_process_coupling(RG_COUPLING_CROSS, gamma, M);
+    return coupled(M, d);
+}
+
+static double t_spec(const rg_process *p, const rg_theory_data *d, size_t label, rg_speciation_criterion c)
+{
+    double t = NAN;
+    int found = -1;
+    int st = rg_theory_speciation(p, d, label, c, &t, &found);
+    if (st != RG_OK) print_error("rg_theory_speciation: %s\n", rg_strerror_last());
+    assert_int_equal(st, RG_OK);
+    assert_int_equal(found, 1);
+    return t;
+}
+
+static double t_coll(const rg_process *p, const rg_theory_data *d, double n_train)
+{
+    double t = NAN;
+    int found = -1;
+    int st = rg_theory_collapse(p, d, n_train, &t, &found);
+    if (st != RG_OK) print_error("rg_theory_collapse: %s\n", rg_strerror_last());
+    assert_int_equal(st, RG_OK);
+    assert_int_equal(found, 1);
+    return t;
+}
+
+/* One-label data on a k = 1 process (ou or general). */
+typedef struct {
+    double pattern[1], norm2[1], Cw[1];
+    rg_theory_data data;
+} gmm2;
+
+static void gmm2_init(gmm2 *g, double m2, double sigma2)
+{
+    g->pattern[0] = 1.0;
+    g->norm2[0] = m2;
+    g->Cw[0] = sigma2;
+    g->data = (rg_theory_data){ .n_labels = 1, .pattern = g->pattern, .mean_norm2 = g->norm2, .Cw = g->Cw };
+}
+
+/* Deterministic uniform(-1, 1) stream (64-bit LCG, Knuth's MMIX constants): failures replay. */
+static double lcg_uniform(unsigned long long *s)
+{
+    *s = *s * 6364136223846793005ULL + 1442695040888963407ULL;
+    return (double)(*s >> 11) / 4503599627370496.0 - 1.0;
+}
+
+/* ---- 9.1 cloning constants ------------------------------------------------------------------------ */
+
+static void test_phi_table(void **state)
+{
+    (void)state;
+    /* MATH.md 9.1, phi(kappa) of 7.2 */
+    rg_assert_digits(rg_theory_phi(0.5), 0.675, 3, "phi(0.5)");
+    rg_assert_digits(rg_theory_phi(1.0), 0.7752, 4, "phi(1)");
+    rg_assert_digits(rg_theory_phi(2.0), 0.885, 3, "phi(2)");
+    rg_assert_digits(rg_theory_phi(4.0), 0.966, 3, "phi(4)");
+}
+
+/* Nishimori identity for h ~ N(kappa, kappa): E tanh(h) = E tanh^2(h), so 2 phi - 1 = E tanh(h).
+ * Reference: composite Simpson on [-14, 14] with 40000 intervals, a different rule and range; both
+ * quadratures are converged far below the 1e-10 tolerance (MATH.md 7.2: error < 1e-12). */
+static void test_phi_nishimori(void **state)
+{
+    (void)state;
+    const double kappas[] = { 0.01, 0.3, 1.0, 3.0, 10.0, 50.0, 400.0 };
+    for (size_t i = 0; i < sizeof kappas / sizeof kappas[0]; i++) {
+        double k = kappas[i], sk = sqrt(k), sum = 0.0;
+        const int n = 40000;
+        const double a = -14.0, h = 28.0 / n;
+        for (int j = 0; j <= n; j++) {
+            double xi = a + h * j, w = (j == 0 || j == n) ? 1.0 : (j % 2 ? 4.0 : 2.0);
+            sum += w * tanh(k + sk * xi) * exp(-0.5 * xi * xi);
+        }
+        double e_tanh = sum * h / 3.0 / sqrt(2.0 * 3.14159265358979323846);
+        rg_assert_abs(2.0 * rg_theory_phi(k) - 1.0, e_tanh, 1e-10, "2 phi - 1 = E tanh (Nishimori)");
+    }
+}
+
+static void test_phi_edges(void **state)
+{
+    (void)state;
+    assert_true(rg_theory_phi(0.0) == 0.5);  /* tanh(0) = 0: no information */
+    assert_true(rg_theory_phi(5000.0) == 1.0); /* 1 - phi < e^{-kappa/8}: 1 in double */
+    assert_true(isnan(rg_theory_phi(-1.0)));
+    assert_true(isnan(rg_theory_phi(NAN)));
+    double prev = 0.5; /* phi increases strictly with kappa */
+    for (double k = 0.05; k < 40.0; k *= 1.3) {
+        double ph = rg_theory_phi(k);
+        assert_true(ph > prev);
+        prev = ph;
+    }
+}
+
+/* MATH.md 9.1 parent mixture: kappa = d e^{-2t}, t = ratio * t_S, t_S = 1/2 log d. */
+static void test_phi_parent_mixture(void **state)
+{
+    (void)state;
+    const double ratio[5] = { 0.8, 0.9, 1.0, 1.1, 1.2 };
+    const double want256[5] = { 0.94, 0.86, 0.775, 0.69, 0.63 };
+    const double want16k[5] = { 0.99, 0.92, 0.775, 0.64, 0.56 };
+    const int dec[5] = { 2, 2, 3, 2, 2 };
+    for (int i = 0; i < 5; i++) {
+        double d = 256.0, t = ratio[i] * 0.5 * log(d);
+        rg_assert_digits(rg_theory_phi(d * exp(-2.0 * t)), want256[i], dec[i], "phi, d = 256");
+        d = 16384.0;
+        t = ratio[i] * 0.5 * log(d);
+        rg_assert_digits(rg_theory_phi(d * exp(-2.0 * t)), want16k[i], dec[i], "phi, d = 16384");
+    }
+}
+
+/* ---- 9.2 parent paper: OU collapse, and OU speciation closed forms -------------------------------- */
+
+static void test_parent_collapse(void **state)
+{
+    (void)state;
+    const size_t N[3] = { 256, 1024, 4096 };
+    const double want[3] = { 1.30, 1.98, 2.67 }; /* MATH.md 9.2, sigma = 1, P = 20000 */
+    gmm2 g;
+    gmm2_init(&g, 1.0, 1.0);
+    for (int i = 0; i < 3; i++) {
+        double closed = rg_theory_ou_collapse((double)N[i], 20000.0, 1.0);
+        rg_assert_digits(closed, want[i], 2, "OU t_C closed form");
+        rg_process *p = NULL;
+        assert_int_equal(rg_process_ou(N[i], &p), RG_OK);
+        double t = t_coll(p, &g.data, 20000.0);
+        rg_assert_digits(t, want[i], 2, "OU t_C by root scan");
+        rg_assert_rel(t, closed, 1e-10, "OU t_C: root scan = closed form (MATH.md 7.6)");
+        /* f(t) = alpha + 1/2 log(Delta / (Delta + sigma^2 e^{-2t})) (MATH.md 7.6, isotropic OU) */
+        double alpha = log(20000.0) / (double)N[i], tt = closed + 0.7, f;
+        double delta = -expm1(-2.0 * tt), want_f = alpha + 0.5 * log(delta / (delta + exp(-2.0 * tt)));
+        assert_int_equal(rg_theory_collapse_f(p, &g.data, 20000.0, tt, &f), RG_OK);
+        rg_assert_rel(f, want_f, 1e-12, "OU f(t) closed form");
+        assert_int_equal(rg_theory_collapse_f(p, &g.data, 20000.0, 0.5 * closed, &f), RG_OK);
+        assert_true(f == 0.0); /* below t_C the gap is clamped at 0 */
+        rg_process_free(p);
+    }
+}
+
+/* MATH.md 7.1 a, b on the parent OU: GMM exact 1/2 log(1 + |m|^2 - sigma^2), matrix criterion
+ * 1/2 log(1 + Lambda) with Lambda = |m|^2 + sigma^2; the parent mixture |m|^2 = d, sigma = 1 gives
+ * exactly the parent's 1/2 log d. */
+static void test_ou_speciation(void **state)
+{
+    (void)state;
+    const double m2[3] = { 256.0, 25.0, 3.5 }, s2[3] = { 1.0, 1.0, 0.4 };
+    rg_process *p = NULL;
+    assert_int_equal(rg_process_ou(16, &p), RG_OK);
+    for (int i = 0; i < 3; i++) {
+        gmm2 g;
+        gmm2_init(&g, m2[i], s2[i]);
+        double exact = 0.5 * log1p(m2[i] - s2[i]), matrix = 0.5 * log1p(m2[i] + s2[i]);
+        rg_assert_rel(rg_theory_ou_speciation(m2[i], s2[i]), exact, 1e-15, "closed form");
+        rg_assert_rel(t_spec(p, &g.data, 0, RG_SPECIATION_GMM), exact, 1e-10, "GMM exact by root scan");
+        rg_assert_rel(t_spec(p, &g.data, 0, RG_SPECIATION_MATRIX), matrix, 1e-10, "matrix criterion");
+    }
+    rg_assert_rel(rg_theory_ou_speciation(256.0, 1.0), 0.5 * log(256.0), 1e-15, "parent 1/2 log d");
+    rg_process_free(p);
+}
+
+/* kappa and lambda_max at one time against the closed forms of MATH.md 5.4 / 7.1 a (OU) and 7.5
+ * (symmetric modes), including large t where the plain products would underflow. */
+static void test_criteria_one_time(void **state)
+{
+    (void)state;
+    rg_process *p = NULL;
+    assert_int_equal(rg_process_ou(8, &p), RG_OK);
+    gmm2 g;
+    gmm2_init(&g, 25.0, 0.6);
+    const double ts[4] = { 1e-3, 0.7, 3.0, 150.0 };
+    for (int i = 0; i < 4; i++) {
+        double t = ts[i], e2 = exp(-2.0 * t), delta = -expm1(-2.0 * t), k, l;
+        assert_int_equal(rg_theory_kappa(p, &g.data, 0, t, &k), RG_OK);
+        rg_assert_rel(k, 25.0 * e2 / (delta + 0.6 * e2), 1e-12, "OU kappa (MATH.md 5.4)");
+        assert_int_equal(rg_theory_kmax(p, &g.data, 0, t, &l), RG_OK);
+        rg_assert_rel(l, 25.6 * e2 / delta, 1e-12, "OU lambda_max(K_t) (MATH.md 7.1 a)");
+    }
+    rg_process_free(p);
+
+    /* cross-drive gamma = 0.4: kappa_k = |mu_k|^2 a^2 / (Delta_k + sigma^2 a^2), |mu|^2 = 2|m|^2 */
+    gmm4 g4;
+    gmm4_init(&g4, 25.0, 9.0, 0.8);
+    p = cross(0.4, 4);
+    const double lam[2] = { 0.6, 1.4 }, mu2[2] = { 50.0, 18.0 };
+    for (int i = 0; i < 3; i++)
+        for (size_t m = 0; m < 2; m++) {
+            double t = ts[i], a2 = exp(-2.0 * lam[m] * t), dk = -expm1(-2.0 * lam[m] * t) / lam[m], k;
+            assert_int_equal(rg_theory_kappa(p, &g4.data, m, t, &k), RG_OK);
+            rg_assert_rel(k, mu2[m] * a2 / (dk + 0.8 * a2), 1e-12, "per-mode kappa (MATH.md 7.5)");
+        }
+    rg_process_free(p);
+}
+
+static void test_mode_time(void **state)
+{
+    (void)state;
+    /* MATH.md 1.4 / 7.1 c: t_S = log1p(lambda a) / (2 lambda), limit a/2 */
+    rg_assert_rel(rg_theory_mode_time(0.0, 49.0), 24.5, 1e-15, "lambda = 0 limit a/2");
+    rg_assert_rel(rg_theory_mode_time(1e-20, 49.0), 24.5, 1e-15, "tiny lambda");
+    rg_assert_rel(rg_theory_mode_time(-1e-12, 49.0), 24.5 * (1 + 24.5e-12), 1e-15, "tiny negative lambda");
+    rg_assert_rel(rg_theory_mode_time(0.5, 49.0), log(25.5), 1e-15, "lambda = 0.5");
+    rg_assert_rel(rg_theory_mode_time(-0.01, 49.0), log(0.51) / -0.02, 1e-15, "lambda < 0, 1 + lambda a > 0");
+    assert_true(isnan(rg_theory_mode_time(-0.05, 49.0))); /* 1 + lambda a < 0: no crossing (7.4) */
+    assert_true(isnan(rg_theory_mode_time(1.0, 0.0)));    /* |mu|^2 = sigma^2: no positive root */
+    assert_true(isnan(rg_theory_mode_time(1.0, -3.0)));
+    assert_true(isnan(rg_theory_mode_time(NAN, 3.0)));
+    assert_true(isnan(rg_theory_ou_speciation(0.5, 1.0))); /* |m|^2 < sigma^2 */
+    assert_true(isnan(rg_theory_ou_collapse(256.0, 1.0, 1.0))); /* P = 1: alpha = 0 */
+    /* pow-free form (STYLE 12): no loss at huge N; t_C ~ 1/2 log(1 + sigma^2 N / (2 log P)) */
+    double N = 65536.0, a = 2.0 * log(20000.0) / N;
+    rg_assert_rel(rg_theory_ou_collapse(N, 20000.0, 1.0), 0.5 * log1p(1.0 / expm1(a)), 1e-15, "N = 65536");
+}
+
+/* ---- 9.3 symmetric cross-drive ---------------------------------------------------------------------- */
+
+static void test_cross_drive_table(void **state)
+{
+    (void)state;
+    /* MATH.md 9.3: |mu_c|^2 = |mu_d|^2 = 50, i.e. |m_c|^2 = |m_d|^2 = 25, sigma^2 = 1 */
+    static const struct { double g, tc, td, gap; int dec; } row[] = {
+        { -0.50, 1.437, 3.239, -1.802, 3 }, { -0.25, 1.652, 2.421, -0.768, 3 },
+        { 0.00, 1.956, 1.956, 0.000, 3 },   { 0.10, 2.116, 1.821, 0.295, 3 },
+        { 0.25, 2.421, 1.652, 0.768, 3 },   { 0.50, 3.239, 1.437, 1.802, 3 },
+        { 0.75, 5.168, 1.275, 3.893, 3 },   { 0.90, 8.875, 1.196, 7.679, 3 },
+        { 0.99, 19.94, 1.153, 18.79, 2 },
+    };
+    gmm4 g;
+    gmm4_init(&g, 25.0, 25.0, 1.0);
+    for (size_t i = 0; i < sizeof row / sizeof row[0]; i++) {
+        rg_process *p = cross(row[i].g, 64);
+        double tc = t_spec(p, &g.data, 0, RG_SPECIATION_GMM), td = t_spec(p, &g.data, 1, RG_SPECIATION_GMM);
+        rg_assert_digits(tc, row[i].tc, row[i].dec, "t_S^c");
+        rg_assert_digits(td, row[i].td, 3, "t_S^d");
+        rg_assert_digits(tc - td, row[i].gap, row[i].dec, "gap");
+        /* 7.1 c per mode: log[1 + lambda_k (|mu_k|^2 - sigma^2)] / (2 lambda_k), lambda = 1 -+ gamma */
+        rg_assert_rel(tc, rg_theory_mode_time(1.0 - row[i].g, 49.0), 1e-10, "t_S^c = mode closed form");
+        rg_assert_rel(td, rg_theory_mode_time(1.0 + row[i].g, 49.0), 1e-10, "t_S^d = mode closed form");
+        rg_process_free(p);
+    }
+}
+
+/* MATH.md 7.3 small-gamma gap: [g_c(1) - g_d(1)] - gamma [g_c'(1) + g_d'(1)],
+ * g_k(1) = log(1 + a_k)/2, g_k'(1) = [a_k/(1 + a_k) - log(1 + a_k)]/2, a_k = |mu_k|^2 - sigma^2. */
+static double small_gamma_gap(double gamma, double ac, double ad)
+{
+    double g0 = 0.5 * (log1p(ac) - log1p(ad));
+    double dc = 0.5 * (ac / (1 + ac) - log1p(ac)), dd = 0.5 * (ad / (1 + ad) - log1p(ad));
+    return g0 - gamma * (dc + dd);
+}
+
+static void test_small_gamma_column(void **state)
+{
+    (void)state;
+    static const struct { double g, want; } row[] = {
+        { -0.50, -1.466 }, { -0.25, -0.733 }, { 0, 0 },         { 0.10, 0.293 }, { 0.25, 0.733 },
+        { 0.50, 1.466 },   { 0.75, 2.199 },   { 0.90, 2.639 }, { 0.99, 2.903 },
+    }; /* MATH.md 9.3, last column */
+    for (size_t i = 0; i < sizeof row / sizeof row[0]; i++)
+        rg_assert_digits(small_gamma_gap(row[i].g, 49.0, 49.0), row[i].want, 3, "small-gamma gap");
+    /* it is the tangent of the exact gap at gamma = 0: error O(gamma^2) */
+    gmm4 g;
+    gmm4_init(&g, 25.0, 25.0, 1.0);
+    rg_process *p = cross(0.01, 8);
+    double gap = t_spec(p, &g.data, 0, RG_SPECIATION_GMM) - t_spec(p, &g.data, 1, RG_SPECIATION_GMM);
+    rg_assert_abs(gap, small_gamma_gap(0.01, 49.0, 49.0), 1e-4, "tangent at gamma = 0 (O(gamma^2) = 1e-4)");
+    rg_process_free(p);
+}
+
+typedef struct {
+    gmm4 g;
+    double tc, td;
+    int status;
+} gap_ctx;
+
+static double gap_of_gamma(double gamma, void *vctx)
+{
+    gap_ctx *c = vctx;
+    double M[4];
+    rg_process *p = NULL;
+    int fc = 0, fd = 0;
+    rg_process_coupling(RG_COUPLING_CROSS, gamma, M);
+    c->status = rg_process_coupled(M, 4, &p);
+    if (c->status == RG_OK) c->status = rg_theory_speciation(p, &c->g.data, 0, RG_SPECIATION_GMM, &c->tc, &fc);
+    if (c->status == RG_OK) c->status = rg_theory_speciation(p, &c->g.data, 1, RG_SPECIATION_GMM, &c->td, &fd);
+    rg_process_free(p);
+    return c->status == RG_OK && fc && fd ? c->tc - c->td : (double)NAN;
+}
+
+/* MATH.md 9.3 ordering example: |mu_c|^2 = 100, |mu_d|^2 = 20 (|m|^2 = 50, 10), sigma^2 = 1. */
+static void test_ordering_example(void **state)
+{
+    (void)state;
+    gap_ctx c;
+    gmm4_init(&c.g, 50.0, 10.0, 1.0);
+    rg_assert_digits(gap_of_gamma(0.0, &c), 0.805, 3, "intrinsic gap at gamma = 0");
+    rg_assert_rel(gap_of_gamma(0.0, &c), 0.5 * log(100.0 / 20.0), 1e-10, "intrinsic gap 1/2 log(...) (7.3)");
+    double gstar = NAN;
+    assert_int_equal(rg_linalg_brent(gap_of_gamma, &c, -0.9, 0.0, 1e-12, &gstar), RG_OK);
+    rg_assert_digits(gstar, -0.290, 3, "gamma*");
+    gap_of_gamma(gstar, &c);
+    assert_int_equal(c.status, RG_OK);
+    rg_assert_digits(c.tc, 1.883, 3, "t_S at gamma*");
+    rg_assert_abs(c.tc, c.td, 1e-9, "both modes equal at gamma*");
+}
+
+/* MATH.md 9.3 joint collapse t_C (7.6; N = 2d, sigma^2 = 1). */
+static void test_joint_collapse_table(void **state)
+{
+    (void)state;
+    static const struct { size_t d; double P, t[5]; } row[] = {
+        { 128, 5000.0, { 1.372, 1.418, 1.591, 2.042, 2.662 } },
+        { 512, 1e4, { 2.013, 2.157, 2.697, 4.115, 6.582 } },
+        { 1024, 6e4, { 2.269, 2.466, 3.184, 5.053, 8.617 } },
+    };
+    const double gam[5] = { 0.0, 0.25, 0.5, 0.75, 0.9 };
+    gmm4 g;
+    gmm4_init(&g, 25.0, 25.0, 1.0);
+    for (size_t i = 0; i < 3; i++)
+        for (int j = 0; j < 5; j++) {
+            rg_process *p = cross(gam[j], row[i].d);
+            double t = t_coll(p, &g.data, row[i].P);
+            rg_assert_digits(t, row[i].t[j], 3, "joint t_C");
+            if (j == 0) /* gamma = 0 is the parent OU with N = 2d */
+                rg_assert_rel(t, rg_theory_ou_collapse(2.0 * (double)row[i].d, row[i].P, 1.0), 1e-10,
+                              "gamma = 0 joint t_C = OU closed form");
+            rg_process_free(p);
+        }
+}
+
+/* MATH.md 9.3: per-mode heuristic at d = 128, P = 5000, gamma = 0.5 (lambda_c = 0.5, lambda_d = 1.5). */
+static void test_mode_collapse(void **state)
+{
+    (void)state;
+    rg_assert_digits(rg_theory_mode_collapse(0.5, 1.0, 128.0, 5000.0), 1.507, 3, "t_C^c");
+    rg_assert_digits(rg_theory_mode_collapse(1.5, 1.0, 128.0, 5000.0), 0.815, 3, "t_C^d");
+}
+
+/* MATH.md 9.3 f(t) theory values, d = 128, P = 5000, gamma = 0.5; symmetric closed form of 7.6:
+ * f = alpha - 1/4 sum_k log(1 + nu_k), nu_k = sigma^2 e^{-2 lambda_k t} / Delta_k(t). */
+static void test_collapse_f_values(void **state)
+{
+    (void)state;
+    const double ts[4] = { 2.0, 2.4, 3.0, 4.0 }, want[4] = { 0.0135, 0.0208, 0.0268, 0.0309 };
+    gmm4 g;
+    gmm4_init(&g, 25.0, 25.0, 1.0);
+    rg_process *p = cross(0.5, 128);
+    double f, alpha = log(5000.0) / 256.0;
+    for (int i = 0; i < 4; i++) {
+        assert_int_equal(rg_theory_collapse_f(p, &g.data, 5000.0, ts[i], &f), RG_OK);
+        rg_assert_digits(f, want[i], 4, "f(t)");
+        double s = 0.0;
+        for (int k = 0; k < 2; k++) {
+            double lam = k ? 1.5 : 0.5, dk = -expm1(-2.0 * lam * ts[i]) / lam;
+            s += log1p(exp(-2.0 * lam * ts[i]) / dk);
+        }
+        rg_assert_rel(f, alpha - 0.25 * s, 1e-12, "f(t) symmetric closed form");
+    }
+    assert_int_equal(rg_theory_collapse_f(p, &g.data, 5000.0, 1.4, &f), RG_OK);
+    assert_true(f == 0.0); /* "both ~ 0 for t <= 1.4": below t_C = 1.591 */
+    rg_process_free(p);
+}
+
+/* ---- 9.4 anisotropic ----------------------------------------------------------------------------- */
+
+static void test_aniso_table(void **state)
+{
+    (void)state;
+    static const struct { double gxy, gyx, tc, td, gap; } row[] = {
+        { 0.8, 0.2, 3.018, 1.494, 1.524 }, { 0.2, 0.8, 3.018, 1.494, 1.524 },
+        { 0.4, 0.4, 2.845, 1.515, 1.330 }, { 0.5, -0.5, 1.956, 1.956, 0.0 },
+        { 1.0, 0.0, 2.732, 1.617, 1.115 },
+    }; /* MATH.md 9.4: a_x = a_y = 1, |m_c|^2 = |m_d|^2 = 25, sigma^2 = 1 */
+    gmm4 g;
+    gmm4_init(&g, 25.0, 25.0, 1.0);
+    for (size_t i = 0; i < sizeof row / sizeof row[0]; i++) {
+        double M[4];
+        rg_process_coupling_aniso(1.0, 1.0, row[i].gxy, row[i].gyx, M);
+        rg_process *p = coupled(M, 32);
+        double tc = t_spec(p, &g.data, 0, RG_SPECIATION_GMM), td = t_spec(p, &g.data, 1, RG_SPECIATION_GMM);
+        rg_assert_digits(tc, row[i].tc, 3, "aniso t_S^c");
+        rg_assert_digits(td, row[i].td, 3, "aniso t_S^d");
+        rg_assert_digits(tc - td, row[i].gap, 3, "aniso gap");
+        rg_process_free(p);
+    }
+}
+
+/* ---- 9.5 schedule -------------------------------------------------------------------------------- */
+
+static void test_schedule_table(void **state)
+{
+    (void)state;
+    static const struct { double g1, tc, td, gap; } row[] = {
+        { 0.0, 2.303, 1.498, 0.805 }, { -0.2, 2.156, 1.538, 0.618 }, { -0.4, 2.043, 1.588, 0.455 },
+    }; /* MATH.md 9.5: gamma = 0 on [0, 1), g1 beyond; |mu_c|^2 = 100, |mu_d|^2 = 20, sigma^2 = 1 */
+    gmm4 g;
+    gmm4_init(&g, 50.0, 10.0, 1.0);
+    for (size_t i = 0; i < sizeof row / sizeof row[0]; i++) {
+        double A[8], knots[2] = { 1.0, INFINITY };
+        rg_process_coupling(RG_COUPLING_CROSS, 0.0, A);
+        rg_process_coupling(RG_COUPLING_CROSS, row[i].g1, A + 4);
+        rg_schedule s = { .interp = RG_SCHEDULE_PIECEWISE, .n = 2, .t = knots, .A = A };
+        rg_process *p = NULL;
+        assert_int_equal(rg_process_scheduled(2, 16, &s, &p), RG_OK);
+        double tc = t_spec(p, &g.data, 0, RG_SPECIATION_GMM), td = t_spec(p, &g.data, 1, RG_SPECIATION_GMM);
+        rg_assert_digits(tc, row[i].tc, 3, "schedule t_S^c");
+        rg_assert_digits(td, row[i].td, 3, "schedule t_S^d");
+        rg_assert_digits(tc - td, row[i].gap, 3, "schedule gap");
+        rg_process_free(p);
+    }
+}
+
+/* ---- 9.6 non-reversible, N = 64 ------------------------------------------------------------------ */
+
+#define NR 64
+static double nr_U[NR * NR], nr_Qopt[NR * NR];
+
+static int nr_setup(void **state)
+{
+    (void)state;
+    memset(nr_U, 0, sizeof nr_U);
+    for (int i = 0; i < NR; i++) nr_U[i * NR + i] = 0.2 + 1.6 * i / (NR - 1.0); /* linspace(0.2, 1.8) */
+    return rg_nonrev_optimal_q(NR, nr_U, NULL, nr_Qopt) == RG_OK ? 0 : -1;
+}
+
+static rg_process *nr_process(const double *U, double s)
+{
+    double *Q = malloc(sizeof(double) * NR * NR);
+    assert_non_null(Q);
+    for (int i = 0; i < NR * NR; i++) Q[i] = s * nr_Qopt[i];
+    rg_process *p = NULL;
+    int st = rg_process_nonrev(NR, U, s == 0.0 ? NULL : Q, &p);
+    free(Q);
+    assert_int_equal(st, RG_OK);
+    return p;
+}
+
+/* One label along unit direction e (|m|^2 = 64), within-class covariance Cw. */
+typedef struct {
+    double e[NR], norm2[1], Cw[NR * NR];
+    rg_theory_data data;
+} nr_data;
+
+static void nr_data_init(nr_data *g, int dir, const double *cw_diag)
+{
+    for (int i = 0; i < NR; i++) g->e[i] = dir < 0 ? 1.0 / 8.0 : (i == dir ? 1.0 : 0.0);
+    memset(g->Cw, 0, sizeof g->Cw);
+    for (int i = 0; i < NR; i++) g->Cw[i * NR + i] = cw_diag ? cw_diag[i] : 1.0;
+    g->norm2[0] = 64.0;
+    g->data = (rg_theory_data){ .n_labels = 1, .pattern = g->e, .mean_norm2 = g->norm2, .Cw = g->Cw };
+}
+
+static void test_nonrev_speciation_table(void **state)
+{
+    (void)state;
+    /* MATH.md 9.6: |m|^2 = 64, Cw = I; m = 8 e_1, 8 e_64, ones; kappa = 1, [lambda_max = 1] */
+    static const struct { double s, t[3], lm[3]; } row[] = {
+        { 0.0, { 6.525, 1.317, 2.801 }, { 6.598, 1.325, 2.909 } },
+        { 0.25, { 5.823, 2.312, 2.138 }, { 0, 0, 0 } },
+        { 0.5, { 4.433, 3.980, 1.786 }, { 4.510, 4.086, 1.823 } },
+        { 1.0, { 2.456, 3.504, 1.756 }, { 2.550, 3.527, 1.819 } },
+        { 2.0, { 1.322, 2.251, 2.013 }, { 0, 0, 0 } },
+        { 4.0, { 1.384, 2.487, 2.003 }, { 0, 0, 0 } },
+        { 8.0, { 1.255, 2.351, 2.058 }, { 0, 0, 0 } },
+    };
+    const int dirs[3] = { 0, NR - 1, -1 };
+    static nr_data g[3];
+    for (int j = 0; j < 3; j++) nr_data_init(&g[j], dirs[j], NULL);
+    for (size_t i = 0; i < sizeof row / sizeof row[0]; i++) {
+        rg_process *p = nr_process(nr_U, row[i].s);
+        for (int j = 0; j < 3; j++) {
+            double t = t_spec(p, &g[j].data, 0, RG_SPECIATION_GMM);
+            rg_assert_digits(t, row[i].t[j], 3, "nonrev t_S (kappa)");
+            /* 7.1 e, U diagonal, Q = 0, m along e_i: log(1 + u_i (|m|^2 - sigma^2)) / (2 u_i) */
+            if (row[i].s == 0.0 && j < 2)
+                rg_assert_rel(t, rg_theory_mode_time(j ? 1.8 : 0.2, 63.0), 1e-10, "Q = 0 closed form");
+            if (row[i].lm[j] > 0)
+                rg_assert_digits(t_spec(p, &g[j].data, 0, RG_SPECIATION_MATRIX), row[i].lm[j], 3,
+                                 "nonrev t_S (lambda_max)");
+        }
+        rg_process_free(p);
+    }
+    /* -Q_opt: same spectrum; ones moves to 2.727 (2.754), eigen-directions unchanged */
+    rg_process *p = nr_process(nr_U, -1.0);
+    rg_assert_digits(t_spec(p, &g[2].data, 0, RG_SPECIATION_GMM), 2.727, 3, "-Q_opt ones (kappa)");
+    rg_assert_digits(t_spec(p, &g[2].data, 0, RG_SPECIATION_MATRIX), 2.754, 3, "-Q_opt ones (lambda_max)");
+    rg_assert_digits(t_spec(p, &g[0].data, 0, RG_SPECIATION_GMM), 2.456, 3, "-Q_opt e_1 unchanged");
+    rg_assert_digits(t_spec(p, &g[1].data, 0, RG_SPECIATION_GMM), 3.504, 3, "-Q_opt e_64 unchanged");
+    rg_process_free(p);
+    /* U = I, m = ones: 2.079 (kappa) and 2.095 = 1/2 log(1 + 64 + 1) (lambda_max) */
+    static double I[NR * NR];
+    for (int i = 0; i < NR; i++) I[i * NR + i] = 1.0;
+    assert_int_equal(rg_process_nonrev(NR, I, NULL, &p), RG_OK);
+    rg_assert_digits(t_spec(p, &g[2].data, 0, RG_SPECIATION_GMM), 2.079, 3, "U = I ones (kappa)");
+    double tm = t_spec(p, &g[2].data, 0, RG_SPECIATION_MATRIX);
+    rg_assert_digits(tm, 2.095, 3, "U = I ones (lambda_max)");
+    rg_assert_rel(tm, 0.5 * log(66.0), 1e-10, "1/2 log(1 + |m|^2 + sigma^2) (7.1 a, isotropic)");
+    rg_process_free(p);
+}
+
+static void test_nonrev_collapse_table(void **state)
+{
+    (void)state;
+    /* MATH.md 9.6 collapse t_C; alpha is given, so n_train = exp(alpha N). cw: 0 = I, 1 = U^-1, 2 = U.
+     * A want of 0 marks the table's "-". */
+    static const struct { double alpha; int cw, dec; double t[3]; } row[] = {
+        { 0.05, 0, 3, { 1.288, 1.338, 1.184 } },    { 0.05, 1, 3, { 1.815, 1.477, 1.182 } },
+        { 0.05, 2, 3, { 1.106, 1.388, 1.250 } },    { 0.15, 0, 3, { 0.691, 0.707, 0.721 } },
+        { 0.15, 1, 3, { 0.898, 0.844, 0.717 } },    { 0.15, 2, 3, { 0.627, 0.684, 0.793 } },
+        { 0.5, 0, 4, { 0.2294, 0.2296, 0.2304 } },  { 0.5, 1, 4, { 0.2754, 0.2740, 0.2655 } },
+        { 1.0, 0, 4, { 0.0727, 0.0727, 0.0726 } },  { 1.0, 1, 4, { 0.0849, 0.0849, 0.0846 } },
+        { -1.0, 0, 3, { 0.676, 0.691, 0 } }, /* alpha = log(20000)/64 */
+    };
+    const double scale[3] = { 0.0, 1.0, 3.0 };
+    static nr_data g[3];
+    double diag[3][NR];
+    for (int i = 0; i < NR; i++) {
+        diag[0][i] = 1.0;
+        diag[1][i] = 1.0 / nr_U[i * NR + i];
+        diag[2][i] = nr_U[i * NR + i];
+    }
+    for (int c = 0; c < 3; c++) nr_data_init(&g[c], 0, diag[c]);
+    for (int q = 0; q < 3; q++) {
+        rg_process *p = nr_process(nr_U, scale[q]);
+        for (size_t i = 0; i < sizeof row / sizeof row[0]; i++) {
+            if (row[i].t[q] == 0.0) continue;
+            double P = row[i].alpha > 0 ? exp(row[i].alpha * NR) : 20000.0;
+            rg_assert_digits(t_coll(p, &g[row[i].cw].data, P), row[i].t[q], row[i].dec, "nonrev t_C");
+        }
+        rg_process_free(p);
+    }
+}
+
+/* ---- invariances (MATH.md 2.6) ------------------------------------------------------------------- */
+
+#define NI 5
+typedef struct {
+    double e[NI], norm2[1], Cw[NI * NI];
+    rg_theory_data data;
+} small_data;
+
+/* Generic direction and generic SPD Cw = B B^T / NI + 0.5 I (fixed seed). */
+static void small_data_init(small_data *g, unsigned long long seed)
+{
+    double B[NI * NI];
+    for (int i = 0; i < NI; i++) g->e[i] = lcg_uniform(&seed);
+    for (int i = 0; i < NI * NI; i++) B[i] = lcg_uniform(&seed);
+    for (int i = 0; i < NI; i++)
+        for (int j = 0; j < NI; j++) {
+            double s = i == j ? 0.5 : 0.0;
+            for (int k = 0; k < NI; k++) s += B[i * NI + k] * B[j * NI + k] / NI;
+            g->Cw[i * NI + j] = s;
+        }
+    g->norm2[0] = 12.0;
+    g->data = (rg_theory_data){ .n_labels = 1, .pattern = g->e, .mean_norm2 = g->norm2, .Cw = g->Cw };
+}
+
+typedef struct { double ts_gmm, ts_mat, tc; } times3;
+
+static times3 times_of(const double *U, const double *Q, const rg_theory_data *d)
+{
+    rg_process *p = NULL;
+    assert_int_equal(rg_process_nonrev(NI, U, Q, &p), RG_OK);
+    times3 r = { t_spec(p, d, 0, RG_SPECIATION_GMM), t_spec(p, d, 0, RG_SPECIATION_MATRIX),
+                 t_coll(p, d, 200.0) };
+    rg_process_free(p);
+    return r;
+}
+
+static void assert_same_times(times3 a, times3 b, const char *what)
+{
+    rg_assert_rel(a.ts_gmm, b.ts_gmm, 1e-10, what);
+    rg_assert_rel(a.ts_mat, b.ts_mat, 1e-10, what);
+    rg_assert_rel(a.tc, b.tc, 1e-10, what);
+}
+
+static void test_isotropic_u_q_invariance(void **state)
+{
+    (void)state;
+    double U[NI * NI] = { 0 }, Q[NI * NI] = { 0 };
+    unsigned long long seed = 12345;
+    for (int i = 0; i < NI; i++) U[i * NI + i] = 1.0;
+    for (int i = 0; i < NI; i++)
+        for (int j = 0; j < i; j++) {
+            Q[i * NI + j] = 2.0 * lcg_uniform(&seed);
+            Q[j * NI + i] = -Q[i * NI + j];
+        }
+    small_data g;
+    small_data_init(&g, 777);
+    assert_same_times(times_of(U, NULL, &g.data), times_of(U, Q, &g.data), "U = I: times independent of Q");
+}
+
+static void test_commuting_q_invariance(void **state)
+{
+    (void)state;
+    /* U = diag(0.5, 0.5, 1.5, 1.5, 3); Q rotates inside the equal-eigenvalue blocks: [Q, U] = 0 */
+    double U[NI * NI] = { 0 }, Q[NI * NI] = { 0 };
+    const double u[NI] = { 0.5, 0.5, 1.5, 1.5, 3.0 };
+    for (int i = 0; i < NI; i++) U[i * NI + i] = u[i];
+    Q[0 * NI + 1] = 1.7, Q[1 * NI + 0] = -1.7;
+    Q[2 * NI + 3] = -0.6, Q[3 * NI + 2] = 0.6;
+    small_data g;
+    small_data_init(&g, 4242);
+    times3 t0 = times_of(U, NULL, &g.data);
+    assert_same_times(t0, times_of(U, Q, &g.data), "[Q, U] = 0: times independent of Q");
+    /* the check is sensitive: a Q pairing slow (0.5) with fast (3) directions moves t_S */
+    double Q2[NI * NI] = { 0 };
+    Q2[0 * NI + 4] = 1.0, Q2[4 * NI + 0] = -1.0;
+    times3 t2 = times_of(U, Q2, &g.data);
+    assert_true(fabs(t2.ts_gmm - t0.ts_gmm) > 1e-3);
+}
+
+/* The dense process A = M (x) I_d with pattern e_l (x) u_l and Cw2 (x) I_d is the coupled one. */
+static void test_dense_matches_coupled(void **state)
+{
+    (void)state;
+    enum { D = 3, K = 2 * D };
+    const double u[2][D] = { { 1.0 / 3, 2.0 / 3, 2.0 / 3 }, { 2.0 / 3, -2.0 / 3, 1.0 / 3 } }; /* orthonormal */
+    const double pat2[4] = { 1, 1, 1, -1 }, cw2[4] = { 1.0, 0.3, 0.3, 0.8 }, norm2[2] = { 25.0, 16.0 };
+    double M[4], A[K * K] = { 0 }, pat[2 * K], Cw[K * K] = { 0 };
+    rg_process_coupling_aniso(1.0, 1.0, 0.8, 0.2, M);
+    for (int i = 0; i < 2; i++)
+        for (int j = 0; j < 2; j++)
+            for (int a = 0; a < D; a++) {
+                A[(i * D + a) * K + j * D + a] = M[i * 2 + j];
+                Cw[(i * D + a) * K + j * D + a] = cw2[i * 2 + j];
+            }
+    for (int l = 0; l < 2; l++)
+        for (int i = 0; i < 2; i++)
+            for (int a = 0; a < D; a++) pat[l * K + i * D + a] = pat2[l * 2 + i] * u[l][a];
+    rg_theory_data d2 = { .n_labels = 2, .pattern = pat2, .mean_norm2 = norm2, .Cw = cw2 };
+    rg_theory_data dk = { .n_labels = 2, .pattern = pat, .mean_norm2 = norm2, .Cw = Cw };
+    rg_process *pc = coupled(M, D), *pg = NULL;
+    assert_int_equal(rg_process_general(K, A, &pg), RG_OK);
+    for (size_t l = 0; l < 2; l++) {
+        double kc, kg;
+        assert_int_equal(rg_theory_kappa(pc, &d2, l, 1.3, &kc), RG_OK);
+        assert_int_equal(rg_theory_kappa(pg, &dk, l, 1.3, &kg), RG_OK);
+        rg_assert_rel(kg, kc, 1e-12, "kappa: dense = coupled");
+        assert_int_equal(rg_theory_kmax(pc, &d2, l, 1.3, &kc), RG_OK);
+        assert_int_equal(rg_theory_kmax(pg, &dk, l, 1.3, &kg), RG_OK);
+        rg_assert_rel(kg, kc, 1e-12, "lambda_max: dense = coupled");
+        rg_assert_rel(t_spec(pg, &dk, l, RG_SPECIATION_GMM), t_spec(pc, &d2, l, RG_SPECIATION_GMM), 1e-10,
+                      "t_S: dense = coupled");
+    }
+    rg_assert_rel(t_coll(pg, &dk, 50.0), t_coll(pc, &d2, 50.0), 1e-10, "t_C: dense = coupled");
+    rg_process_free(pc);
+    rg_process_free(pg);
+}
+
+/* ---- horizon, bad input, no root ------------------------------------------------------------------ */
+
+static void test_horizon(void **state)
+{
+    (void)state;
+    /* OU, sigma^2 = 1: kappa = |m|^2 e^{-2t}, so kappa = level at T = 1/2 log(|m|^2 / level) */
+    const double pat[2] = { 1, 1 }, n2[2] = { 25.0, 4.0 }, cw[1] = { 1.0 };
+    rg_theory_data d = { .n_labels = 2, .pattern = pat, .mean_norm2 = n2, .Cw = cw };
+    rg_process *p = NULL;
+    double T = 0;
+    assert_int_equal(rg_process_ou(10, &p), RG_OK);
+    assert_int_equal(rg_theory_horizon(p, &d, 0.01, &T), RG_OK);
+    rg_assert_rel(T, 0.5 * log(2500.0), 1e-10, "OU horizon, max over labels");
+    rg_process_free(p);
+    /* A = 0 (lambda = 0, MATH.md 7.4): kappa = |m|^2 / (sigma^2 + 2t) > 0.01 at t = 200 */
+    const double zero[1] = { 0.0 }, big[1] = { 1000.0 };
+    rg_theory_data d1 = { .n_labels = 1, .pattern = pat, .mean_norm2 = big, .Cw = cw };
+    assert_int_equal(rg_process_general(1, zero, &p), RG_OK);
+    assert_int_equal(rg_theory_horizon(p, &d1, 0.01, &T), RG_OK);
+    assert_true(isinf(T) && T > 0);
+    assert_int_equal(rg_theory_horizon(p, &d1, 10.0, &T), RG_OK); /* 1000 / (1 + 2T) = 10 */
+    rg_assert_rel(T, 49.5, 1e-10, "A = 0 horizon");
+    assert_int_equal(rg_theory_horizon(p, &d1, 0.0, &T), RG_EINVAL);
+    rg_process_free(p);
+}
+
+static void test_check_rejects(void **state)
+{
+    (void)state;
+    rg_process *p2 = cross(0.3, 4);
+    gmm4 g;
+    gmm4_init(&g, 25.0, 25.0, 1.0);
+    assert_null(rg_theory_check(p2, &g.data));
+    rg_theory_data bad = g.data;
+    bad.n_labels = 0;
+    assert_non_null(rg_theory_check(p2, &bad));
+    bad = g.data;
+    bad.Cw = NULL;
+    assert_non_null(rg_theory_check(p2, &bad));
+    assert_non_null(rg_theory_check(NULL, &g.data));
+    assert_non_null(rg_theory_check(p2, NULL));
+    double pat[4] = { 1, 1, 0, 0 }, n2[2] = { 25, 25 }, cw[4] = { 1, 0, 0, 1 };
+    bad = (rg_theory_data){ .n_labels = 2, .pattern = pat, .mean_norm2 = n2, .Cw = cw };
+    assert_non_null(rg_theory_check(p2, &bad)); /* zero pattern row */
+    pat[2] = NAN;
+    assert_non_null(rg_theory_check(p2, &bad));
+    pat[2] = 1.0, pat[3] = -1.0;
+    assert_null(rg_theory_check(p2, &bad));
+    n2[1] = 0.0;
+    assert_non_null(rg_theory_check(p2, &bad)); /* |m|^2 must be > 0 */
+    n2[1] = NAN;
+    assert_non_null(rg_theory_check(p2, &bad));
+    n2[1] = 25.0;
+    cw[1] = cw[2] = 2.0; /* symmetric, indefinite */
+    assert_non_null(rg_theory_check(p2, &bad));
+    double t, kap;
+    int found;
+    assert_int_equal(rg_theory_speciation(p2, &bad, 0, RG_SPECIATION_GMM, &t, &found), RG_EDOM);
+    assert_true(strlen(rg_strerror_last()) > 0);
+    cw[1] = 0.5, cw[2] = 0.4; /* not symmetric */
+    assert_non_null(rg_theory_check(p2, &bad));
+    cw[1] = cw[2] = NAN;
+    assert_non_null(rg_theory_check(p2, &bad));
+    assert_int_equal(rg_theory_kappa(p2, &bad, 0, 1.0, &kap), RG_EINVAL);
+    /* arguments */
+    assert_int_equal(rg_theory_kappa(p2, &g.data, 2, 1.0, &kap), RG_EINVAL);  /* label */
+    assert_int_equal(rg_theory_kappa(p2, &g.data, 0, 0.0, &kap), RG_EINVAL);  /* t = 0 */
+    assert_int_equal(rg_theory_kmax(p2, &g.data, 0, NAN, &kap), RG_EINVAL);   /* t NaN */
+    assert_int_equal(rg_theory_collapse(p2, &g.data, 0.5, &t, &found), RG_EINVAL); /* P < 1 */
+    assert_int_equal(rg_theory_collapse_f(p2, &g.data, NAN, 1.0, &kap), RG_EINVAL);
+    assert_int_equal(rg_theory_speciation(p2, &g.data, 0, (rg_speciation_criterion)7, &t, &found), RG_EINVAL);
+    rg_process_free(p2);
+}
+
+static void test_no_root(void **state)
+{
+    (void)state;
+    rg_process *p = NULL;
+    assert_int_equal(rg_process_ou(4, &p), RG_OK);
+    gmm2 g; /* |m|^2 < sigma^2: kappa = 0.5 e^{-2t} < 1 for every t (MATH.md 7.1 c) */
+    gmm2_init(&g, 0.5, 1.0);
+    double t = 0;
+    int found = -1;
+    assert_int_equal(rg_theory_speciation(p, &g.data, 0, RG_SPECIATION_GMM, &t, &found), RG_OK);
+    assert_int_equal(found, 0);
+    assert_true(isnan(t));
+    /* P = 1: alpha = 0, f = 0 for all t, no collapse crossing */
+    found = -1;
+    assert_int_equal(rg_theory_collapse(p, &g.data, 1.0, &t, &found), RG_OK);
+    assert_int_equal(found, 0);
+    rg_process_free(p);
+    /* lambda < 0 beyond the bound |lambda| (|mu|^2 - sigma^2) < 1 (MATH.md 7.4): kappa(inf) > 1 */
+    const double A[1] = { -0.1 };
+    gmm2_init(&g, 30.0, 1.0); /* kappa(inf) = 0.1 * 30 / 1.1 > 1 */
+    assert_int_equal(rg_process_general(1, A, &p), RG_OK);
+    assert_int_equal(rg_theory_speciation(p, &g.data, 0, RG_SPECIATION_GMM, &t, &found), RG_OK);
+    assert_int_equal(found, 0);
+    rg_process_free(p);
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_phi_table),
+        cmocka_unit_test(test_phi_nishimori),
+        cmocka_unit_test(test_phi_edges),
+        cmocka_unit_test(test_phi_parent_mixture),
+        cmocka_unit_test(test_parent_collapse),
+        cmocka_unit_test(test_ou_speciation),
+        cmocka_unit_test(test_criteria_one_time),
+        cmocka_unit_test(test_mode_time),
+        cmocka_unit_test(test_cross_drive_table),
+        cmocka_unit_test(test_small_gamma_column),
+        cmocka_unit_test(test_ordering_example),
+        cmocka_unit_test(test_joint_collapse_table),
+        cmocka_unit_test(test_mode_collapse),
+        cmocka_unit_test(test_collapse_f_values),
+        cmocka_unit_test(test_aniso_table),
+        cmocka_unit_test(test_schedule_table),
+        cmocka_unit_test_setup(test_nonrev_speciation_table, nr_setup),
+        cmocka_unit_test_setup(test_nonrev_collapse_table, nr_setup),
+        cmocka_unit_test(test_isotropic_u_q_invariance),
+        cmocka_unit_test(test_commuting_q_invariance),
+        cmocka_unit_test(test_dense_matches_coupled),
+        cmocka_unit_test(test_horizon),
+        cmocka_unit_test(test_check_rejects),
+        cmocka_unit_test(test_no_root),
+    };
+    return cmocka_run_group_tests(tests, NULL, NULL);
+}
