@@ -318,6 +318,15 @@ int rg_theory_collapse_f(const rg_process *p, const rg_theory_data *d, double n_
     return RG_OK;
 }
 
+int rg_theory_phi_at(const rg_process *p, const rg_theory_data *d, size_t label, double t, double *phi)
+{
+    double kappa;
+    if (!phi) RG_FAIL(RG_EINVAL, "theory: phi is NULL");
+    RG_TRY(rg_theory_kappa(p, d, label, t, &kappa));
+    *phi = rg_theory_phi(kappa);
+    return RG_OK;
+}
+
 /* ---- times ----------------------------------------------------------------------------------------- */
 
 int rg_theory_speciation(const rg_process *p, const rg_theory_data *d, size_t label,
@@ -379,6 +388,61 @@ int rg_theory_horizon(const rg_process *p, const rg_theory_data *d, double level
     eval_free(&c);
     RG_TRY(st);
     *T = worst;
+    return RG_OK;
+}
+
+/* ---- the equalising coupling (MATH.md 7.4, item 4) -------------------------------------------------- */
+
+/* gamma that gives both labels the same t_S: Brent on gap(gamma) = t_S^0 - t_S^1 inside the stability
+ * interval of the form, shrunk by EQ_EDGE (at the bound a rate vanishes and t_S^c grows like N). */
+#define EQ_EDGE 1e-6
+#define EQ_DIFFUSIVE_HI 1e3 /* diffusive: lambda_d = 1 + 2 gamma; beyond 1e3 t_S^d < 1e-3 */
+
+typedef struct {
+    rg_coupling_form form;
+    const rg_theory_data *d;
+    int status;
+    char msg[256];
+} eq_ctx;
+
+static double eq_gap(double gamma, void *ctx)
+{
+    eq_ctx *c = ctx;
+    double M[4], t[2] = { NAN, NAN };
+    rg_process *p = NULL;
+    int found[2] = { 0, 0 };
+    rg_process_coupling(c->form, gamma, M);
+    int st = rg_process_coupled(M, 1, &p);
+    for (size_t l = 0; l < 2 && st == RG_OK; l++)
+        st = rg_theory_speciation(p, c->d, l, RG_SPECIATION_GMM, &t[l], &found[l]);
+    rg_process_free(p);
+    if (st != RG_OK && c->status == RG_OK) {
+        c->status = st;
+        snprintf(c->msg, sizeof c->msg, "%s", rg_strerror_last());
+    }
+    if (st != RG_OK) return NAN;
+    /* a label without a root has t_S = 0 for this purpose: it never commits before the other */
+    return (found[0] ? t[0] : 0.0) - (found[1] ? t[1] : 0.0);
+}
+
+int rg_theory_equal_gamma(rg_coupling_form form, const rg_theory_data *d, double *gamma, int *found)
+{
+    if (!gamma || !found || !d) RG_FAIL(RG_EINVAL, "theory: NULL argument to rg_theory_equal_gamma");
+    if (form != RG_COUPLING_CROSS && form != RG_COUPLING_DIFFUSIVE)
+        RG_FAIL(RG_EINVAL, "theory: unknown coupling form %d", (int)form);
+    if (d->n_labels != 2) RG_FAIL(RG_EINVAL, "theory: the equalising gamma needs two labels, got %zu", d->n_labels);
+    *found = 0;
+    *gamma = NAN;
+    eq_ctx c = { .form = form, .d = d };
+    double lo = form == RG_COUPLING_CROSS ? -1.0 + EQ_EDGE : -0.5 + EQ_EDGE;
+    double hi = form == RG_COUPLING_CROSS ? 1.0 - EQ_EDGE : EQ_DIFFUSIVE_HI;
+    double flo = eq_gap(lo, &c), fhi = eq_gap(hi, &c);
+    if (c.status != RG_OK) RG_FAIL(c.status, "%s (equalising gamma)", c.msg);
+    if (!(flo <= 0.0 && fhi >= 0.0) && !(flo >= 0.0 && fhi <= 0.0)) return RG_OK; /* no sign change */
+    int st = rg_linalg_brent(eq_gap, &c, lo, hi, 1e-12, gamma);
+    if (c.status != RG_OK) RG_FAIL(c.status, "%s (equalising gamma)", c.msg);
+    RG_TRY(st);
+    *found = 1;
     return RG_OK;
 }
 

@@ -349,6 +349,30 @@ static void test_ordering_example(void **state)
     assert_int_equal(c.status, RG_OK);
     rg_assert_digits(c.tc, 1.883, 3, "t_S at gamma*");
     rg_assert_abs(c.tc, c.td, 1e-9, "both modes equal at gamma*");
+    /* the library's search over the whole stable range finds the same root (Brent to 1e-12 on a
+     * gap of slope ~3: 1e-10 is a margin) and phi is 0.7752 for both modes there (7.2) */
+    double g_lib = NAN, phi_c = NAN, phi_d = NAN;
+    int found = 0;
+    assert_int_equal(rg_theory_equal_gamma(RG_COUPLING_CROSS, &c.g.data, &g_lib, &found), RG_OK);
+    assert_int_equal(found, 1);
+    rg_assert_abs(g_lib, gstar, 1e-10, "rg_theory_equal_gamma = gamma*");
+    double M[4];
+    rg_process *p = NULL;
+    rg_process_coupling(RG_COUPLING_CROSS, g_lib, M);
+    assert_int_equal(rg_process_coupled(M, 4, &p), RG_OK);
+    assert_int_equal(rg_theory_phi_at(p, &c.g.data, 0, c.tc, &phi_c), RG_OK);
+    assert_int_equal(rg_theory_phi_at(p, &c.g.data, 1, c.tc, &phi_d), RG_OK);
+    rg_assert_digits(phi_c, 0.7752, 4, "phi_c at t_S");
+    rg_assert_abs(phi_c, phi_d, 1e-9, "phi_c = phi_d at gamma*");
+    rg_process_free(p);
+    /* equal spectra: gamma* = 0 exactly (the gap is odd in gamma, 7.3); diffusive: lambda_c = 1 is
+     * fixed, so equal spectra need lambda_d = 1, gamma* = 0 as well */
+    gap_ctx e;
+    gmm4_init(&e.g, 25.0, 25.0, 1.0);
+    assert_int_equal(rg_theory_equal_gamma(RG_COUPLING_CROSS, &e.g.data, &g_lib, &found), RG_OK);
+    assert_true(found && fabs(g_lib) < 1e-10);
+    assert_int_equal(rg_theory_equal_gamma(RG_COUPLING_DIFFUSIVE, &e.g.data, &g_lib, &found), RG_OK);
+    assert_true(found && fabs(g_lib) < 1e-10);
 }
 
 /* MATH.md 9.3 joint collapse t_C (7.6; N = 2d, sigma^2 = 1). */

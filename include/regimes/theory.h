@@ -39,6 +39,9 @@ int rg_theory_kappa(const rg_process *p, const rg_theory_data *d, size_t label, 
 int rg_theory_kmax(const rg_process *p, const rg_theory_data *d, size_t label, double t, double *lmax);
 /* phi(kappa) by the trapezoid rule on xi in [-12, 12], step 0.05 / max(1, sqrt kappa). phi(1) = 0.7752. */
 double rg_theory_phi(double kappa);
+/* phi_l(t) = phi(kappa_l(t)): the clone-agreement probability of label l for clones branched at t
+ * (MATH.md 7.2; exact for the two-class mixture, per label for gmm4). */
+int rg_theory_phi_at(const rg_process *p, const rg_theory_data *d, size_t label, double t, double *phi);
 /* Collapse free-entropy gap f(t) >= 0 for P training points (alpha = log P / N). */
 int rg_theory_collapse_f(const rg_process *p, const rg_theory_data *d, double n_train, double t, double *f);
 
@@ -55,6 +58,13 @@ int rg_theory_collapse(const rg_process *p, const rg_theory_data *d, double n_tr
  * level 0.01): the largest root of kappa_l = level, max over labels; INFINITY when some kappa_l still
  * exceeds level at t = 200, the top of the root scan. */
 int rg_theory_horizon(const rg_process *p, const rg_theory_data *d, double level, double *T);
+
+/* The constant symmetric coupling gamma* (cross-drive or diffusive form) that gives both labels of
+ * two-label data (gmm4: common, difference) the same t_S (MATH.md 7.4, item 4; 9.3: |mu_c|^2 = 100,
+ * |mu_d|^2 = 20 gives gamma* = -0.290). Searched by Brent (to 1e-12) on t_S^0 - t_S^1 over the
+ * stable range shrunk by 1e-6 (diffusive: up to gamma = 1e3). *found = 0, *gamma = NAN when the gap
+ * keeps one sign there. Returns RG_OK, RG_EINVAL (n_labels != 2, bad data). */
+int rg_theory_equal_gamma(rg_coupling_form form, const rg_theory_data *d, double *gamma, int *found);
 
 /* ---- closed forms (isotropic OU and decoupled modes), for checks and fast paths ------------------- */
 /* t_S = log(1 + lambda a) / (2 lambda), lambda -> 0 limit a/2 (MATH.md 7.1 c); NAN if no root. */
