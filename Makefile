@@ -2,6 +2,7 @@
 BUILD  ?= build
 ASAN   ?= build-asan
 JOBS   ?= $(shell nproc)
+PREFIX ?= /usr/local
 
 .PHONY: all deps build check demo bench install clean
 
@@ -31,9 +32,9 @@ demo: build
 bench: build
 	@cmake --build $(BUILD) --target bench
 
-# Install library, headers, pkg-config file and CLI (PREFIX=/usr/local by default).
+# Install library, headers, pkg-config file and CLI under PREFIX (default /usr/local).
 install: build
-	@cmake --install $(BUILD)
+	@cmake --install $(BUILD) --prefix $(PREFIX)
 
 clean:
 	rm -rf $(BUILD) $(ASAN)

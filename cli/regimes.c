@@ -1,3 +1,40 @@
-/* placeholder: the CLI is being written (cli helper replaces this file) */
+/* regimes: command-line entry point. Subcommand dispatch, --help, --version. */
 #include <stdio.h>
-int main(void) { return 0; }
+#include <string.h>
+
+#include "args.h"
+#include "cli.h"
+
+static const char USAGE[] =
+"usage: regimes <command> [flags]\n"
+"\n"
+"Dynamical regimes of diffusion models with linear forward processes dz = -A(t) z dt + sqrt(2) dW.\n"
+"\n"
+"Commands\n"
+"  theory    predicted speciation, collapse, synchronization gap, relaxation rate and horizon for\n"
+"            one process and Gaussian-mixture data (regimes theory --help)\n"
+"  demo      the theory for a few documented example processes, one screen\n"
+"\n"
+"Flags\n"
+"  --help    this text      --version   version and build type\n"
+"\n"
+"Exit status: 0 success, 1 runtime failure, 2 bad usage or bad input (one line on stderr).\n"
+"Documentation: docs/cli.md.\n";
+
+int main(int argc, char **argv)
+{
+    cli_set_command("regimes");
+    if (argc < 2) return cli_usage("missing command (theory, demo; see regimes --help)");
+    const char *cmd = argv[1];
+    if (strcmp(cmd, "--help") == 0 || strcmp(cmd, "-h") == 0 || strcmp(cmd, "help") == 0) {
+        fputs(USAGE, stdout);
+        return CLI_OK;
+    }
+    if (strcmp(cmd, "--version") == 0) {
+        printf("regimes %s (%s build)\n", RG_VERSION, RG_BUILD_FLAGS);
+        return CLI_OK;
+    }
+    if (strcmp(cmd, "theory") == 0) return cmd_theory(argc - 1, argv + 1);
+    if (strcmp(cmd, "demo") == 0) return cmd_demo(argc - 1, argv + 1);
+    return cli_usage("unknown command '%s' (commands: theory, demo; see regimes --help)", cmd);
+}

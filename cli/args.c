@@ -1,0 +1,144 @@
+/* Strict argument scanning and number parsing for the regimes CLI (see args.h). */
+#include <errno.h>
+#include <math.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "regimes/error.h"
+#include "args.h"
+
+static const char *cli_cmd = "regimes";
+
+void cli_set_command(const char *name) { cli_cmd = name; }
+const char *cli_command(void) { return cli_cmd; }
+
+static void vreport(const char *fmt, va_list ap)
+{
+    fprintf(stderr, "%s: ", cli_cmd);
+    vfprintf(stderr, fmt, ap);
+    fputc('\n', stderr);
+}
+
+int cli_usage(const char *fmt, ...)
+{
+    va_list ap;
+    va_start(ap, fmt);
+    vreport(fmt, ap);
+    va_end(ap);
+    return CLI_USAGE;
+}
+
+int cli_runtime(const char *fmt, ...)
+{
+    va_list ap;
+    va_start(ap, fmt);
+    vreport(fmt, ap);
+    va_end(ap);
+    return CLI_FAIL;
+}
+
+int cli_status(int status)
+{
+    const char *msg = rg_strerror_last();
+    fprintf(stderr, "%s: %s\n", cli_cmd, msg[0] ? msg : rg_status_name(status));
+    return (status == RG_EINVAL || status == RG_EDOM || status == RG_EFORMAT) ? CLI_USAGE : CLI_FAIL;
+}
+
+/* Index of the option whose name is the first len characters of arg, or -1. */
+static int lookup(const cli_opt *opts, size_t n, const char *arg, size_t len)
+{
+    for (size_t i = 0; i < n; i++)
+        if (strlen(opts[i].name) == len && strncmp(opts[i].name, arg, len) == 0) return (int)i;
+    return -1;
+}
+
+int cli_scan(int argc, char **argv, int first, cli_opt *opts, size_t n)
+{
+    for (size_t i = 0; i < n; i++) opts[i].value = NULL;
+    for (int a = first; a < argc; a++) {
+        const char *arg = argv[a], *eq = strchr(arg, '=');
+        if (strncmp(arg, "--", 2) != 0 || arg[2] == '\0')
+            return cli_usage("unexpected argument '%s' (options start with --; see --help)", arg);
+        size_t len = eq ? (size_t)(eq - arg) : strlen(arg);
+        int k = lookup(opts, n, arg, len);
+        if (k < 0) return cli_usage("unknown option '%.*s' (see --help)", (int)len, arg);
+        cli_opt *o = &opts[k];
+        if (o->value) return cli_usage("%s given twice", o->name);
+        if (!o->has_arg) {
+            if (eq) return cli_usage("%s takes no value, got '%s'", o->name, eq + 1);
+            o->value = "";
+            continue;
+        }
+        const char *v = eq ? eq + 1 : (a + 1 < argc ? argv[++a] : NULL);
+        if (!v || (!eq && strncmp(v, "--", 2) == 0)) return cli_usage("%s needs a value", o->name);
+        o->value = v;
+    }
+    return CLI_OK;
+}
+
+const cli_opt *cli_find(const cli_opt *opts, size_t n, const char *name)
+{
+    int k = lookup(opts, n, name, strlen(name));
+    return k < 0 ? NULL : &opts[k];
+}
+
+static int in_range(double x, cli_range r)
+{
+    int lo_ok = r.lo_open ? x > r.lo : x >= r.lo;
+    int hi_ok = r.hi_open ? x < r.hi : x <= r.hi;
+    return lo_ok && hi_ok;
+}
+
+/* 1 if s holds a non-zero digit before any exponent: a literal that must not parse to 0. */
+static int nonzero_literal(const char *s)
+{
+    for (; *s && *s != 'e' && *s != 'E'; s++)
+        if (*s >= '1' && *s <= '9') return 1;
+    return 0;
+}
+
+int cli_parse_double(const char *flag, const char *s, cli_range r, double *out)
+{
+    char *end;
+    errno = 0;
+    double x = strtod(s, &end);
+    int ok = end != s && *end == '\0' && isfinite(x) && in_range(x, r);
+    if (ok && errno == ERANGE && (x != 0.0 || nonzero_literal(s))) ok = 0; /* overflow / underflow */
+    if (ok && (s[0] == ' ' || s[0] == '\t' || s[0] == '\n')) ok = 0;       /* strtod skips blanks */
+    if (ok) {
+        *out = x;
+        return CLI_OK;
+    }
+    return cli_usage("%s wants a number in %c%g, %g%c, got '%s'", flag, r.lo_open ? '(' : '[', r.lo, r.hi,
+                     r.hi_open ? ')' : ']', s);
+}
+
+int cli_parse_size(const char *flag, const char *s, size_t lo, size_t hi, size_t *out)
+{
+    char *end;
+    int ok = s[0] >= '0' && s[0] <= '9';
+    errno = 0;
+    unsigned long long x = ok ? strtoull(s, &end, 10) : 0;
+    ok = ok && *end == '\0' && errno != ERANGE && x >= lo && x <= hi;
+    if (ok) {
+        *out = (size_t)x;
+        return CLI_OK;
+    }
+    return cli_usage("%s wants an integer in [%zu, %zu], got '%s'", flag, lo, hi, s);
+}
+
+int cli_parse_choice(const char *flag, const char *s, const char *const *words, int *out)
+{
+    char list[256] = "";
+    for (int i = 0; words[i]; i++) {
+        if (strcmp(s, words[i]) == 0) {
+            *out = i;
+            return CLI_OK;
+        }
+        size_t used = strlen(list);
+        snprintf(list + used, sizeof list - used, "%s%s", i ? "|" : "", words[i]);
+    }
+    return cli_usage("%s wants one of %s, got '%s'", flag, list, s);
+}

@@ -1,0 +1,61 @@
+/* regimes CLI: strict argument scanning and number parsing (STYLE.md 18).
+ *
+ * Long options only, "--name VALUE" or "--name=VALUE". Every problem is reported as ONE line on
+ * stderr, "<command>: <what is wrong>", and turned into exit status 2 (bad usage or input); a
+ * library failure is reported with rg_strerror_last() and gives 2 for RG_EINVAL, RG_EDOM and
+ * RG_EFORMAT, 1 otherwise. Nothing here does any mathematics. */
+#ifndef REGIMES_CLI_ARGS_H
+#define REGIMES_CLI_ARGS_H
+
+#include <stddef.h>
+
+#if defined(__GNUC__)
+#define CLI_PRINTF(a, b) __attribute__((format(printf, a, b)))
+#else
+#define CLI_PRINTF(a, b)
+#endif
+
+enum { CLI_OK = 0, CLI_FAIL = 1, CLI_USAGE = 2 }; /* exit statuses (DESIGN.md conventions) */
+
+/* One option of a subcommand. cli_scan fills value: NULL when absent, "" for a given switch. */
+typedef struct {
+    const char *name; /* "--gamma" */
+    int has_arg;      /* 1: takes a value */
+    const char *value;
+} cli_opt;
+
+/* The prefix of every message, e.g. "regimes theory" (the pointer is kept, not copied). */
+void cli_set_command(const char *name);
+const char *cli_command(void);
+
+/* Print "<command>: <message>\n" on stderr; return CLI_USAGE. */
+int cli_usage(const char *fmt, ...) CLI_PRINTF(1, 2);
+/* The same, returning CLI_FAIL: a runtime failure (out of memory, output error). */
+int cli_runtime(const char *fmt, ...) CLI_PRINTF(1, 2);
+/* Print "<command>: <rg_strerror_last()>\n"; return CLI_USAGE for RG_EINVAL/RG_EDOM/RG_EFORMAT,
+ * CLI_FAIL for any other status. status must not be RG_OK. */
+int cli_status(int status);
+
+/* Scan argv[first .. argc) into opts[0 .. n): unknown option, positional argument, repeated option,
+ * missing value (end of argv, or a value that starts with "--") or a value given to a switch each
+ * give one line and CLI_USAGE. Returns CLI_OK. */
+int cli_scan(int argc, char **argv, int first, cli_opt *opts, size_t n);
+/* The option named name in opts (it must exist). */
+const cli_opt *cli_find(const cli_opt *opts, size_t n, const char *name);
+
+/* A real interval; lo_open/hi_open make an end exclusive. Infinite ends print as "inf". */
+typedef struct {
+    double lo, hi;
+    int lo_open, hi_open;
+} cli_range;
+
+/* Parse the whole string s as a finite double inside r. NaN, Inf, trailing characters, overflow
+ * and underflow to 0 of a non-zero literal are rejected with
+ *     "<command>: --gamma wants a number in (-1, 1), got 'x'"   and CLI_USAGE. */
+int cli_parse_double(const char *flag, const char *s, cli_range r, double *out);
+/* The same for a decimal integer in [lo, hi] (no sign, no spaces, no trailing characters). */
+int cli_parse_size(const char *flag, const char *s, size_t lo, size_t hi, size_t *out);
+/* *out = index of s in the NULL-terminated list words, or one line naming the choices and CLI_USAGE. */
+int cli_parse_choice(const char *flag, const char *s, const char *const *words, int *out);
+
+#endif
