@@ -142,3 +142,31 @@ int cli_parse_choice(const char *flag, const char *s, const char *const *words, 
     }
     return cli_usage("%s wants one of %s, got '%s'", flag, list, s);
 }
+
+int cli_parse_list(const char *flag, const char *s, cli_range r, double **out, size_t *n_out)
+{
+    size_t n = 1;
+    for (const char *c = s; *c; c++) n += *c == ',';
+    double *v = malloc(n * sizeof *v);
+    if (!v) return cli_runtime("%s: out of memory", flag);
+    char buf[64];
+    const char *item = s;
+    for (size_t i = 0; i < n; i++) {
+        const char *comma = strchr(item, ',');
+        size_t len = comma ? (size_t)(comma - item) : strlen(item);
+        if (len == 0 || len >= sizeof buf) {
+            free(v);
+            return cli_usage("%s wants a comma-separated list of numbers, got '%s'", flag, s);
+        }
+        memcpy(buf, item, len);
+        buf[len] = '\0';
+        if (cli_parse_double(flag, buf, r, &v[i])) {
+            free(v);
+            return CLI_USAGE;
+        }
+        item += len + 1;
+    }
+    *out = v;
+    *n_out = n;
+    return CLI_OK;
+}

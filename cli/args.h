@@ -56,6 +56,8 @@ int cli_parse_double(const char *flag, const char *s, cli_range r, double *out);
 /* The same for a decimal integer in [lo, hi] (no sign, no spaces, no trailing characters). */
 int cli_parse_size(const char *flag, const char *s, size_t lo, size_t hi, size_t *out);
 /* *out = index of s in the NULL-terminated list words, or one line naming the choices and CLI_USAGE. */
+/* "X1,X2,..." (each as cli_parse_double) into a new array *out (caller frees) of *n values. */
+int cli_parse_list(const char *flag, const char *s, cli_range r, double **out, size_t *n);
 int cli_parse_choice(const char *flag, const char *s, const char *const *words, int *out);
 
 #endif

@@ -134,28 +134,6 @@ static int parse_data(const cli_opt *v, spec_opts *o)
     return st ? st : opt_double(v, O_MEANNORM2, R_POS, &o->mean_norm2);
 }
 
-/* "T1,T2,..." (each a finite time > 0) into r->phi_t. */
-static int parse_phi_times(const char *s, theory_result *r)
-{
-    size_t n = 1;
-    for (const char *c = s; *c; c++) n += *c == ',';
-    r->phi_t = malloc(n * sizeof *r->phi_t);
-    if (!r->phi_t) return cli_runtime("--phi-times: out of memory");
-    char buf[64];
-    const char *item = s;
-    for (size_t i = 0; i < n; i++) {
-        const char *comma = strchr(item, ',');
-        size_t len = comma ? (size_t)(comma - item) : strlen(item);
-        if (len == 0 || len >= sizeof buf) return cli_usage("--phi-times wants T1,T2,... (times > 0), got '%s'", s);
-        memcpy(buf, item, len);
-        buf[len] = '\0';
-        if (cli_parse_double("--phi-times", buf, R_POS, &r->phi_t[i])) return CLI_USAGE;
-        item += len + 1;
-    }
-    r->n_phi = n;
-    return CLI_OK;
-}
-
 /* Flags -> spec_opts, n_train and json. */
 static int parse_all(const cli_opt *v, theory_result *r)
 {
@@ -175,7 +153,7 @@ static int parse_all(const cli_opt *v, theory_result *r)
     if (!st) st = parse_data(v, o);
     r->n_train = CLI_DEFAULT_N_TRAIN;
     if (!st) st = opt_double(v, O_NTRAIN, (cli_range){ 1.0, INFINITY, 0, 1 }, &r->n_train);
-    if (!st && v[O_PHITIMES].value) st = parse_phi_times(v[O_PHITIMES].value, r);
+    if (!st && v[O_PHITIMES].value) st = cli_parse_list("--phi-times", v[O_PHITIMES].value, R_POS, &r->phi_t, &r->n_phi);
     r->json = v[O_JSON].value != NULL;
     return st;
 }

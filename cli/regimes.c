@@ -4,6 +4,7 @@
 
 #include "args.h"
 #include "cli.h"
+#include "par.h"
 
 static const char USAGE[] =
 "usage: regimes <command> [flags]\n"
@@ -21,7 +22,7 @@ static const char USAGE[] =
 "Exit status: 0 success, 1 runtime failure, 2 bad usage or bad input (one line on stderr).\n"
 "Documentation: docs/cli.md.\n";
 
-int main(int argc, char **argv)
+static int dispatch(int argc, char **argv)
 {
     cli_set_command("regimes");
     if (argc < 2) return cli_usage("missing command (theory, demo; see regimes --help)");
@@ -31,10 +32,18 @@ int main(int argc, char **argv)
         return CLI_OK;
     }
     if (strcmp(cmd, "--version") == 0) {
-        printf("regimes %s (%s build)\n", RG_VERSION, RG_BUILD_FLAGS);
+        printf("regimes %s (%s build, %s)\n", RG_VERSION, RG_BUILD_FLAGS, par_compiled() ? "MPI" : "no MPI");
         return CLI_OK;
     }
     if (strcmp(cmd, "theory") == 0) return cmd_theory(argc - 1, argv + 1);
     if (strcmp(cmd, "demo") == 0) return cmd_demo(argc - 1, argv + 1);
     return cli_usage("unknown command '%s' (commands: theory, demo; see regimes --help)", cmd);
+}
+
+int main(int argc, char **argv)
+{
+    if (par_init(&argc, &argv) != 0) return CLI_FAIL;
+    int st = dispatch(argc, argv);
+    par_finalize();
+    return st;
 }

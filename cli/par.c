@@ -1,0 +1,116 @@
+/* regimes CLI: the MPI layer (par.h). */
+#include "par.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+
+#ifdef RG_HAVE_MPI
+#include <mpi.h>
+#include <limits.h>
+
+static int g_on, g_rank, g_size = 1;
+
+int par_compiled(void) { return 1; }
+
+static int launched_by_mpirun(void)
+{
+    return getenv("OMPI_COMM_WORLD_SIZE") || getenv("PMIX_RANK") || getenv("PMI_SIZE") ||
+           getenv("MPI_LOCALNRANKS");
+}
+
+int par_init(int *argc, char ***argv)
+{
+    if (!launched_by_mpirun()) return 0;
+    if (MPI_Init(argc, argv) != MPI_SUCCESS) {
+        fputs("regimes: MPI_Init failed\n", stderr);
+        return -1;
+    }
+    g_on = 1;
+    MPI_Comm_rank(MPI_COMM_WORLD, &g_rank);
+    MPI_Comm_size(MPI_COMM_WORLD, &g_size);
+    /* Only rank 0 talks: the other ranks' stdout goes nowhere, their stderr keeps errors. */
+    if (g_rank != 0 && !freopen("/dev/null", "w", stdout)) return -1;
+    return 0;
+}
+
+void par_finalize(void)
+{
+    if (g_on) MPI_Finalize();
+    g_on = 0;
+}
+
+int par_rank(void) { return g_rank; }
+int par_size(void) { return g_size; }
+
+void par_slice(size_t n, size_t *lo, size_t *hi)
+{
+    size_t s = (size_t)g_size, r = (size_t)g_rank;
+    *lo = n * r / s;
+    *hi = n * (r + 1) / s;
+}
+
+/* Counts and displacements (in elements) of every rank's slice; NULL when too large for int. */
+static int *layout(size_t n, size_t len)
+{
+    int *cd = malloc(2 * (size_t)g_size * sizeof *cd);
+    if (!cd) return NULL;
+    for (int r = 0; r < g_size; r++) {
+        size_t lo = n * (size_t)r / (size_t)g_size, hi = n * (size_t)(r + 1) / (size_t)g_size;
+        if (hi * len > (size_t)INT_MAX) {
+            free(cd);
+            return NULL;
+        }
+        cd[r] = (int)((hi - lo) * len);
+        cd[g_size + r] = (int)(lo * len);
+    }
+    return cd;
+}
+
+static int gather(void *buf, size_t n, size_t len, MPI_Datatype type, int all)
+{
+    if (!g_on || g_size == 1) return 0;
+    int *cd = layout(n, len);
+    if (!cd) return -1;
+    int rc;
+    if (all)
+        rc = MPI_Allgatherv(MPI_IN_PLACE, 0, type, buf, cd, cd + g_size, type, MPI_COMM_WORLD);
+    else if (g_rank == 0)
+        rc = MPI_Gatherv(MPI_IN_PLACE, 0, type, buf, cd, cd + g_size, type, 0, MPI_COMM_WORLD);
+    else {
+        int sz;
+        MPI_Type_size(type, &sz);
+        rc = MPI_Gatherv((char *)buf + (size_t)cd[g_size + g_rank] * (size_t)sz, cd[g_rank], type, NULL,
+                         NULL, NULL, type, 0, MPI_COMM_WORLD);
+    }
+    free(cd);
+    return rc == MPI_SUCCESS ? 0 : -1;
+}
+
+int par_gather_float(float *buf, size_t n, size_t len) { return gather(buf, n, len, MPI_FLOAT, 0); }
+int par_gather_double(double *buf, size_t n, size_t len) { return gather(buf, n, len, MPI_DOUBLE, 0); }
+int par_gather_int(int *buf, size_t n, size_t len) { return gather(buf, n, len, MPI_INT, 0); }
+int par_allgather_double(double *buf, size_t n, size_t len) { return gather(buf, n, len, MPI_DOUBLE, 1); }
+
+int par_status(int st)
+{
+    if (!g_on || g_size == 1) return st;
+    int out = st;
+    MPI_Allreduce(&st, &out, 1, MPI_INT, MPI_MAX, MPI_COMM_WORLD);
+    return out;
+}
+
+#else /* one process */
+
+int par_compiled(void) { return 0; }
+int par_init(int *argc, char ***argv) { (void)argc; (void)argv; return 0; }
+void par_finalize(void) {}
+int par_rank(void) { return 0; }
+int par_size(void) { return 1; }
+void par_slice(size_t n, size_t *lo, size_t *hi) { *lo = 0; *hi = n; }
+int par_gather_float(float *buf, size_t n, size_t len) { (void)buf; (void)n; (void)len; return 0; }
+int par_gather_double(double *buf, size_t n, size_t len) { (void)buf; (void)n; (void)len; return 0; }
+int par_gather_int(int *buf, size_t n, size_t len) { (void)buf; (void)n; (void)len; return 0; }
+int par_allgather_double(double *buf, size_t n, size_t len) { (void)buf; (void)n; (void)len; return 0; }
+int par_status(int st) { return st; }
+
+#endif

@@ -1,0 +1,39 @@
+/* regimes CLI: processes (MPI) for experiments, or one process when MPI is absent or unused.
+ *
+ * Work is split by item (trajectory, clone pair, sweep point): rank r owns the contiguous slice
+ * par_slice(n) of items 0 .. n-1. Every random number is addressed by its item's index (rng.h),
+ * so an item's result does not depend on which rank computed it. Ranks fill their slice of a
+ * full-size buffer, par_gather_* collects the slices on rank 0 in item order, and only rank 0
+ * reduces and writes: the files are bit-identical for any number of ranks (and threads).
+ *
+ * MPI is initialised only when the process was started by mpirun/mpiexec (their environment
+ * variables say so): a plain `regimes theory` pays nothing for it. Without RG_HAVE_MPI every call
+ * is the one-process identity. */
+#ifndef REGIMES_CLI_PAR_H
+#define REGIMES_CLI_PAR_H
+
+#include <stddef.h>
+
+/* Start MPI if launched by mpirun. Returns 0, or -1 after one line on stderr. */
+int par_init(int *argc, char ***argv);
+void par_finalize(void);
+int par_rank(void);
+int par_size(void);
+/* 1 when MPI was compiled in (reported by --version and meta.json). */
+int par_compiled(void);
+
+/* This rank's items [*lo, *hi) of n. */
+void par_slice(size_t n, size_t *lo, size_t *hi);
+
+/* buf holds n items of len elements on every rank, this rank's slice filled in. On return rank 0
+ * holds all of them (other ranks' buffers are unchanged). Return 0, or -1 on an MPI failure. */
+int par_gather_float(float *buf, size_t n, size_t len);
+int par_gather_double(double *buf, size_t n, size_t len);
+int par_gather_int(int *buf, size_t n, size_t len);
+/* The same, and every rank ends with all items. */
+int par_allgather_double(double *buf, size_t n, size_t len);
+
+/* The largest status over ranks (every rank calls it): so all ranks fail or succeed together. */
+int par_status(int st);
+
+#endif
