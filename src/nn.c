@@ -60,8 +60,13 @@ int rg_nn_model_new(const rg_nn_arch *a, uint64_t seed, rg_nn_model **out)
     if (why) RG_FAIL(RG_EINVAL, "rg_nn_model_new: %s", why);
     rg_nn_model *m = calloc(1, sizeof *m);
     if (!m) RG_FAIL(RG_ENOMEM, "rg_nn_model_new: out of memory");
-    m->a = *a;
-    for (size_t l = a->n_hidden; l < RG_NN_MAX_HIDDEN; l++) m->a.hidden[l] = 0;
+    m->a.task = a->task; /* field by field: padding stays zero, unused widths 0 */
+    m->a.act = a->act;
+    m->a.n_in = a->n_in;
+    m->a.n_out = a->n_out;
+    m->a.n_hidden = a->n_hidden;
+    m->a.t_embed = a->t_embed;
+    for (size_t l = 0; l < a->n_hidden; l++) m->a.hidden[l] = a->hidden[l];
     layout(m);
     m->p = calloc(m->nparams, sizeof *m->p);
     if (!m->p) {
@@ -86,6 +91,16 @@ void rg_nn_model_free(rg_nn_model *m)
     if (!m) return;
     free(m->p);
     free(m);
+}
+
+int rg_nn__arch_equal(const rg_nn_arch *a, const rg_nn_arch *b)
+{
+    if (a->task != b->task || a->act != b->act || a->n_in != b->n_in || a->n_out != b->n_out ||
+        a->n_hidden != b->n_hidden || a->t_embed != b->t_embed)
+        return 0;
+    for (size_t l = 0; l < a->n_hidden; l++)
+        if (a->hidden[l] != b->hidden[l]) return 0;
+    return 1;
 }
 
 const rg_nn_arch *rg_nn_model_arch(const rg_nn_model *m) { return &m->a; }
@@ -118,15 +133,15 @@ static size_t chunk_floats(const rg_nn_model *m)
     return n * RG_NN_CHUNK;
 }
 
-int rg_nn__work_alloc(const rg_nn_model *m, size_t nchunks, size_t k, rg_nn_work *w)
+int rg_nn__work_alloc(const rg_nn_model *m, size_t nchunks, size_t ncore, rg_nn_work *w)
 {
     memset(w, 0, sizeof *w);
     size_t per = chunk_floats(m);
     w->nchunks = nchunks;
-    w->k = k;
+    w->k = ncore;
     w->c = calloc(nchunks, sizeof *w->c);
     w->block = malloc(nchunks * per * sizeof *w->block);
-    w->dblock = malloc(nchunks * (2 * k * k + k + 1) * sizeof *w->dblock);
+    w->dblock = malloc(nchunks * (ncore + 1) * sizeof *w->dblock);
     if (!w->c || !w->block || !w->dblock) {
         rg_nn__work_release(w);
         RG_FAIL(RG_ENOMEM, "rg_nn: out of memory for %zu chunk workspaces", nchunks);
@@ -145,7 +160,7 @@ int rg_nn__work_alloc(const rg_nn_model *m, size_t nchunks, size_t k, rg_nn_work
         ch->d0 = q;
         q += RG_NN_CHUNK * m->maxw;
         ch->d1 = q;
-        ch->core = w->dblock + c * (2 * k * k + k + 1);
+        ch->core = w->dblock + c * (ncore + 1);
     }
     return RG_OK;
 }
@@ -168,7 +183,7 @@ int rg_nn_work_new(const rg_nn_model *m, size_t B_max, rg_nn_work **out)
     if (!w) RG_FAIL(RG_ENOMEM, "rg_nn_work_new: out of memory");
     /* score: L_t (at most n_in x n_in core) shared, and n_in doubles per chunk for the solve */
     size_t k = m->a.task == RG_NN_SCORE ? m->a.n_in : 0;
-    int st = rg_nn__work_alloc(m, (B_max + RG_NN_CHUNK - 1) / RG_NN_CHUNK, k, w);
+    int st = rg_nn__work_alloc(m, (B_max + RG_NN_CHUNK - 1) / RG_NN_CHUNK, k, w); /* k per chunk */
     if (st != RG_OK) {
         free(w);
         return st;

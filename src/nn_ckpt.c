@@ -37,6 +37,8 @@ static void put_f64(wr *w, double v) { put(w, &v, 8); }
 int rg_nn_save(const char *path, const rg_nn_model *m, const rg_nn_trainer *tr)
 {
     if (!path || !m) RG_FAIL(RG_EINVAL, "rg_nn_save: NULL argument");
+    if (tr && rg_nn__trainer_model(tr) != m)
+        RG_FAIL(RG_EINVAL, "rg_nn_save: the trainer belongs to another model");
     if (!little_endian()) RG_FAIL(RG_EIO, "rg_nn_save: checkpoints need a little-endian host");
     size_t len = strlen(path);
     char *tmp = malloc(len + 5);
@@ -257,7 +259,7 @@ int rg_nn_trainer_restore(rg_nn_trainer *tr, const char *path)
     rg_nn__trainer_view(tr, &v);
     const char *why = NULL;
     if (!k.has_opt) why = "it holds no optimiser state";
-    else if (memcmp(&k.a, &m->a, sizeof k.a) != 0 || k.nparams != m->nparams) why = "its architecture differs";
+    else if (!rg_nn__arch_equal(&k.a, &m->a) || k.nparams != m->nparams) why = "its architecture differs";
     else if (k.c.batch != v.c.batch) why = "its batch size differs";
     else if (k.c.seed != v.c.seed) why = "its training seed differs";
     else if (k.P != v.P) why = "its training-set size differs";

@@ -23,7 +23,7 @@ typedef struct {
     float *act[RG_NN__MAXL + 1];
     float *z[RG_NN__MAXL];
     float *d0, *d1;   /* (CHUNK, maxw) back-propagated deltas */
-    double *core;     /* 2 k^2 + k doubles: M_t and L_t of the score's process (k = core size) */
+    double *core;     /* scratch: trainer 2 k^2 (E_t, L_t of the k x k core), work k (a solve) */
 } rg_nn__chunk;
 
 struct rg_nn_work {
@@ -37,8 +37,10 @@ struct rg_nn_work {
 
 #define RG_NN__KMAX_STACK 16 /* core sizes up to this solve on the stack, larger ones in chunk->core */
 
-/* Allocate chunk buffers (n chunks) for m, with 2 k^2 doubles of core scratch each. */
-int rg_nn__work_alloc(const rg_nn_model *m, size_t nchunks, size_t k, rg_nn_work *w);
+/* Allocate chunk buffers (nchunks) for m, with ncore doubles of scratch (chunk->core) each. */
+int rg_nn__work_alloc(const rg_nn_model *m, size_t nchunks, size_t ncore, rg_nn_work *w);
+/* 1 if the architectures agree in every used field (padding and unused widths ignored). */
+int rg_nn__arch_equal(const rg_nn_arch *a, const rg_nn_arch *b);
 void rg_nn__work_release(rg_nn_work *w);
 /* Forward n <= CHUNK rows; inputs x (n, n_in), times t (n) or NULL. Output in c->act[nl]. */
 void rg_nn__chunk_forward(const rg_nn_model *m, rg_nn__chunk *c, size_t n, const float *x, const double *t);
@@ -61,7 +63,7 @@ typedef struct {
 } rg_nn__opt_view;
 const rg_nn_train_config *rg_nn__trainer_config(const rg_nn_trainer *tr);
 int rg_nn__trainer_view(const rg_nn_trainer *tr, rg_nn__opt_view *v);
-rg_nn_model *rg_nn__trainer_model(rg_nn_trainer *tr);
+rg_nn_model *rg_nn__trainer_model(const rg_nn_trainer *tr);
 int rg_nn__trainer_set(rg_nn_trainer *tr, uint64_t step, const float *params, const float *m, const float *v);
 
 #endif

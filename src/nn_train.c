@@ -99,7 +99,7 @@ int rg_nn_trainer_new(rg_nn_model *m, const rg_nn_train_config *c, const rg_nn_d
     tr->total = tr->steps_per_epoch * c->epochs;
     tr->perm_epoch = UINT64_MAX;
     const size_t B = c->batch, nch = (B + RG_NN_CHUNK - 1) / RG_NN_CHUNK, np = m->nparams, nin = a->n_in;
-    int st = rg_nn__work_alloc(m, nch, k, &tr->w);
+    int st = rg_nn__work_alloc(m, nch, 2 * k * k, &tr->w);
     if (st != RG_OK) {
         free(tr);
         return st;
@@ -260,7 +260,11 @@ static int fill_batch(rg_nn_trainer *tr)
             tr->cst[c] = dsm_pair(tr, tr->step * B + b, tr->d.X + idx[b] * nin, tr->w.c[c].core,
                                   tr->x + b * nin, tr->eps + b * nin, tr->t + b);
     }
-    for (size_t c = 0; c < nch; c++) RG_TRY(tr->cst[c]);
+    for (size_t c = 0; c < nch; c++)
+        if (tr->cst[c] != RG_OK) /* the message was set on a worker thread: redo serially to set it here */
+            for (size_t b = c * RG_NN_CHUNK; b < B && b < (c + 1) * RG_NN_CHUNK; b++)
+                RG_TRY(dsm_pair(tr, tr->step * B + b, tr->d.X + idx[b] * nin, tr->w.c[c].core,
+                                tr->x + b * nin, tr->eps + b * nin, tr->t + b));
     return RG_OK;
 }
 
@@ -303,7 +307,7 @@ int rg_nn_trainer_run(rg_nn_trainer *tr, size_t n, double *mean_loss)
 /* ---- state for checkpoints -------------------------------------------------------------------------- */
 
 const rg_nn_train_config *rg_nn__trainer_config(const rg_nn_trainer *tr) { return &tr->c; }
-rg_nn_model *rg_nn__trainer_model(rg_nn_trainer *tr) { return tr->m; }
+rg_nn_model *rg_nn__trainer_model(const rg_nn_trainer *tr) { return tr->m; }
 
 int rg_nn__trainer_view(const rg_nn_trainer *tr, rg_nn__opt_view *v)
 {
