@@ -406,7 +406,7 @@ static void test_score_eval_coupled(void **state)
  * s = -Gamma_t^{-1} x with Gamma_t = sigma^2 E_t E_t^T + S_t (x) I_r (MATH.md 5.4 with m = 0). After
  * training, at t in {0.1, 0.3, 1, 2.5} and 512 points x = chol(Gamma_t) xi from p_t, the relative L2
  * error of the network score must be below 0.1: measured 0.027-0.040 (OU) and 0.037-0.078 (coupled,
- * worst at t = 0.1; the seed is fixed, so this cannot flake), while an
+ * worst at t = 0.1; fixed seed, deterministic for a given BLAS kernel), while an
  * untrained net gives O(1). The loss must also decrease. */
 static void check_dsm_gaussian(const rg_process *p, const char *what)
 {
