@@ -227,6 +227,77 @@ static void test_threads_bit_identical(void **state)
     rg_data_set_free(s);
 }
 
+/* Score training (DSM pairs drawn inside the parallel chunks, coupled process) is also
+ * bit-identical for 1 and 3 threads. */
+static void test_threads_bit_identical_score(void **state)
+{
+    (void)state;
+    const size_t d = 3, P = 256;
+    double M[4];
+    rg_process_coupling(RG_COUPLING_DIFFUSIVE, 0.3, M);
+    rg_process *p;
+    assert_int_equal(rg_process_coupled(M, d, &p), RG_OK);
+    float *X = malloc(P * 2 * d * sizeof *X);
+    fillf(X, P * 2 * d, 1.0f, 0.4);
+    size_t wd[1] = { 24 };
+    rg_nn_arch a = rg_nn_score_arch(2 * d, 6, 1, wd);
+    rg_nn_model *m[2];
+    rg_nn_trainer *tr[2];
+    rg_nn_train_config c = rg_nn_train_defaults();
+    c.batch = 50;
+    rg_nn_data dd = { .P = P, .X = X, .process = p };
+    int keep = omp_get_max_threads();
+    for (int i = 0; i < 2; i++) {
+        assert_int_equal(rg_nn_model_new(&a, SEED, &m[i]), RG_OK);
+        assert_int_equal(rg_nn_trainer_new(m[i], &c, &dd, &tr[i]), RG_OK);
+        omp_set_num_threads(i == 0 ? 1 : 3);
+        assert_int_equal(rg_nn_trainer_run(tr[i], 12, NULL), RG_OK);
+    }
+    omp_set_num_threads(keep);
+    assert_memory_equal(rg_nn_model_params(m[0]), rg_nn_model_params(m[1]), rg_nn_model_nparams(m[0]) * sizeof(float));
+    for (int i = 0; i < 2; i++) {
+        rg_nn_trainer_free(tr[i]);
+        rg_nn_model_free(m[i]);
+    }
+    free(X);
+    rg_process_free(p);
+}
+
+/* Learning-rate schedules against their formulas (nn.h), evaluated by hand: warmup 10 steps of lr
+ * 1e-3 gives 1e-4 at step 0; cosine over K = 10 * floor(400 / 40) = 100 steps reaches lr_min at
+ * the end and the midpoint (lr + lr_min) / 2 at u = 1/2; step decay halves every 20 steps. */
+static void test_lr_schedule(void **state)
+{
+    (void)state;
+    rg_data_set *s = mixture_set(400, SEED, NULL);
+    run r = make_run(s, 10);
+    assert_int_equal(rg_nn_trainer_steps_total(r.tr), 100);
+    rg_assert_rel(rg_nn_trainer_lr(r.tr, 0), 1e-4, 1e-15, "warmup step 0");
+    rg_assert_rel(rg_nn_trainer_lr(r.tr, 9), 1e-3, 1e-15, "warmup end");
+    rg_assert_rel(rg_nn_trainer_lr(r.tr, 10), 1e-3, 1e-15, "cosine start");
+    rg_assert_rel(rg_nn_trainer_lr(r.tr, 55), 0.5 * (1e-3 + 1e-5), 1e-14, "cosine midpoint");
+    rg_assert_rel(rg_nn_trainer_lr(r.tr, 100), 1e-5, 1e-14, "cosine end");
+    free_run(r);
+    size_t wd[1] = { 8 };
+    rg_nn_arch a = rg_nn_classifier_arch(s->N, 4, 1, wd);
+    rg_nn_train_config c = rg_nn_train_defaults();
+    c.batch = 40;
+    c.warmup = 0;
+    c.lr_kind = RG_NN_LR_STEP;
+    c.step_every = 20;
+    rg_nn_data d = { .P = s->P, .X = s->X, .labels = s->labels };
+    assert_int_equal(rg_nn_model_new(&a, SEED, &r.m), RG_OK);
+    assert_int_equal(rg_nn_trainer_new(r.m, &c, &d, &r.tr), RG_OK);
+    rg_assert_rel(rg_nn_trainer_lr(r.tr, 19), 1e-3, 1e-15, "step decay, first period");
+    rg_assert_rel(rg_nn_trainer_lr(r.tr, 45), 2.5e-4, 1e-15, "step decay, third period");
+    c.lr_min = 2e-3;
+    rg_nn_trainer *bad = NULL;
+    expect_fail(rg_nn_trainer_new(r.m, &c, &d, &bad), RG_EINVAL, "lr_min");
+    assert_null(bad);
+    free_run(r);
+    rg_data_set_free(s);
+}
+
 /* ---- checkpoints --------------------------------------------------------------------------------- */
 
 static void write_bytes(const char *path, const unsigned char *b, size_t n)
@@ -521,6 +592,8 @@ int main(void)
         cmocka_unit_test(test_forward_matches_naive),
         cmocka_unit_test(test_gradients),
         cmocka_unit_test(test_threads_bit_identical),
+        cmocka_unit_test(test_threads_bit_identical_score),
+        cmocka_unit_test(test_lr_schedule),
         cmocka_unit_test(test_checkpoint_round_trip_and_rejects),
         cmocka_unit_test(test_resume_bit_exact),
         cmocka_unit_test(test_classifier_synthetic),
