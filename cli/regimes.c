@@ -37,6 +37,7 @@ static int dispatch(int argc, char **argv)
     }
     if (strcmp(cmd, "theory") == 0) return cmd_theory(argc - 1, argv + 1);
     if (strcmp(cmd, "demo") == 0) return cmd_demo(argc - 1, argv + 1);
+    if (strcmp(cmd, "train") == 0) return cmd_train(argc - 1, argv + 1);
     return cli_usage("unknown command '%s' (commands: theory, demo; see regimes --help)", cmd);
 }
 

@@ -1,0 +1,181 @@
+/* regimes nn: small multilayer perceptrons in plain C on sgemm + OpenMP: a digit classifier and a
+ * time-conditioned score network trained by denoising score matching under any rg_process.
+ *
+ * Network (one architecture for both tasks, rg_nn_arch):
+ *     h_0 = [x, e(t)]                    x: (n_in) input; e(t): (t_embed) sinusoidal embedding, or none
+ *     h_l = act(W_l h_{l-1} + b_l)       l = 1..L hidden layers (act = ReLU or SiLU)
+ *     y   = W_{L+1} h_L + b_{L+1}        (n_out) logits (classifier) or eps-prediction (score)
+ * W_l is (out, in) row-major; a batch is (B, features) row-major, so a layer is one sgemm
+ * Y = X W^T. Time embedding, h = t_embed / 2 frequencies w_j = 64^(j / (h - 1)) (w_0 = 1 if h = 1):
+ *     e(t) = (sin(w_0 t), ..., sin(w_{h-1} t), cos(w_0 t), ..., cos(w_{h-1} t)).
+ * SiLU(z) = z sigmoid(z). Parameters are one float block: W_1, b_1, W_2, b_2, ... in layer order.
+ *
+ * Losses (mean over the batch, accumulated in double):
+ *     classifier  -log softmax(y)_label
+ *     score       |y - eps|^2 / n_in   with x_t = M_t x_0 + L_t eps, t ~ U[t_min, t_max]
+ * The score network predicts the whitened noise eps_theta (MATH.md 5.6), and the score is
+ *     s(x, t) = -L_t^{-T} eps_theta(x, t)       (core Cholesky factor, (k, r) state layout of process.h),
+ * so the loss equals |L_t^T s + eps|^2 / n_in: denoising score matching whitened by Sigma_t; it works
+ * for coupled (k = 2) and dense (r = 1) processes alike, with no N x N matrix for k = 1, 2.
+ *
+ * Determinism: a batch is cut into chunks of RG_NN_CHUNK samples (boundaries independent of the
+ * thread count); each chunk runs forward and backward on one OpenMP thread with its own workspace
+ * and gradient buffer; gradients and losses are summed over chunks in chunk order, in double. Same
+ * seed => bit-identical parameters for any number of OpenMP threads (BLAS must run single-threaded
+ * inside the parallel region: set OPENBLAS_NUM_THREADS=1 or openblas_set_num_threads(1)).
+ * Randomness (rng.h): initial weights from RG_STREAM_NN_INIT, W_l entries
+ *     rg_rng_normals({seed, NN_INIT}, traj = l, step = 0) * sqrt(2 / fan_in)   (He), biases 0;
+ * training draws from RG_STREAM_NN_TRAIN: epoch e's order is a Fisher-Yates permutation with
+ * rg_rng_index(traj = e, step = 0, i); the sample at global position q = step * B + b draws its time
+ * from rg_rng_uniform(traj = q, step = 1, 0) and its noise from rg_rng_normals(traj = q, step = 2).
+ * Hence the "rng position" of a run is just its step counter, which checkpoints store.
+ *
+ * Learning rate at step k (0-based) of K = epochs * floor(P / B) steps: linear warmup
+ * lr (k + 1) / warmup for k < warmup, then cosine lr_min + (lr - lr_min)(1 + cos(pi u)) / 2 with
+ * u = (k - warmup) / (K - warmup), or constant, or step decay lr gamma^floor(k / step_every).
+ * Adam: m = b1 m + (1 - b1) g, v = b2 v + (1 - b2) g^2, w -= lr_k mhat / (sqrt(vhat) + eps).
+ *
+ * Checkpoints (little-endian, written to path.tmp then renamed): "RGNNCKPT" magic, uint32 version
+ * (RG_NN_CKPT_VERSION), the architecture, the parameters, then optionally the optimiser state (the
+ * training configuration, step, seed, data size, Adam moments), then an FNV-1a 64 checksum of all
+ * preceding bytes. Readers reject truncated, foreign, wrong-version, corrupted or trailing-byte files
+ * with RG_EFORMAT and a message naming the problem.
+ *
+ * Ownership: models, trainers and workspaces are opaque, built by _new and released by _free (NULL is
+ * a no-op). A trainer borrows its model and data (they must outlive it). Hot paths (forward, backward,
+ * step, eval) allocate nothing.
+ * Omitted on purpose: convolutions (see docs/library-nn.md: an MLP is the documented choice),
+ * dropout, batch norm, autograd, GPUs.
+ */
+#ifndef REGIMES_NN_H
+#define REGIMES_NN_H
+
+#include <stddef.h>
+#include <stdint.h>
+#include "regimes/process.h"
+
+#define RG_NN_MAX_HIDDEN 8      /* hidden layers at most */
+#define RG_NN_CHUNK 16          /* samples per chunk of deterministic parallel work */
+#define RG_NN_CKPT_VERSION 1u
+
+typedef enum { RG_NN_RELU = 0, RG_NN_SILU = 1 } rg_nn_act;
+typedef enum { RG_NN_CLASSIFIER = 0, RG_NN_SCORE = 1 } rg_nn_task;
+
+typedef struct {
+    rg_nn_task task;
+    size_t n_in;                      /* input features (784 for digits; N = k r for a score net) */
+    size_t n_out;                     /* classes (classifier, >= 2) or n_in (score) */
+    size_t n_hidden;                  /* L, 0 .. RG_NN_MAX_HIDDEN */
+    size_t hidden[RG_NN_MAX_HIDDEN];  /* widths, >= 1 */
+    rg_nn_act act;
+    size_t t_embed;                   /* score: even >= 2; classifier: 0 */
+} rg_nn_arch;
+
+typedef struct rg_nn_model rg_nn_model;     /* architecture + parameter block */
+typedef struct rg_nn_work rg_nn_work;       /* per-call workspace for up to B_max samples */
+typedef struct rg_nn_trainer rg_nn_trainer; /* Adam state, gradients, chunk workspaces */
+
+/* NULL if a is usable, else a one-line reason. */
+const char *rg_nn_arch_check(const rg_nn_arch *a);
+/* Build a model with He-initialised weights from {seed, RG_STREAM_NN_INIT}. RG_EINVAL, RG_ENOMEM. */
+int rg_nn_model_new(const rg_nn_arch *a, uint64_t seed, rg_nn_model **out);
+void rg_nn_model_free(rg_nn_model *m);
+const rg_nn_arch *rg_nn_model_arch(const rg_nn_model *m);
+size_t rg_nn_model_nparams(const rg_nn_model *m);
+float *rg_nn_model_params(rg_nn_model *m);               /* (nparams), layer order as above */
+const float *rg_nn_model_params_const(const rg_nn_model *m);
+
+/* Workspace for forward passes of up to B_max samples. */
+int rg_nn_work_new(const rg_nn_model *m, size_t B_max, rg_nn_work **out);
+void rg_nn_work_free(rg_nn_work *w);
+
+/* Network output y for B <= B_max rows: x (B, n_in); t (B) times or NULL (classifier); y (B, n_out)
+ * out. Allocation-free; OpenMP over chunks. RG_EINVAL (B > B_max, bad t). */
+int rg_nn_forward(const rg_nn_model *m, size_t B, const float *x, const double *t, float *y,
+                  rg_nn_work *w);
+/* The sinusoidal embedding e(t) above into e (t_embed). */
+void rg_nn_time_embed(double t, size_t t_embed, float *e);
+
+/* ---- classifier ---------------------------------------------------------------------------------- */
+/* Classifier arch: n_in inputs, n_classes outputs, ReLU hidden layers of the given widths. */
+rg_nn_arch rg_nn_classifier_arch(size_t n_in, size_t n_classes, size_t n_hidden, const size_t *widths);
+/* Argmax labels (B) for any B (blocks of the workspace's B_max). */
+int rg_nn_classifier_predict(const rg_nn_model *m, size_t B, const float *x, int *labels, rg_nn_work *w);
+/* Fraction of the B rows whose predicted label equals labels[i]. */
+int rg_nn_classifier_accuracy(const rg_nn_model *m, size_t B, const float *x, const int *labels,
+                              rg_nn_work *w, double *acc);
+
+/* ---- score network ------------------------------------------------------------------------------- */
+/* Score arch: N inputs and outputs, SiLU hidden layers, t_embed time features. */
+rg_nn_arch rg_nn_score_arch(size_t N, size_t t_embed, size_t n_hidden, const size_t *widths);
+/* s(x, t) = -L_t^{-T} eps_theta(x, t) for B rows x (B, N) at one time t > 0, s (B, N) out; p gives
+ * L_t (rg_process_chol; N must equal rg_process_dim(p)). Any B (blocks of B_max). x and s may alias.
+ * Allocation-free for ou/coupled processes. RG_EINVAL (t <= 0, N mismatch), process errors. */
+int rg_nn_score_eval(const rg_nn_model *m, const rg_process *p, double t, size_t B, const float *x,
+                     float *s, rg_nn_work *w);
+/* The same shape as a generic score callback: ctx is an rg_nn_score_ctx. */
+typedef struct {
+    const rg_nn_model *model;
+    const rg_process *process;
+    rg_nn_work *work;
+} rg_nn_score_ctx;
+int rg_nn_score_fn(void *ctx, double t, size_t B, const float *x, float *s);
+
+/* ---- training ------------------------------------------------------------------------------------ */
+typedef enum { RG_NN_LR_COSINE = 0, RG_NN_LR_CONST = 1, RG_NN_LR_STEP = 2 } rg_nn_lr_kind;
+
+typedef struct {
+    size_t batch;          /* B >= 1, <= P */
+    size_t epochs;         /* >= 1: sets the schedule length K = epochs floor(P / B) */
+    double lr, lr_min;     /* peak and final (cosine) learning rates */
+    size_t warmup;         /* linear warmup steps */
+    rg_nn_lr_kind lr_kind;
+    double step_gamma;     /* step decay factor in (0, 1] */
+    size_t step_every;     /* step decay period (steps, >= 1) */
+    double beta1, beta2, adam_eps;
+    uint64_t seed;         /* RG_STREAM_NN_TRAIN key */
+    double t_min, t_max;   /* score: training times, 0 < t_min < t_max */
+} rg_nn_train_config;
+
+/* Defaults: batch 128, epochs 10, lr 1e-3, lr_min 1e-5, warmup 100, cosine, betas 0.9/0.999,
+ * eps 1e-8, seed 1, t_min 1e-3, t_max 5. */
+rg_nn_train_config rg_nn_train_defaults(void);
+const char *rg_nn_train_check(const rg_nn_train_config *c);
+
+/* Training data (borrowed): P rows X (P, n_in); labels (P) in [0, n_out) for a classifier; the
+ * forward process (rg_process_dim = n_in) for a score network. */
+typedef struct {
+    size_t P;
+    const float *X;
+    const int *labels;
+    const rg_process *process;
+} rg_nn_data;
+
+int rg_nn_trainer_new(rg_nn_model *m, const rg_nn_train_config *c, const rg_nn_data *d,
+                      rg_nn_trainer **out);
+void rg_nn_trainer_free(rg_nn_trainer *tr);
+/* One Adam step on the next minibatch; *loss (or NULL) = the minibatch loss before the update. */
+int rg_nn_trainer_step(rg_nn_trainer *tr, double *loss);
+/* n steps; *mean_loss (or NULL) = their mean loss. */
+int rg_nn_trainer_run(rg_nn_trainer *tr, size_t n, double *mean_loss);
+uint64_t rg_nn_trainer_steps_done(const rg_nn_trainer *tr);
+uint64_t rg_nn_trainer_steps_total(const rg_nn_trainer *tr); /* K */
+double rg_nn_trainer_lr(const rg_nn_trainer *tr, uint64_t step); /* schedule value at a step */
+/* Loss and gradient (nparams, out) of B rows at given times/noise (score) or labels (classifier),
+ * without updating anything: x (B, n_in) network inputs; target: labels (int) for a classifier, or
+ * eps (B, n_in) float for a score net with t (B). The chunked deterministic path of the trainer.
+ * B <= batch. */
+int rg_nn_trainer_loss_grad(rg_nn_trainer *tr, size_t B, const float *x, const double *t,
+                            const int *labels, const float *eps, double *loss, float *grad);
+
+/* ---- checkpoints --------------------------------------------------------------------------------- */
+/* Write m, and tr's optimiser state when tr is not NULL, atomically. RG_EIO. */
+int rg_nn_save(const char *path, const rg_nn_model *m, const rg_nn_trainer *tr);
+/* Read a model (the optimiser state, if any, is checked and skipped). RG_EIO, RG_EFORMAT, RG_ENOMEM. */
+int rg_nn_load(const char *path, rg_nn_model **out);
+/* Restore parameters, Adam moments and step from path into tr: the architecture, batch, seed and
+ * data size P must match tr's (RG_EFORMAT naming the mismatch); other configuration is taken from tr.
+ * Training then continues bit-exactly as if never interrupted. */
+int rg_nn_trainer_restore(rg_nn_trainer *tr, const char *path);
+
+#endif

@@ -1,0 +1,426 @@
+/* nn: models, workspaces, the chunked forward and backward kernels (sgemm), the time embedding,
+ * classifier prediction and score evaluation, and the naive double references. Contracts:
+ * include/regimes/nn.h. */
+#include <cblas.h>
+#include <math.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "internal.h"
+#include "nn_internal.h"
+#include "regimes/rng.h"
+
+/* Highest embedding frequency: w_j runs geometrically from 1 to this (nn.h). */
+#define TEMB_WMAX 64.0
+
+/* ---- architecture ------------------------------------------------------------------------------ */
+
+const char *rg_nn_arch_check(const rg_nn_arch *a)
+{
+    if (!a) return "NULL architecture";
+    if (a->task != RG_NN_CLASSIFIER && a->task != RG_NN_SCORE) return "unknown task";
+    if (a->act != RG_NN_RELU && a->act != RG_NN_SILU) return "unknown activation";
+    if (a->n_in < 1 || a->n_in > (1u << 24)) return "n_in must be in [1, 2^24]";
+    if (a->n_hidden > RG_NN_MAX_HIDDEN) return "too many hidden layers (at most RG_NN_MAX_HIDDEN = 8)";
+    for (size_t l = 0; l < a->n_hidden; l++)
+        if (a->hidden[l] < 1 || a->hidden[l] > (1u << 16)) return "hidden widths must be in [1, 65536]";
+    if (a->task == RG_NN_CLASSIFIER) {
+        if (a->n_out < 2 || a->n_out > 65536) return "a classifier needs 2 .. 65536 classes";
+        if (a->t_embed != 0) return "a classifier takes no time embedding (t_embed = 0)";
+    } else {
+        if (a->n_out != a->n_in) return "a score network has n_out = n_in";
+        if (a->t_embed < 2 || a->t_embed % 2 || a->t_embed > 4096) return "t_embed must be even, in [2, 4096]";
+    }
+    return NULL;
+}
+
+static void layout(rg_nn_model *m)
+{
+    const rg_nn_arch *a = &m->a;
+    m->nl = a->n_hidden + 1;
+    size_t off = 0, w = a->n_in + a->t_embed;
+    m->maxw = w;
+    for (size_t l = 0; l < m->nl; l++) {
+        m->in[l] = l == 0 ? a->n_in + a->t_embed : a->hidden[l - 1];
+        m->out[l] = l < a->n_hidden ? a->hidden[l] : a->n_out;
+        m->woff[l] = off;
+        off += m->in[l] * m->out[l];
+        m->boff[l] = off;
+        off += m->out[l];
+        if (m->out[l] > m->maxw) m->maxw = m->out[l];
+    }
+    m->nparams = off;
+}
+
+int rg_nn_model_new(const rg_nn_arch *a, uint64_t seed, rg_nn_model **out)
+{
+    if (!out) RG_FAIL(RG_EINVAL, "rg_nn_model_new: NULL out");
+    *out = NULL;
+    const char *why = rg_nn_arch_check(a);
+    if (why) RG_FAIL(RG_EINVAL, "rg_nn_model_new: %s", why);
+    rg_nn_model *m = calloc(1, sizeof *m);
+    if (!m) RG_FAIL(RG_ENOMEM, "rg_nn_model_new: out of memory");
+    m->a.task = a->task; /* field by field: padding stays zero, unused widths 0 */
+    m->a.act = a->act;
+    m->a.n_in = a->n_in;
+    m->a.n_out = a->n_out;
+    m->a.n_hidden = a->n_hidden;
+    m->a.t_embed = a->t_embed;
+    for (size_t l = 0; l < a->n_hidden; l++) m->a.hidden[l] = a->hidden[l];
+    layout(m);
+    m->p = calloc(m->nparams, sizeof *m->p);
+    if (!m->p) {
+        size_t np = m->nparams;
+        free(m);
+        RG_FAIL(RG_ENOMEM, "rg_nn_model_new: out of memory (%zu parameters)", np);
+    }
+    const rg_rng r = { .seed = seed, .stream = RG_STREAM_NN_INIT };
+    for (size_t l = 0; l < m->nl; l++) {   /* He: N(0, 2 / fan_in); biases stay 0 */
+        size_t n = m->in[l] * m->out[l];
+        float *W = m->p + m->woff[l];
+        rg_rng_normals(r, l, 0, W, n);
+        float sc = (float)sqrt(2.0 / (double)m->in[l]);
+        for (size_t i = 0; i < n; i++) W[i] *= sc;
+    }
+    *out = m;
+    return RG_OK;
+}
+
+void rg_nn_model_free(rg_nn_model *m)
+{
+    if (!m) return;
+    free(m->p);
+    free(m);
+}
+
+int rg_nn__arch_equal(const rg_nn_arch *a, const rg_nn_arch *b)
+{
+    if (a->task != b->task || a->act != b->act || a->n_in != b->n_in || a->n_out != b->n_out ||
+        a->n_hidden != b->n_hidden || a->t_embed != b->t_embed)
+        return 0;
+    for (size_t l = 0; l < a->n_hidden; l++)
+        if (a->hidden[l] != b->hidden[l]) return 0;
+    return 1;
+}
+
+const rg_nn_arch *rg_nn_model_arch(const rg_nn_model *m) { return &m->a; }
+size_t rg_nn_model_nparams(const rg_nn_model *m) { return m->nparams; }
+float *rg_nn_model_params(rg_nn_model *m) { return m->p; }
+const float *rg_nn_model_params_const(const rg_nn_model *m) { return m->p; }
+
+rg_nn_arch rg_nn_classifier_arch(size_t n_in, size_t n_classes, size_t n_hidden, const size_t *widths)
+{
+    rg_nn_arch a = { .task = RG_NN_CLASSIFIER, .n_in = n_in, .n_out = n_classes, .n_hidden = n_hidden,
+                     .act = RG_NN_RELU, .t_embed = 0 };
+    for (size_t l = 0; l < n_hidden && l < RG_NN_MAX_HIDDEN; l++) a.hidden[l] = widths[l];
+    return a;
+}
+
+rg_nn_arch rg_nn_score_arch(size_t N, size_t t_embed, size_t n_hidden, const size_t *widths)
+{
+    rg_nn_arch a = { .task = RG_NN_SCORE, .n_in = N, .n_out = N, .n_hidden = n_hidden,
+                     .act = RG_NN_SILU, .t_embed = t_embed };
+    for (size_t l = 0; l < n_hidden && l < RG_NN_MAX_HIDDEN; l++) a.hidden[l] = widths[l];
+    return a;
+}
+
+/* ---- workspaces -------------------------------------------------------------------------------- */
+
+static size_t chunk_floats(const rg_nn_model *m)
+{
+    size_t n = m->in[0] + 2 * m->maxw;
+    for (size_t l = 0; l < m->nl; l++) n += 2 * m->out[l];
+    return n * RG_NN_CHUNK;
+}
+
+int rg_nn__work_alloc(const rg_nn_model *m, size_t nchunks, size_t ncore, rg_nn_work *w)
+{
+    memset(w, 0, sizeof *w);
+    size_t per = chunk_floats(m);
+    w->nchunks = nchunks;
+    w->k = ncore;
+    w->c = calloc(nchunks, sizeof *w->c);
+    w->block = malloc(nchunks * per * sizeof *w->block);
+    w->dblock = malloc(nchunks * (ncore + 1) * sizeof *w->dblock);
+    if (!w->c || !w->block || !w->dblock) {
+        rg_nn__work_release(w);
+        RG_FAIL(RG_ENOMEM, "rg_nn: out of memory for %zu chunk workspaces", nchunks);
+    }
+    for (size_t c = 0; c < nchunks; c++) {
+        float *q = w->block + c * per;
+        rg_nn__chunk *ch = &w->c[c];
+        ch->act[0] = q;
+        q += RG_NN_CHUNK * m->in[0];
+        for (size_t l = 0; l < m->nl; l++) {
+            ch->z[l] = q;
+            q += RG_NN_CHUNK * m->out[l];
+            ch->act[l + 1] = q;
+            q += RG_NN_CHUNK * m->out[l];
+        }
+        ch->d0 = q;
+        q += RG_NN_CHUNK * m->maxw;
+        ch->d1 = q;
+        ch->core = w->dblock + c * (ncore + 1);
+    }
+    return RG_OK;
+}
+
+void rg_nn__work_release(rg_nn_work *w)
+{
+    free(w->c);
+    free(w->block);
+    free(w->dblock);
+    free(w->ybuf);
+    free(w->L);
+    memset(w, 0, sizeof *w);
+}
+
+int rg_nn_work_new(const rg_nn_model *m, size_t B_max, rg_nn_work **out)
+{
+    if (!m || !out || B_max < 1) RG_FAIL(RG_EINVAL, "rg_nn_work_new: NULL argument or B_max = 0");
+    *out = NULL;
+    rg_nn_work *w = malloc(sizeof *w);
+    if (!w) RG_FAIL(RG_ENOMEM, "rg_nn_work_new: out of memory");
+    /* score: L_t (at most n_in x n_in core) shared, and n_in doubles per chunk for the solve */
+    size_t k = m->a.task == RG_NN_SCORE ? m->a.n_in : 0;
+    int st = rg_nn__work_alloc(m, (B_max + RG_NN_CHUNK - 1) / RG_NN_CHUNK, k, w); /* k per chunk */
+    if (st != RG_OK) {
+        free(w);
+        return st;
+    }
+    w->B_max = B_max;
+    w->ybuf = malloc(B_max * m->a.n_out * sizeof *w->ybuf);
+    w->L = k ? malloc(k * k * sizeof *w->L) : NULL;
+    if (!w->ybuf || (k && !w->L)) {
+        rg_nn__work_release(w);
+        free(w);
+        RG_FAIL(RG_ENOMEM, "rg_nn_work_new: out of memory");
+    }
+    *out = w;
+    return RG_OK;
+}
+
+void rg_nn_work_free(rg_nn_work *w)
+{
+    if (!w) return;
+    rg_nn__work_release(w);
+    free(w);
+}
+
+/* ---- layers ------------------------------------------------------------------------------------ */
+
+void rg_nn_time_embed(double t, size_t t_embed, float *e)
+{
+    size_t h = t_embed / 2;
+    for (size_t j = 0; j < h; j++) {
+        double w = h > 1 ? pow(TEMB_WMAX, (double)j / (double)(h - 1)) : 1.0;
+        e[j] = (float)sin(w * t);
+        e[h + j] = (float)cos(w * t);
+    }
+}
+
+static inline float sigmoidf_(float z) { return 1.0f / (1.0f + expf(-z)); }
+
+void rg_nn__chunk_forward(const rg_nn_model *m, rg_nn__chunk *c, size_t n, const float *x, const double *t)
+{
+    const size_t nin = m->a.n_in, in0 = m->in[0];
+    for (size_t b = 0; b < n; b++) {
+        memcpy(c->act[0] + b * in0, x + b * nin, nin * sizeof *x);
+        if (m->a.t_embed) rg_nn_time_embed(t[b], m->a.t_embed, c->act[0] + b * in0 + nin);
+    }
+    for (size_t l = 0; l < m->nl; l++) {
+        const size_t NI = m->in[l], NO = m->out[l];
+        const float *W = m->p + m->woff[l], *bias = m->p + m->boff[l];
+        float *Z = c->z[l], *A = c->act[l + 1];
+        cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasTrans, (int)n, (int)NO, (int)NI, 1.0f, c->act[l],
+                    (int)NI, W, (int)NI, 0.0f, Z, (int)NO);
+        int last = l + 1 == m->nl;
+        for (size_t b = 0; b < n; b++)
+            for (size_t o = 0; o < NO; o++) {
+                float z = Z[b * NO + o] + bias[o];
+                Z[b * NO + o] = z;
+                A[b * NO + o] = last ? z : m->a.act == RG_NN_RELU ? (z > 0.0f ? z : 0.0f) : z * sigmoidf_(z);
+            }
+    }
+}
+
+void rg_nn__chunk_backward(const rg_nn_model *m, rg_nn__chunk *c, size_t n, float *g)
+{
+    float *dz = c->d0, *da = c->d1;
+    for (size_t l = m->nl; l-- > 0;) {
+        const size_t NI = m->in[l], NO = m->out[l];
+        const float *W = m->p + m->woff[l];
+        /* dW = dZ^T A_{l-1}, db = column sums of dZ */
+        cblas_sgemm(CblasRowMajor, CblasTrans, CblasNoTrans, (int)NO, (int)NI, (int)n, 1.0f, dz, (int)NO,
+                    c->act[l], (int)NI, 0.0f, g + m->woff[l], (int)NI);
+        for (size_t o = 0; o < NO; o++) {
+            double s = 0.0;
+            for (size_t b = 0; b < n; b++) s += (double)dz[b * NO + o];
+            g[m->boff[l] + o] = (float)s;
+        }
+        if (l == 0) break;
+        cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, (int)n, (int)NI, (int)NO, 1.0f, dz, (int)NO,
+                    W, (int)NI, 0.0f, da, (int)NI);
+        const float *Z = c->z[l - 1];
+        for (size_t i = 0; i < n * NI; i++) {
+            float z = Z[i];
+            if (m->a.act == RG_NN_RELU) da[i] = z > 0.0f ? da[i] : 0.0f;
+            else {
+                float s = sigmoidf_(z);
+                da[i] *= s * (1.0f + z * (1.0f - s));
+            }
+        }
+        float *tmp = dz;
+        dz = da;
+        da = tmp;
+    }
+}
+
+int rg_nn_forward(const rg_nn_model *m, size_t B, const float *x, const double *t, float *y, rg_nn_work *w)
+{
+    if (!m || !x || !y || !w) RG_FAIL(RG_EINVAL, "rg_nn_forward: NULL argument");
+    if (B > w->B_max) RG_FAIL(RG_EINVAL, "rg_nn_forward: B = %zu exceeds the workspace's %zu", B, w->B_max);
+    if (m->a.t_embed && !t) RG_FAIL(RG_EINVAL, "rg_nn_forward: a score network needs times t");
+    const size_t nch = (B + RG_NN_CHUNK - 1) / RG_NN_CHUNK, nin = m->a.n_in, no = m->a.n_out;
+#pragma omp parallel for schedule(static)
+    for (size_t c = 0; c < nch; c++) {
+        size_t b0 = c * RG_NN_CHUNK, n = B - b0 < RG_NN_CHUNK ? B - b0 : RG_NN_CHUNK;
+        rg_nn__chunk_forward(m, &w->c[c], n, x + b0 * nin, t ? t + b0 : NULL);
+        memcpy(y + b0 * no, w->c[c].act[m->nl], n * no * sizeof *y);
+    }
+    return RG_OK;
+}
+
+/* ---- classifier ---------------------------------------------------------------------------------- */
+
+int rg_nn_classifier_predict(const rg_nn_model *m, size_t B, const float *x, int *labels, rg_nn_work *w)
+{
+    if (!m || !x || !labels || !w) RG_FAIL(RG_EINVAL, "rg_nn_classifier_predict: NULL argument");
+    if (m->a.task != RG_NN_CLASSIFIER) RG_FAIL(RG_EINVAL, "rg_nn_classifier_predict: not a classifier");
+    const size_t no = m->a.n_out;
+    for (size_t b0 = 0; b0 < B; b0 += w->B_max) {
+        size_t n = B - b0 < w->B_max ? B - b0 : w->B_max;
+        RG_TRY(rg_nn_forward(m, n, x + b0 * m->a.n_in, NULL, w->ybuf, w));
+        for (size_t b = 0; b < n; b++) {
+            const float *y = w->ybuf + b * no;
+            size_t best = 0;
+            for (size_t o = 1; o < no; o++)
+                if (y[o] > y[best]) best = o;
+            labels[b0 + b] = (int)best;
+        }
+    }
+    return RG_OK;
+}
+
+int rg_nn_classifier_accuracy(const rg_nn_model *m, size_t B, const float *x, const int *labels,
+                              rg_nn_work *w, double *acc)
+{
+    if (!labels || !acc || B == 0) RG_FAIL(RG_EINVAL, "rg_nn_classifier_accuracy: NULL argument or B = 0");
+    int *pred = malloc(B * sizeof *pred);
+    if (!pred) RG_FAIL(RG_ENOMEM, "rg_nn_classifier_accuracy: out of memory");
+    int st = rg_nn_classifier_predict(m, B, x, pred, w);
+    size_t ok = 0;
+    for (size_t i = 0; st == RG_OK && i < B; i++) ok += pred[i] == labels[i];
+    free(pred);
+    *acc = (double)ok / (double)B;
+    return st;
+}
+
+/* ---- score --------------------------------------------------------------------------------------- */
+
+int rg_nn_score_eval(const rg_nn_model *m, const rg_process *p, double t, size_t B, const float *x,
+                     float *s, rg_nn_work *w)
+{
+    if (!m || !p || !x || !s || !w) RG_FAIL(RG_EINVAL, "rg_nn_score_eval: NULL argument");
+    if (m->a.task != RG_NN_SCORE) RG_FAIL(RG_EINVAL, "rg_nn_score_eval: not a score network");
+    if (!(t > 0.0) || isinf(t)) RG_FAIL(RG_EINVAL, "rg_nn_score_eval: t = %g, want finite t > 0", t);
+    const size_t N = m->a.n_in, k = rg_process_core(p), r = rg_process_mult(p);
+    if (rg_process_dim(p) != N)
+        RG_FAIL(RG_EINVAL, "rg_nn_score_eval: process dimension %zu != network input %zu", rg_process_dim(p), N);
+    double *L = w->L;
+    RG_TRY(rg_process_chol(p, t, L));
+    for (size_t b0 = 0; b0 < B; b0 += w->B_max) {
+        const size_t n = B - b0 < w->B_max ? B - b0 : w->B_max, nch = (n + RG_NN_CHUNK - 1) / RG_NN_CHUNK;
+#pragma omp parallel for schedule(static)
+        for (size_t c = 0; c < nch; c++) {
+            size_t c0 = b0 + c * RG_NN_CHUNK, nc = n - c * RG_NN_CHUNK;
+            if (nc > RG_NN_CHUNK) nc = RG_NN_CHUNK;
+            double tt[RG_NN_CHUNK];
+            for (size_t i = 0; i < nc; i++) tt[i] = t;
+            rg_nn__chunk_forward(m, &w->c[c], nc, x + c0 * N, tt);
+            const float *eps = w->c[c].act[m->nl];
+            /* s = -(L^{-T} (x) I_r) eps: per column j of the (k, r) state, back-substitute L^T u = e,
+             * (L^T)_{iq} = L_{qi}, in double; then s = -u. */
+            for (size_t b = 0; b < nc; b++) {
+                float *sb = s + (c0 + b) * N;
+                const float *eb = eps + b * N;
+                for (size_t j = 0; j < r; j++) {
+                    double u[RG_NN__KMAX_STACK], *uu = k <= RG_NN__KMAX_STACK ? u : w->c[c].core;
+                    for (size_t i = k; i-- > 0;) {
+                        double v = (double)eb[i * r + j];
+                        for (size_t q = i + 1; q < k; q++) v -= L[q * k + i] * uu[q];
+                        uu[i] = v / L[i * k + i];
+                    }
+                    for (size_t i = 0; i < k; i++) sb[i * r + j] = (float)-uu[i];
+                }
+            }
+        }
+    }
+    return RG_OK;
+}
+
+int rg_nn_score_fn(void *ctx, double t, size_t B, const float *x, float *s)
+{
+    const rg_nn_score_ctx *c = ctx;
+    if (!c) RG_FAIL(RG_EINVAL, "rg_nn_score_fn: NULL context");
+    return rg_nn_score_eval(c->model, c->process, t, B, x, s, c->work);
+}
+
+/* ---- naive double references --------------------------------------------------------------------- */
+
+static double act_d(rg_nn_act a, double z) { return a == RG_NN_RELU ? (z > 0.0 ? z : 0.0) : z / (1.0 + exp(-z)); }
+
+void rg_nn__forward_naive(const rg_nn_model *m, const double *params, const double *x, double t,
+                          double *y, double *scratch)
+{
+    double *h = scratch, *g = scratch + m->maxw + m->a.t_embed;
+    const size_t nin = m->a.n_in, E = m->a.t_embed;
+    for (size_t i = 0; i < nin; i++) h[i] = x[i];
+    for (size_t j = 0; j < E / 2; j++) {
+        double w = E / 2 > 1 ? pow(TEMB_WMAX, (double)j / (double)(E / 2 - 1)) : 1.0;
+        h[nin + j] = sin(w * t);
+        h[nin + E / 2 + j] = cos(w * t);
+    }
+    for (size_t l = 0; l < m->nl; l++) {
+        const double *W = params + m->woff[l], *bias = params + m->boff[l];
+        int last = l + 1 == m->nl;
+        for (size_t o = 0; o < m->out[l]; o++) {
+            double z = bias[o];
+            for (size_t i = 0; i < m->in[l]; i++) z += W[o * m->in[l] + i] * h[i];
+            (last ? y : g)[o] = last ? z : act_d(m->a.act, z);
+        }
+        if (!last) memcpy(h, g, m->out[l] * sizeof *h);
+    }
+}
+
+double rg_nn__loss_naive(const rg_nn_model *m, const double *params, size_t B, const double *x,
+                         const double *t, const int *labels, const double *eps)
+{
+    const size_t no = m->a.n_out, nin = m->a.n_in;
+    double *scr = malloc((3 * m->maxw + 2 * m->a.t_embed + no) * sizeof *scr), *y = NULL, sum = 0.0;
+    if (!scr) return NAN;
+    y = scr + 2 * m->maxw + 2 * m->a.t_embed;
+    for (size_t b = 0; b < B; b++) {
+        rg_nn__forward_naive(m, params, x + b * nin, t ? t[b] : 0.0, y, scr);
+        if (m->a.task == RG_NN_CLASSIFIER) {
+            double mx = -INFINITY, z = 0.0;
+            for (size_t o = 0; o < no; o++) mx = fmax(mx, y[o]);
+            for (size_t o = 0; o < no; o++) z += exp(y[o] - mx);
+            sum += mx + log(z) - y[labels[b]];
+        } else {
+            for (size_t o = 0; o < no; o++) sum += (y[o] - eps[b * no + o]) * (y[o] - eps[b * no + o]) / (double)no;
+        }
+    }
+    free(scr);
+    return sum / (double)B;
+}

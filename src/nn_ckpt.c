@@ -1,0 +1,273 @@
+/* nn checkpoints: model and optimiser state in one little-endian file, written atomically, read
+ * with every field checked. Layout (nn.h): magic "RGNNCKPT", u32 version, architecture, u64 nparams,
+ * float params, u32 has_opt, [optimiser], u64 FNV-1a checksum of everything before it. */
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "internal.h"
+#include "nn_internal.h"
+
+static const char MAGIC[8] = { 'R', 'G', 'N', 'N', 'C', 'K', 'P', 'T' };
+
+/* This format stores host words; we build only on little-endian hosts (checked at run time). */
+static int little_endian(void)
+{
+    const uint16_t one = 1;
+    unsigned char b;
+    memcpy(&b, &one, 1);
+    return b == 1;
+}
+
+/* ---- writer ------------------------------------------------------------------------------------- */
+
+typedef struct { FILE *f; uint64_t h; int bad; } wr;
+
+static void put(wr *w, const void *p, size_t n)
+{
+    const unsigned char *c = p;
+    for (size_t i = 0; i < n; i++) w->h = (w->h ^ c[i]) * 0x100000001b3ull;
+    if (fwrite(p, 1, n, w->f) != n) w->bad = 1;
+}
+static void put_u32(wr *w, uint32_t v) { put(w, &v, 4); }
+static void put_u64(wr *w, uint64_t v) { put(w, &v, 8); }
+static void put_f64(wr *w, double v) { put(w, &v, 8); }
+
+int rg_nn_save(const char *path, const rg_nn_model *m, const rg_nn_trainer *tr)
+{
+    if (!path || !m) RG_FAIL(RG_EINVAL, "rg_nn_save: NULL argument");
+    if (tr && rg_nn__trainer_model(tr) != m)
+        RG_FAIL(RG_EINVAL, "rg_nn_save: the trainer belongs to another model");
+    if (!little_endian()) RG_FAIL(RG_EIO, "rg_nn_save: checkpoints need a little-endian host");
+    size_t len = strlen(path);
+    char *tmp = malloc(len + 5);
+    if (!tmp) RG_FAIL(RG_ENOMEM, "rg_nn_save: out of memory");
+    memcpy(tmp, path, len);
+    memcpy(tmp + len, ".tmp", 5);
+    wr w = { fopen(tmp, "wb"), 0xcbf29ce484222325ull, 0 };
+    if (!w.f) {
+        free(tmp);
+        RG_FAIL(RG_EIO, "%s: cannot open for writing", path);
+    }
+    const rg_nn_arch *a = &m->a;
+    put(&w, MAGIC, 8);
+    put_u32(&w, RG_NN_CKPT_VERSION);
+    put_u32(&w, (uint32_t)a->task);
+    put_u32(&w, (uint32_t)a->act);
+    put_u64(&w, a->n_in);
+    put_u64(&w, a->n_out);
+    put_u64(&w, a->n_hidden);
+    for (size_t l = 0; l < RG_NN_MAX_HIDDEN; l++) put_u64(&w, l < a->n_hidden ? a->hidden[l] : 0);
+    put_u64(&w, a->t_embed);
+    put_u64(&w, m->nparams);
+    put(&w, m->p, m->nparams * sizeof *m->p);
+    put_u32(&w, tr ? 1u : 0u);
+    if (tr) {
+        rg_nn__opt_view v;
+        rg_nn__trainer_view(tr, &v);
+        put_u64(&w, v.c.batch);
+        put_u64(&w, v.c.epochs);
+        put_u64(&w, v.c.warmup);
+        put_u64(&w, v.c.step_every);
+        put_u32(&w, (uint32_t)v.c.lr_kind);
+        put_f64(&w, v.c.lr);
+        put_f64(&w, v.c.lr_min);
+        put_f64(&w, v.c.step_gamma);
+        put_f64(&w, v.c.beta1);
+        put_f64(&w, v.c.beta2);
+        put_f64(&w, v.c.adam_eps);
+        put_f64(&w, v.c.t_min);
+        put_f64(&w, v.c.t_max);
+        put_u64(&w, v.c.seed);
+        put_u64(&w, v.P);
+        put_u64(&w, v.step);
+        put(&w, v.m, m->nparams * sizeof *v.m);
+        put(&w, v.v, m->nparams * sizeof *v.v);
+    }
+    uint64_t h = w.h;
+    put_u64(&w, h);
+    int bad = w.bad | ferror(w.f);
+    bad |= fclose(w.f) != 0;
+    if (bad) {
+        remove(tmp);
+        free(tmp);
+        RG_FAIL(RG_EIO, "%s: write failed", path);
+    }
+    if (rename(tmp, path) != 0) {
+        remove(tmp);
+        free(tmp);
+        RG_FAIL(RG_EIO, "%s: cannot rename the temporary file into place", path);
+    }
+    free(tmp);
+    return RG_OK;
+}
+
+/* ---- reader ------------------------------------------------------------------------------------- */
+
+typedef struct { const unsigned char *p; size_t n, at; const char *path; } rd;
+
+static int take(rd *r, void *out, size_t n, const char *what)
+{
+    if (r->n - r->at < n)
+        RG_FAIL(RG_EFORMAT, "%s: truncated checkpoint (ends inside %s at byte %zu)", r->path, what, r->n);
+    memcpy(out, r->p + r->at, n);
+    r->at += n;
+    return RG_OK;
+}
+
+typedef struct {
+    rg_nn_arch a;
+    uint64_t nparams;
+    const float *params;
+    int has_opt;
+    rg_nn_train_config c;
+    uint64_t P, step;
+    const float *m, *v;
+} ckpt;
+
+static int read_u64(rd *r, uint64_t *v, const char *what) { return take(r, v, 8, what); }
+
+static int parse(rd *r, ckpt *k)
+{
+    char magic[8];
+    uint32_t ver = 0, task = 0, act = 0, has = 0;
+    uint64_t u[4 + RG_NN_MAX_HIDDEN];
+    if (r->n < 8 || memcmp(r->p, MAGIC, 8) != 0)
+        RG_FAIL(RG_EFORMAT, "%s: not a regimes nn checkpoint (bad magic)", r->path);
+    RG_TRY(take(r, magic, 8, "the magic"));
+    RG_TRY(take(r, &ver, 4, "the version"));
+    if (ver != RG_NN_CKPT_VERSION)
+        RG_FAIL(RG_EFORMAT, "%s: checkpoint version %u, this build reads version %u", r->path, ver, RG_NN_CKPT_VERSION);
+    RG_TRY(take(r, &task, 4, "the architecture"));
+    RG_TRY(take(r, &act, 4, "the architecture"));
+    for (size_t i = 0; i < 3 + RG_NN_MAX_HIDDEN + 1; i++) RG_TRY(read_u64(r, &u[i], "the architecture"));
+    memset(&k->a, 0, sizeof k->a);
+    k->a.task = (rg_nn_task)task;
+    k->a.act = (rg_nn_act)act;
+    k->a.n_in = (size_t)u[0];
+    k->a.n_out = (size_t)u[1];
+    k->a.n_hidden = (size_t)u[2];
+    for (size_t l = 0; l < RG_NN_MAX_HIDDEN; l++) k->a.hidden[l] = (size_t)u[3 + l];
+    k->a.t_embed = (size_t)u[3 + RG_NN_MAX_HIDDEN];
+    if (task > 1 || act > 1 || u[2] > RG_NN_MAX_HIDDEN || rg_nn_arch_check(&k->a))
+        RG_FAIL(RG_EFORMAT, "%s: invalid architecture in checkpoint (%s)", r->path,
+                task > 1 || act > 1 || u[2] > RG_NN_MAX_HIDDEN ? "bad enum or depth" : rg_nn_arch_check(&k->a));
+    RG_TRY(read_u64(r, &k->nparams, "the parameter count"));
+    if (k->nparams > (r->n - r->at) / 4)
+        RG_FAIL(RG_EFORMAT, "%s: truncated checkpoint (%llu parameters announced)", r->path, (unsigned long long)k->nparams);
+    k->params = (const float *)(const void *)(r->p + r->at);
+    r->at += k->nparams * 4;
+    RG_TRY(take(r, &has, 4, "the optimiser flag"));
+    if (has > 1) RG_FAIL(RG_EFORMAT, "%s: corrupted checkpoint (optimiser flag %u)", r->path, has);
+    k->has_opt = (int)has;
+    if (has) {
+        uint64_t b[4];
+        uint32_t kind;
+        double f[8];
+        for (int i = 0; i < 4; i++) RG_TRY(read_u64(r, &b[i], "the optimiser state"));
+        RG_TRY(take(r, &kind, 4, "the optimiser state"));
+        for (int i = 0; i < 8; i++) RG_TRY(take(r, &f[i], 8, "the optimiser state"));
+        k->c = (rg_nn_train_config){ .batch = (size_t)b[0], .epochs = (size_t)b[1], .warmup = (size_t)b[2],
+                                     .step_every = (size_t)b[3], .lr_kind = (rg_nn_lr_kind)kind, .lr = f[0],
+                                     .lr_min = f[1], .step_gamma = f[2], .beta1 = f[3], .beta2 = f[4],
+                                     .adam_eps = f[5], .t_min = f[6], .t_max = f[7] };
+        RG_TRY(read_u64(r, &k->c.seed, "the optimiser state"));
+        RG_TRY(read_u64(r, &k->P, "the optimiser state"));
+        RG_TRY(read_u64(r, &k->step, "the optimiser state"));
+        if (kind > 2 || rg_nn_train_check(&k->c))
+            RG_FAIL(RG_EFORMAT, "%s: invalid training configuration in checkpoint", r->path);
+        if (k->nparams > (r->n - r->at) / 8)
+            RG_FAIL(RG_EFORMAT, "%s: truncated checkpoint (ends inside the Adam moments)", r->path);
+        k->m = (const float *)(const void *)(r->p + r->at);
+        k->v = k->m + k->nparams;
+        r->at += k->nparams * 8;
+    }
+    uint64_t h = 0xcbf29ce484222325ull, want;
+    for (size_t i = 0; i < r->at; i++) h = (h ^ r->p[i]) * 0x100000001b3ull;
+    RG_TRY(read_u64(r, &want, "the checksum"));
+    if (r->at != r->n) RG_FAIL(RG_EFORMAT, "%s: %zu trailing bytes after the checkpoint", r->path, r->n - r->at);
+    if (h != want) RG_FAIL(RG_EFORMAT, "%s: checksum mismatch (corrupted checkpoint)", r->path);
+    return RG_OK;
+}
+
+/* Read the whole file into *buf (8-byte aligned by malloc). */
+static int slurp(const char *path, unsigned char **buf, size_t *n)
+{
+    FILE *f = fopen(path, "rb");
+    if (!f) RG_FAIL(RG_EIO, "%s: cannot open", path);
+    size_t cap = 1 << 16, len = 0;
+    unsigned char *b = malloc(cap);
+    while (b) {
+        len += fread(b + len, 1, cap - len, f);
+        if (len < cap) break;
+        unsigned char *nb = realloc(b, cap * 2);
+        if (!nb) { free(b); b = NULL; break; }
+        b = nb;
+        cap *= 2;
+    }
+    int err = ferror(f);
+    fclose(f);
+    if (!b) RG_FAIL(RG_ENOMEM, "%s: out of memory reading the checkpoint", path);
+    if (err) { free(b); RG_FAIL(RG_EIO, "%s: read error", path); }
+    *buf = b;
+    *n = len;
+    return RG_OK;
+}
+
+static int load_ckpt(const char *path, unsigned char **buf, ckpt *k)
+{
+    if (!little_endian()) RG_FAIL(RG_EIO, "%s: checkpoints need a little-endian host", path);
+    size_t n = 0;
+    RG_TRY(slurp(path, buf, &n));
+    rd r = { *buf, n, 0, path };
+    int st = parse(&r, k);
+    if (st != RG_OK) { free(*buf); *buf = NULL; }
+    return st;
+}
+
+int rg_nn_load(const char *path, rg_nn_model **out)
+{
+    if (!path || !out) RG_FAIL(RG_EINVAL, "rg_nn_load: NULL argument");
+    *out = NULL;
+    unsigned char *buf = NULL;
+    ckpt k;
+    RG_TRY(load_ckpt(path, &buf, &k));
+    rg_nn_model *m = NULL;
+    int st = rg_nn_model_new(&k.a, 0, &m);
+    if (st == RG_OK && m->nparams != k.nparams) {
+        size_t want = m->nparams;
+        rg_nn_model_free(m);
+        free(buf);
+        RG_FAIL(RG_EFORMAT, "%s: %llu parameters, the architecture needs %zu", path,
+                (unsigned long long)k.nparams, want);
+    }
+    if (st == RG_OK) memcpy(m->p, k.params, m->nparams * sizeof *m->p);
+    free(buf);
+    if (st == RG_OK) *out = m;
+    return st;
+}
+
+int rg_nn_trainer_restore(rg_nn_trainer *tr, const char *path)
+{
+    if (!tr || !path) RG_FAIL(RG_EINVAL, "rg_nn_trainer_restore: NULL argument");
+    unsigned char *buf = NULL;
+    ckpt k;
+    RG_TRY(load_ckpt(path, &buf, &k));
+    const rg_nn_model *m = rg_nn__trainer_model(tr);
+    rg_nn__opt_view v;
+    rg_nn__trainer_view(tr, &v);
+    const char *why = NULL;
+    if (!k.has_opt) why = "it holds no optimiser state";
+    else if (!rg_nn__arch_equal(&k.a, &m->a) || k.nparams != m->nparams) why = "its architecture differs";
+    else if (k.c.batch != v.c.batch) why = "its batch size differs";
+    else if (k.c.seed != v.c.seed) why = "its training seed differs";
+    else if (k.P != v.P) why = "its training-set size differs";
+    if (why) {
+        free(buf);
+        RG_FAIL(RG_EFORMAT, "%s: cannot resume this training: %s", path, why);
+    }
+    rg_nn__trainer_set(tr, k.step, k.params, k.m, k.v);
+    free(buf);
+    return RG_OK;
+}
