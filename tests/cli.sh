@@ -122,7 +122,7 @@ has '"horizon_min": 0.5'
 run_ok theory --process ou --dim 256 --phi-times 2.772588722239781 --json
 has '"label": [0.7752'
 expect_status 2 "--phi-times wants a number in \(0, inf\), got '-1'" theory --phi-times 1,-1
-expect_status 2 "--phi-times wants T1,T2" theory --phi-times 1,,2
+expect_status 2 "--phi-times wants a comma-separated list" theory --phi-times 1,,2
 # a readable table by default, and --help documents every flag
 run_ok theory --process coupled --gamma 0.25
 has 'sync_gap'
