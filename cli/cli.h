@@ -60,6 +60,10 @@ void theory_print_help(FILE *f);
 /* A number for a table: "%.6g", "none" for NAN, "inf" for INFINITY. buf holds >= 32 chars. */
 const char *theory_num(double x, char *buf, size_t len);
 
+/* JSON pieces: a number with round-trip precision (null for NaN/Inf), an escaped string. */
+void cli_json_num(FILE *f, double x);
+void cli_json_str(FILE *f, const char *s);
+
 /* Subcommands: argv[0] is the subcommand's name. Return the exit status. */
 int cmd_theory(int argc, char **argv);
 int cmd_demo(int argc, char **argv);

@@ -19,13 +19,13 @@ const char *theory_num(double x, char *buf, size_t len)
 /* ---- JSON ---------------------------------------------------------------------------------------- */
 
 /* A JSON number with round-trip precision, or null for NaN and +-Inf (JSON has neither). */
-static void jnum(FILE *f, double x)
+void cli_json_num(FILE *f, double x)
 {
     if (isfinite(x)) fprintf(f, "%.17g", x);
     else fputs("null", f);
 }
 
-static void jstr(FILE *f, const char *s)
+void cli_json_str(FILE *f, const char *s)
 {
     fputc('"', f);
     for (const unsigned char *c = (const unsigned char *)s; *c; c++) {
@@ -39,7 +39,7 @@ static void jstr(FILE *f, const char *s)
 static void jkey_num(FILE *f, const char *key, double x, const char *sep)
 {
     fprintf(f, "\"%s\": ", key);
-    jnum(f, x);
+    cli_json_num(f, x);
     fputs(sep, f);
 }
 
@@ -48,21 +48,21 @@ static void json_coupling(const theory_result *r, FILE *f)
     const spec_opts *o = &r->o;
     const spec_built *b = &r->b;
     fputs(", \"coupling\": ", f);
-    jstr(f, o->aniso ? "anisotropic" : o->coupling == RG_COUPLING_DIFFUSIVE ? "diffusive" : "cross");
+    cli_json_str(f, o->aniso ? "anisotropic" : o->coupling == RG_COUPLING_DIFFUSIVE ? "diffusive" : "cross");
     fputs(", \"gamma\": ", f);
-    jnum(f, o->aniso || b->n_knots ? (double)NAN : o->gamma);
+    cli_json_num(f, o->aniso || b->n_knots ? (double)NAN : o->gamma);
     if (!b->n_knots) {
         fputs(", \"M\": [[", f);
-        jnum(f, b->M[0]), fputs(", ", f), jnum(f, b->M[1]), fputs("], [", f);
-        jnum(f, b->M[2]), fputs(", ", f), jnum(f, b->M[3]), fputs("]], \"schedule\": null", f);
+        cli_json_num(f, b->M[0]), fputs(", ", f), cli_json_num(f, b->M[1]), fputs("], [", f);
+        cli_json_num(f, b->M[2]), fputs(", ", f), cli_json_num(f, b->M[3]), fputs("]], \"schedule\": null", f);
         return;
     }
     fputs(", \"M\": null, \"schedule\": {\"interp\": ", f);
-    jstr(f, b->interp == RG_SCHEDULE_LINEAR ? "linear" : "piecewise");
+    cli_json_str(f, b->interp == RG_SCHEDULE_LINEAR ? "linear" : "piecewise");
     fputs(", \"t\": [", f);
-    for (size_t i = 0; i < b->n_knots; i++) fputs(i ? ", " : "", f), jnum(f, b->knot_t[i]);
+    for (size_t i = 0; i < b->n_knots; i++) fputs(i ? ", " : "", f), cli_json_num(f, b->knot_t[i]);
     fputs("], \"gamma\": [", f);
-    for (size_t i = 0; i < b->n_knots; i++) fputs(i ? ", " : "", f), jnum(f, b->knot_g[i]);
+    for (size_t i = 0; i < b->n_knots; i++) fputs(i ? ", " : "", f), cli_json_num(f, b->knot_g[i]);
     fputs("]}", f);
 }
 
@@ -70,17 +70,17 @@ static void json_process(const theory_result *r, FILE *f)
 {
     const rg_process *p = r->b.p;
     fputs("  \"process\": {\"kind\": ", f);
-    jstr(f, KIND_NAMES[r->o.kind]);
+    cli_json_str(f, KIND_NAMES[r->o.kind]);
     size_t dim = r->o.kind == RG_PROCESS_COUPLED ? rg_process_mult(p) : rg_process_dim(p);
     fprintf(f, ", \"dim\": %zu, \"N\": %zu, \"core\": %zu, \"mult\": %zu", dim, rg_process_dim(p),
             rg_process_core(p), rg_process_mult(p));
     if (r->o.kind == RG_PROCESS_COUPLED) json_coupling(r, f);
     if (r->o.kind == RG_PROCESS_NONREV) {
-        fputs(", \"U\": ", f), jstr(f, r->o.U);
-        fputs(", \"Q\": ", f), jstr(f, r->q_text);
-        fputs(", \"q_scale\": ", f), jnum(f, r->o.q_scale);
+        fputs(", \"U\": ", f), cli_json_str(f, r->o.U);
+        fputs(", \"Q\": ", f), cli_json_str(f, r->q_text);
+        fputs(", \"q_scale\": ", f), cli_json_num(f, r->o.q_scale);
     }
-    if (r->o.kind == RG_PROCESS_GENERAL) fputs(", \"A\": ", f), jstr(f, r->o.A);
+    if (r->o.kind == RG_PROCESS_GENERAL) fputs(", \"A\": ", f), cli_json_str(f, r->o.A);
     fputs("},\n", f);
 }
 
@@ -88,7 +88,7 @@ static void json_data(const theory_result *r, FILE *f)
 {
     const spec_opts *o = &r->o;
     fputs("  \"data\": {\"kind\": ", f);
-    jstr(f, o->gmm4 ? "gmm4" : "gmm2");
+    cli_json_str(f, o->gmm4 ? "gmm4" : "gmm2");
     if (o->gmm4) {
         fputs(", ", f), jkey_num(f, "mc2", o->mc2, ", "), jkey_num(f, "md2", o->md2, "");
     } else {
@@ -96,8 +96,8 @@ static void json_data(const theory_result *r, FILE *f)
     }
     fputs(", ", f), jkey_num(f, "sigma2", o->sigma2, "");
     if (o->kind == RG_PROCESS_NONREV || o->kind == RG_PROCESS_GENERAL) {
-        fputs(", \"mean_dir\": ", f), jstr(f, o->mean_dir);
-        fputs(", \"cw\": ", f), jstr(f, o->cw);
+        fputs(", \"mean_dir\": ", f), cli_json_str(f, o->mean_dir);
+        fputs(", \"cw\": ", f), cli_json_str(f, o->cw);
     }
     fputs(", ", f), jkey_num(f, "n_train", r->n_train, "},\n");
 }
@@ -105,7 +105,7 @@ static void json_data(const theory_result *r, FILE *f)
 void theory_print_json(const theory_result *r, FILE *f)
 {
     fputs("{\n  \"tool\": \"regimes\", \"version\": ", f);
-    jstr(f, RG_VERSION);
+    cli_json_str(f, RG_VERSION);
     fputs(", \"command\": \"theory\",\n", f);
     json_process(r, f);
     json_data(r, f);
@@ -118,16 +118,16 @@ void theory_print_json(const theory_result *r, FILE *f)
     if (r->o.kind == RG_PROCESS_COUPLED) {
         fputs("  \"bounds\": {\"gamma_range\": ", f);
         if (isnan(r->gamma_lo)) fputs("null", f);
-        else fputs("[", f), jnum(f, r->gamma_lo), fputs(", ", f), jnum(f, r->gamma_hi), fputs("]", f);
+        else fputs("[", f), cli_json_num(f, r->gamma_lo), fputs(", ", f), cli_json_num(f, r->gamma_hi), fputs("]", f);
         fputs(", ", f), jkey_num(f, "gamma_equal", r->gamma_equal, "},\n");
     }
     if (r->n_phi) {
         fputs("  \"phi\": {\"t\": [", f);
-        for (size_t i = 0; i < r->n_phi; i++) fputs(i ? ", " : "", f), jnum(f, r->phi_t[i]);
+        for (size_t i = 0; i < r->n_phi; i++) fputs(i ? ", " : "", f), cli_json_num(f, r->phi_t[i]);
         fputs("]", f);
         for (size_t l = 0; l < r->b.data.n_labels; l++) {
             fprintf(f, ", \"%s\": [", r->o.gmm4 ? (l ? "difference" : "common") : "label");
-            for (size_t i = 0; i < r->n_phi; i++) fputs(i ? ", " : "", f), jnum(f, r->phi[l * r->n_phi + i]);
+            for (size_t i = 0; i < r->n_phi; i++) fputs(i ? ", " : "", f), cli_json_num(f, r->phi[l * r->n_phi + i]);
             fputs("]", f);
         }
         fputs("},\n", f);
@@ -136,7 +136,7 @@ void theory_print_json(const theory_result *r, FILE *f)
     for (size_t i = 0; i < r->n_modes; i++) {
         const theory_mode *m = &r->modes[i];
         fputs(i ? ",\n    {\"name\": " : "\n    {\"name\": ", f);
-        jstr(f, m->name);
+        cli_json_str(f, m->name);
         fputs(", ", f), jkey_num(f, "rate", m->rate, ", "), jkey_num(f, "rate_imag", m->rate_imag, ", ");
         jkey_num(f, "t_S", m->t_s, "}");
     }
