@@ -223,3 +223,56 @@ void run_progress_end(run_progress *p)
     progress_draw(p);
     fputc('\n', stderr);
 }
+
+int run_write_text(const char *path, const char *text, size_t len)
+{
+    char tmp[4200];
+    int n = snprintf(tmp, sizeof tmp, "%s.tmp", path);
+    if (n < 0 || (size_t)n >= sizeof tmp) return cli_runtime("output path too long: %s", path);
+    FILE *f = fopen(tmp, "wb");
+    if (!f) return cli_runtime("cannot create %s: %s", tmp, strerror(errno));
+    int ok = fwrite(text, 1, len, f) == len;
+    ok = (fclose(f) == 0) && ok;
+    if (!ok || rename(tmp, path) != 0) {
+        int e = errno;
+        remove(tmp);
+        return cli_runtime("cannot write %s: %s", path, strerror(e));
+    }
+    return CLI_OK;
+}
+
+int run_write_meta(const char *dir, const char *command, int argc, char **argv, const run_opts *ro,
+                   double T, double t_end, double wall)
+{
+    char path[4096];
+    if (run_path(path, sizeof path, dir, "meta.json")) return CLI_FAIL;
+    char *buf = NULL;
+    size_t len = 0;
+    FILE *f = open_memstream(&buf, &len);
+    if (!f) return cli_runtime("out of memory for meta.json");
+    fputs("{\n  \"tool\": \"regimes\", \"version\": ", f);
+    cli_json_str(f, RG_VERSION);
+    fputs(", \"build\": ", f);
+    cli_json_str(f, RG_BUILD_FLAGS);
+    fprintf(f, ", \"mpi\": %s,\n  \"command\": ", par_compiled() ? "true" : "false");
+    cli_json_str(f, command);
+    fputs(", \"argv\": [", f);
+    for (int a = 1; a < argc; a++) fputs(a > 1 ? ", " : "", f), cli_json_str(f, argv[a]);
+    fprintf(f, "],\n  \"seed\": %llu, \"samples\": %zu, \"steps\": %zu, \"T\": ", (unsigned long long)ro->seed,
+            ro->samples, ro->steps);
+    cli_json_num(f, T);
+    fputs(", \"t_end\": ", f);
+    cli_json_num(f, t_end);
+    fprintf(f, ", \"method\": \"%s\", \"grid\": \"%s\",\n  \"ranks\": %d, \"threads\": %d, \"wall_s\": ",
+            (const char *[]){ "em", "exp", "heun" }[ro->method], (const char *[]){ "uniform", "geometric", "ddpm" }[ro->grid],
+            par_size(), ro->threads);
+    cli_json_num(f, wall);
+    fputs("\n}\n", f);
+    if (fclose(f) != 0) {
+        free(buf);
+        return cli_runtime("out of memory for meta.json");
+    }
+    int st = run_write_text(path, buf, len);
+    free(buf);
+    return st;
+}
