@@ -63,5 +63,6 @@ const char *theory_num(double x, char *buf, size_t len);
 /* Subcommands: argv[0] is the subcommand's name. Return the exit status. */
 int cmd_theory(int argc, char **argv);
 int cmd_demo(int argc, char **argv);
+int cmd_schedule(int argc, char **argv); /* cmd_schedule.c: design a coupling schedule gamma(t) */
 
 #endif

@@ -14,6 +14,8 @@ static const char USAGE[] =
 "  theory    predicted speciation, collapse, synchronization gap, relaxation rate and horizon for\n"
 "            one process and Gaussian-mixture data (regimes theory --help)\n"
 "  demo      the theory for a few documented example processes, one screen\n"
+"  schedule  design a piecewise-constant coupling gamma(t) that closes or sets the gmm4\n"
+"            synchronization gap (regimes schedule --help)\n"
 "\n"
 "Flags\n"
 "  --help    this text      --version   version and build type\n"
@@ -24,7 +26,7 @@ static const char USAGE[] =
 int main(int argc, char **argv)
 {
     cli_set_command("regimes");
-    if (argc < 2) return cli_usage("missing command (theory, demo; see regimes --help)");
+    if (argc < 2) return cli_usage("missing command (theory, demo, schedule; see regimes --help)");
     const char *cmd = argv[1];
     if (strcmp(cmd, "--help") == 0 || strcmp(cmd, "-h") == 0 || strcmp(cmd, "help") == 0) {
         fputs(USAGE, stdout);
@@ -36,5 +38,6 @@ int main(int argc, char **argv)
     }
     if (strcmp(cmd, "theory") == 0) return cmd_theory(argc - 1, argv + 1);
     if (strcmp(cmd, "demo") == 0) return cmd_demo(argc - 1, argv + 1);
-    return cli_usage("unknown command '%s' (commands: theory, demo; see regimes --help)", cmd);
+    if (strcmp(cmd, "schedule") == 0) return cmd_schedule(argc - 1, argv + 1);
+    return cli_usage("unknown command '%s' (commands: theory, demo, schedule; see regimes --help)", cmd);
 }

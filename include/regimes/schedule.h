@@ -14,8 +14,10 @@
  * Parameterisation (documented choice, n_seg = 2):
  *     gamma(t) = 0    for t < tau,      gamma(t) = g    for t >= tau,
  *     tau = RG_SCHEDULE_SPLIT * min(t_S^c, t_S^d) of the uncoupled process (gamma = 0),
- * i.e. the low-noise end t < tau (collapse, fine details) stays uncoupled and the coupling acts only
- * on the speciation window, where a mode's time is set (MATH.md 7.5, design rule). n_seg = 1 is a
+ * i.e. the low-noise end t < tau, well below both crossings, stays uncoupled and the coupling acts on
+ * the window where the modes' times are set (MATH.md 7.5, design rule). This reaches less than a
+ * constant g (n_seg = 1) can: MATH.md 9.5's case is closable both ways, --mc2 25 --md2 4 only with
+ * a constant g (diffusive form). n_seg = 1 is a
  * constant g on [0, inf). The single unknown g is found by Brent (rg_linalg_brent, tol 1e-12 on g)
  * on gap(g) - target inside the stability bound shrunk by RG_SCHEDULE_SHRINK:
  *     cross:     g in [-0.98, 0.98]                 (stable iff |g| < 1)
