@@ -18,8 +18,8 @@
  * the window where the modes' times are set (MATH.md 7.5, design rule). This reaches less than a
  * constant g (n_seg = 1) can: the gap of MATH.md 9.5 (|m_c|^2 = 50, |m_d|^2 = 10) closes with both
  * forms; with |m_c|^2 = 25, |m_d|^2 = 4 the diffusive form closes it only with a constant g.
- * n_seg = 1 is a constant g on [0, inf). The single unknown g is found by Brent (rg_linalg_brent, tol 1e-12 on g)
- * on gap(g) - target inside the stability bound shrunk by RG_SCHEDULE_SHRINK:
+ * n_seg = 1 is a constant g on [0, inf). The single unknown g is found by Brent (rg_linalg_brent,
+ * tol 1e-12 on g) on gap(g) - target inside the stability bound shrunk by RG_SCHEDULE_SHRINK:
  *     cross:     g in [-0.98, 0.98]                 (stable iff |g| < 1)
  *     diffusive: g in [-0.98 / 2, RG_SCHEDULE_DIFFUSIVE_MAX]   (stable iff g > -1/2)
  * The gap is monotone in g for both forms (g up: lambda_c down or fixed, lambda_d up), so the
