@@ -68,5 +68,6 @@ void cli_json_str(FILE *f, const char *s);
 int cmd_theory(int argc, char **argv);
 int cmd_demo(int argc, char **argv);
 int cmd_train(int argc, char **argv); /* cmd_train.c: regimes train (nn module) */
+int cmd_schedule(int argc, char **argv); /* cmd_schedule.c: design a coupling schedule gamma(t) */
 
 #endif

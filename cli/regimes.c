@@ -15,6 +15,9 @@ static const char USAGE[] =
 "  theory    predicted speciation, collapse, synchronization gap, relaxation rate and horizon for\n"
 "            one process and Gaussian-mixture data (regimes theory --help)\n"
 "  demo      the theory for a few documented example processes, one screen\n"
+"  schedule  design a piecewise-constant coupling gamma(t) that closes or sets the gmm4\n"
+"            synchronization gap (regimes schedule --help)\n"
+"  train     train a digit classifier or a time-conditioned score network in C (regimes train --help)\n"
 "\n"
 "Flags\n"
 "  --help    this text      --version   version and build type\n"
@@ -25,7 +28,7 @@ static const char USAGE[] =
 static int dispatch(int argc, char **argv)
 {
     cli_set_command("regimes");
-    if (argc < 2) return cli_usage("missing command (theory, demo; see regimes --help)");
+    if (argc < 2) return cli_usage("missing command (theory, demo, schedule, train; see regimes --help)");
     const char *cmd = argv[1];
     if (strcmp(cmd, "--help") == 0 || strcmp(cmd, "-h") == 0 || strcmp(cmd, "help") == 0) {
         fputs(USAGE, stdout);
@@ -38,7 +41,8 @@ static int dispatch(int argc, char **argv)
     if (strcmp(cmd, "theory") == 0) return cmd_theory(argc - 1, argv + 1);
     if (strcmp(cmd, "demo") == 0) return cmd_demo(argc - 1, argv + 1);
     if (strcmp(cmd, "train") == 0) return cmd_train(argc - 1, argv + 1);
-    return cli_usage("unknown command '%s' (commands: theory, demo; see regimes --help)", cmd);
+    if (strcmp(cmd, "schedule") == 0) return cmd_schedule(argc - 1, argv + 1);
+    return cli_usage("unknown command '%s' (commands: theory, demo, schedule, train; see regimes --help)", cmd);
 }
 
 int main(int argc, char **argv)

@@ -12,5 +12,7 @@
 #include "regimes/nonrev.h"
 #include "regimes/data.h"
 #include "regimes/theory.h"
+#include "regimes/nn.h"
+#include "regimes/schedule.h"
 
 #endif
