@@ -20,6 +20,7 @@ build: deps
 # Run every test, in the optimised tree and again under AddressSanitizer + UBSan (there without MPI:
 # OpenMPI keeps memory to the end, which LeakSanitizer would report as our leaks).
 check: build
+	@./scripts/get-mnist.sh || echo "make check: MNIST could not be fetched; its tests are skipped"
 	@cd $(BUILD) && ctest --output-on-failure -j $(JOBS)
 	@cmake -S . -B $(ASAN) -DCMAKE_BUILD_TYPE=Debug -DRG_SANITIZE=ON -DRG_MPI=OFF >/dev/null
 	@cmake --build $(ASAN) -j $(JOBS)

@@ -64,6 +64,12 @@ const char *theory_num(double x, char *buf, size_t len);
 void cli_json_num(FILE *f, double x);
 void cli_json_str(FILE *f, const char *s);
 
+/* Image data for `regimes theory` (theory_mnist.c): 1 if argv asks for --data mnist|fashion;
+ * the command for that case; its --help section. */
+int theory_data_is_images(int argc, char **argv);
+int theory_mnist(int argc, char **argv);
+void theory_mnist_help(FILE *f);
+
 /* Subcommands: argv[0] is the subcommand's name. Return the exit status. */
 int cmd_theory(int argc, char **argv);
 int cmd_demo(int argc, char **argv);

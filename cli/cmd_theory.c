@@ -293,6 +293,14 @@ int cmd_theory(int argc, char **argv)
     theory_result r;
     int help;
     cli_set_command("regimes theory");
+    if (theory_data_is_images(argc, argv)) {
+        for (int a = 1; a < argc; a++)
+            if (strcmp(argv[a], "--help") == 0) {
+                theory_print_help(stdout);
+                return CLI_OK;
+            }
+        return theory_mnist(argc, argv);
+    }
     int st = theory_compute(argc, argv, 1, &r, &help);
     if (help) {
         theory_print_help(stdout);

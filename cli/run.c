@@ -54,6 +54,8 @@ int run_parse(int argc, char **argv, size_t samples, size_t steps, run_opts *ro,
     ro->samples = samples;
     ro->steps = steps;
     ro->T = ro->t_end = NAN;
+    ro->method = RUN_EXP;
+    ro->grid = RUN_GRID_GEOMETRIC;
     for (int a = 1; a < argc; a++)
         if (strcmp(argv[a], "--help") == 0) {
             ro->help = 1;

@@ -46,7 +46,8 @@ static const char *const HELP[] = {
 "  --A FILE          the drift matrix, n lines of n numbers; must be stable (min Re eig(A) > 0).\n"
 "\n",
 "Data (two-class Gaussian mixtures; means are in data units, |m|^2 summed over all N coordinates)\n"
-"  --data D          gmm2 | gmm4. Default gmm2 for ou/nonrev/general, gmm4 for coupled.\n"
+"  --data D          gmm2 | gmm4 | mnist | fashion. Default gmm2 for ou/nonrev/general, gmm4 for\n"
+"                    coupled. mnist/fashion: real images, see 'Image data' below.\n"
 "                      gmm2: z_0 = s m + noise, s = +-1 (ou, nonrev, general only)\n"
 "                      gmm4: z_0 = s_c (e_c (x) m_c) + s_d (e_d (x) m_d) + noise, e_c = (1, 1),\n"
 "                            e_d = (1, -1), m_c _|_ m_d (coupled only; gmm2 is an error there)\n"
@@ -86,4 +87,6 @@ static const char *const HELP[] = {
 void theory_print_help(FILE *f)
 {
     for (size_t i = 0; HELP[i]; i++) fputs(HELP[i], f);
+    fputc('\n', f);
+    theory_mnist_help(f);
 }

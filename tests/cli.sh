@@ -134,5 +134,18 @@ done
 run_ok demo
 has 'regimes theory --process coupled --gamma G'
 
+# Real images (MATH.md 9.2, 10.2): digits 1 and 8, first 5000 + 5000 training images, Lambda = 7.668,
+# 1/2 log Lambda = 1.02, 1/2 log(1 + Lambda) = 1.08. Runs when data/mnist exists (make check fetches it).
+MNIST_DIR=$(cd "$(dirname "$0")/.." && pwd)/data/mnist
+if [ -s "$MNIST_DIR/train-images-idx3-ubyte" ]; then
+    run_ok theory --data mnist --digits 1,8 --n 10000 --mnist-dir "$MNIST_DIR" --json
+    grep -q '"lambda_max": 7.668' "$TMP/out" || fail "theory --data mnist: lambda_max is not 7.668: $(cat "$TMP/out")"
+    grep -q '"t_S": 1.018' "$TMP/out" || fail "theory --data mnist: t_S is not 1.018"
+    grep -q '"t_S_exact": 1.079' "$TMP/out" || fail "theory --data mnist: t_S_exact is not 1.079"
+    expect_status 2 "--digits" theory --data mnist --digits 1,1 --mnist-dir "$MNIST_DIR"
+else
+    echo "cli.sh: data/mnist absent, MNIST checks skipped"
+fi
+
 echo "cli.sh: $n commands, $fails failures"
 [ "$fails" -eq 0 ]
