@@ -11,6 +11,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "regimes/io.h"
 #include "args.h"
 #include "par.h"
 
@@ -226,23 +227,6 @@ void run_progress_end(run_progress *p)
     fputc('\n', stderr);
 }
 
-int run_write_text(const char *path, const char *text, size_t len)
-{
-    char tmp[4200];
-    int n = snprintf(tmp, sizeof tmp, "%s.tmp", path);
-    if (n < 0 || (size_t)n >= sizeof tmp) return cli_runtime("output path too long: %s", path);
-    FILE *f = fopen(tmp, "wb");
-    if (!f) return cli_runtime("cannot create %s: %s", tmp, strerror(errno));
-    int ok = fwrite(text, 1, len, f) == len;
-    ok = (fclose(f) == 0) && ok;
-    if (!ok || rename(tmp, path) != 0) {
-        int e = errno;
-        remove(tmp);
-        return cli_runtime("cannot write %s: %s", path, strerror(e));
-    }
-    return CLI_OK;
-}
-
 int run_write_meta(const char *dir, const char *command, int argc, char **argv, const run_opts *ro,
                    double T, double t_end, double wall)
 {
@@ -274,7 +258,8 @@ int run_write_meta(const char *dir, const char *command, int argc, char **argv, 
         free(buf);
         return cli_runtime("out of memory for meta.json");
     }
-    int st = run_write_text(path, buf, len);
+    int rs = rg_io_text_write(path, buf, len);
+    int st = rs ? cli_status(rs) : CLI_OK;
     free(buf);
     return st;
 }

@@ -68,5 +68,3 @@ double run_now(void);
  * ranks, threads and wall seconds. CLI_OK or one line and CLI_FAIL. */
 int run_write_meta(const char *dir, const char *command, int argc, char **argv, const run_opts *ro,
                    double T, double t_end, double wall);
-/* Write text to path atomically (path.tmp, checked close, rename). CLI_OK or one line, CLI_FAIL. */
-int run_write_text(const char *path, const char *text, size_t len);

@@ -1,0 +1,35 @@
+/* regimes io: files the command line writes, written atomically.
+ *
+ * Every writer goes to "path.tmp", checks every write and the close, then renames it onto path; on
+ * any failure the temporary file is removed and RG_EIO names the path and the reason. A reader
+ * therefore sees either the old file or the complete new one, never half of it.
+ *
+ * CSV: one header line of column names (with units in brackets, e.g. "t_b [time]"), then rows of
+ * numbers printed with %.17g (round-trip exact), NaN as "nan", +-Inf as "inf"/"-inf".
+ * Plots: rg_io_plot writes a gnuplot script and its data next to the target and runs gnuplot
+ * (pngcairo) on them: the one place in the library that starts a process. RG_EIO when gnuplot is
+ * missing or fails; the PNG appears only when gnuplot succeeded. */
+#ifndef REGIMES_IO_H
+#define REGIMES_IO_H
+
+#include <stddef.h>
+
+/* data: (nrow, ncol) row-major doubles; header: ncol names (no commas or newlines). */
+int rg_io_csv_write(const char *path, size_t ncol, const char *const *header, size_t nrow, const double *data);
+
+/* Write len bytes of text to path atomically. */
+int rg_io_text_write(const char *path, const char *text, size_t len);
+
+/* One curve of a plot: n points (x, y); lo/hi (n) an error band drawn as error bars, or NULL. */
+typedef struct {
+    const char *label;
+    size_t n;
+    const double *x, *y, *lo, *hi;
+    int points; /* 1: points (with error bars when lo/hi), 0: a line */
+} rg_io_series;
+
+/* A PNG (800 x 500, pngcairo) of n series with a title and axis labels. */
+int rg_io_plot(const char *png_path, const char *title, const char *xlabel, const char *ylabel, size_t n_series,
+               const rg_io_series *series);
+
+#endif

@@ -1,0 +1,157 @@
+/* Atomic CSV and text files, gnuplot plots (io.h). */
+#define _POSIX_C_SOURCE 200809L
+#include "regimes/io.h"
+
+#include <errno.h>
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/wait.h>
+
+#include "regimes/error.h"
+#include "internal.h"
+
+static int tmp_name(char *buf, size_t len, const char *path, const char *suffix)
+{
+    int n = snprintf(buf, len, "%s%s", path, suffix);
+    if (n < 0 || (size_t)n >= len) RG_FAIL(RG_EINVAL, "io: path too long: %s", path);
+    return RG_OK;
+}
+
+/* Close f (opened on tmp) and rename tmp onto path, or remove tmp: RG_EIO naming path. */
+static int finish(FILE *f, int ok, const char *tmp, const char *path)
+{
+    int e = ok ? 0 : errno;
+    if (fclose(f) != 0 && ok) {
+        ok = 0;
+        e = errno;
+    }
+    if (ok && rename(tmp, path) != 0) {
+        ok = 0;
+        e = errno;
+    }
+    if (!ok) {
+        remove(tmp);
+        RG_FAIL(RG_EIO, "io: cannot write %s: %s", path, e ? strerror(e) : "write error");
+    }
+    return RG_OK;
+}
+
+static void put_num(FILE *f, double x)
+{
+    if (isnan(x)) fputs("nan", f);
+    else if (isinf(x)) fputs(x > 0 ? "inf" : "-inf", f);
+    else fprintf(f, "%.17g", x);
+}
+
+int rg_io_csv_write(const char *path, size_t ncol, const char *const *header, size_t nrow, const double *data)
+{
+    if (!path || !header || ncol == 0 || (nrow && !data)) RG_FAIL(RG_EINVAL, "io: csv needs a path, >= 1 column and data");
+    for (size_t j = 0; j < ncol; j++)
+        if (!header[j] || strpbrk(header[j], ",\n\r")) RG_FAIL(RG_EINVAL, "io: csv column %zu has no name or a comma", j);
+    char tmp[4200];
+    RG_TRY(tmp_name(tmp, sizeof tmp, path, ".tmp"));
+    FILE *f = fopen(tmp, "w");
+    if (!f) RG_FAIL(RG_EIO, "io: cannot create %s: %s", tmp, strerror(errno));
+    for (size_t j = 0; j < ncol; j++) fprintf(f, "%s%s", j ? "," : "", header[j]);
+    fputc('\n', f);
+    for (size_t i = 0; i < nrow; i++) {
+        for (size_t j = 0; j < ncol; j++) {
+            if (j) fputc(',', f);
+            put_num(f, data[i * ncol + j]);
+        }
+        fputc('\n', f);
+    }
+    return finish(f, !ferror(f), tmp, path);
+}
+
+int rg_io_text_write(const char *path, const char *text, size_t len)
+{
+    if (!path || (len && !text)) RG_FAIL(RG_EINVAL, "io: text needs a path");
+    char tmp[4200];
+    RG_TRY(tmp_name(tmp, sizeof tmp, path, ".tmp"));
+    FILE *f = fopen(tmp, "wb");
+    if (!f) RG_FAIL(RG_EIO, "io: cannot create %s: %s", tmp, strerror(errno));
+    int ok = fwrite(text, 1, len, f) == len;
+    return finish(f, ok, tmp, path);
+}
+
+/* A gnuplot string literal: single quotes, a quote doubled. */
+static void gp_str(FILE *f, const char *s)
+{
+    fputc('\'', f);
+    for (; s && *s; s++) {
+        if (*s == '\'') fputc('\'', f);
+        if (*s != '\n') fputc(*s, f);
+    }
+    fputc('\'', f);
+}
+
+int rg_io_plot(const char *png_path, const char *title, const char *xlabel, const char *ylabel, size_t n_series,
+               const rg_io_series *series)
+{
+    if (!png_path || !series || n_series == 0) RG_FAIL(RG_EINVAL, "io: a plot needs a path and >= 1 series");
+    for (size_t k = 0; k < n_series; k++)
+        if (!series[k].x || !series[k].y || series[k].n == 0 || (!series[k].lo != !series[k].hi))
+            RG_FAIL(RG_EINVAL, "io: plot series %zu has no points or half an error band", k);
+    char dat[4200], gp[4200], png_tmp[4200];
+    RG_TRY(tmp_name(dat, sizeof dat, png_path, ".dat.tmp"));
+    RG_TRY(tmp_name(gp, sizeof gp, png_path, ".gp.tmp"));
+    RG_TRY(tmp_name(png_tmp, sizeof png_tmp, png_path, ".tmp"));
+    if (strpbrk(png_path, "'\"\n")) RG_FAIL(RG_EINVAL, "io: plot path has a quote or newline: %s", png_path);
+    FILE *d = fopen(dat, "w");
+    if (!d) RG_FAIL(RG_EIO, "io: cannot create %s: %s", dat, strerror(errno));
+    for (size_t k = 0; k < n_series; k++) { /* one gnuplot data block per series */
+        for (size_t i = 0; i < series[k].n; i++) {
+            put_num(d, series[k].x[i]), fputc(' ', d), put_num(d, series[k].y[i]);
+            if (series[k].lo) fputc(' ', d), put_num(d, series[k].lo[i]), fputc(' ', d), put_num(d, series[k].hi[i]);
+            fputc('\n', d);
+        }
+        fputs("\n\n", d);
+    }
+    int ok = !ferror(d);
+    if (fclose(d) != 0 || !ok) {
+        remove(dat);
+        RG_FAIL(RG_EIO, "io: cannot write %s", dat);
+    }
+    FILE *g = fopen(gp, "w");
+    if (!g) {
+        remove(dat);
+        RG_FAIL(RG_EIO, "io: cannot create %s: %s", gp, strerror(errno));
+    }
+    fputs("set terminal pngcairo size 800,500 font 'sans,10'\nset output ", g);
+    gp_str(g, png_tmp);
+    fputs("\nset title ", g), gp_str(g, title);
+    fputs("\nset xlabel ", g), gp_str(g, xlabel);
+    fputs("\nset ylabel ", g), gp_str(g, ylabel);
+    fputs("\nset key best\nset grid\nplot ", g);
+    for (size_t k = 0; k < n_series; k++) {
+        fputs(k ? ", " : "", g);
+        gp_str(g, dat);
+        fprintf(g, " index %zu using 1:2%s with %s title ", k, series[k].lo ? ":3:4" : "",
+                series[k].lo ? "yerrorbars" : series[k].points ? "points pt 7 ps 0.8" : "lines lw 2");
+        gp_str(g, series[k].label);
+    }
+    fputc('\n', g);
+    ok = !ferror(g);
+    if (fclose(g) != 0 || !ok) {
+        remove(dat), remove(gp);
+        RG_FAIL(RG_EIO, "io: cannot write %s", gp);
+    }
+    char cmd[8600];
+    snprintf(cmd, sizeof cmd, "gnuplot '%s' 2>/dev/null", gp);
+    int rc = system(cmd);
+    remove(dat);
+    remove(gp);
+    if (rc == -1 || !WIFEXITED(rc) || WEXITSTATUS(rc) != 0) {
+        remove(png_tmp);
+        RG_FAIL(RG_EIO, "io: gnuplot failed for %s (is gnuplot installed?)", png_path);
+    }
+    if (rename(png_tmp, png_path) != 0) {
+        int e = errno;
+        remove(png_tmp);
+        RG_FAIL(RG_EIO, "io: cannot write %s: %s", png_path, strerror(e));
+    }
+    return RG_OK;
+}
