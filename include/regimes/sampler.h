@@ -6,8 +6,8 @@
  *   RG_GRID_GEOMETRIC  t_k = T (t_end / T)^(k / K)            (t_end > 0)
  *   RG_GRID_DDPM       the parent's 1000-step schedule (MATH.md 1.3): s_j = -1/2 log abar_j,
  *                      abar_j = prod_{i<=j} (1 - beta_i), beta_i = 1e-4 + (2e-2 - 1e-4) i/999; the grid is
- *                      s_j for j = K-1 .. 0 with s_j in (t_end, T], preceded by T and followed by t_end
- *                      (K ignored if 0: all 1000 steps). T = s_999 = 5.06 reproduces the parent.
+ *                      s_j for j = 999 .. 0 with s_j in (t_end, T), preceded by T and followed by t_end
+ *                      (K is ignored). T = s_999 = 5.06 and t_end = 0 reproduce the parent's grid.
  *   Extra times (branch, record) are merged in (sorted union, duplicates within 1e-12 T removed).
  *
  * Prior (6.2): z_T = (L_inf (x) I_r) xi, L_inf = chol(S_inf) (rg_process_stationary), xi = normals of
