@@ -8,6 +8,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include <omp.h>
+
 #include "rg_test.h"
 #include "regimes/error.h"
 #include "regimes/sampler.h"
@@ -187,7 +189,7 @@ static void test_exp_point_mass(void **state)
 }
 
 /* Slicing: ids 40..99 run alone give the bit-identical states of rows 40..99 of the run over ids 0..99,
- * for the GMM score and for the empirical (GEMM) score, with EM. */
+ * for the GMM score and for the empirical (GEMM) score, with EM; and so do 1 and 2 OpenMP threads. */
 static void check_slicing(rg_score sc, const rg_process *p, const char *what)
 {
     size_t ng = 0, N = rg_process_dim(p);
@@ -200,6 +202,18 @@ static void check_slicing(rg_score sc, const rg_process *p, const char *what)
     c.traj0 = 40;
     assert_int_equal(rg_sampler_run(&c, 60, 0, x2), RG_OK);
     if (memcmp(x1 + 40 * N, x2, 60 * N * sizeof *x1) != 0) fail_msg("%s: slicing changed the states", what);
+    /* thread count: 1 thread and 2 threads give the bit-identical states (chunks of fixed size) */
+    int nt = omp_get_max_threads();
+    omp_set_num_threads(1);
+    assert_int_equal(rg_sampler_run(&c, 60, 0, x2), RG_OK);
+    omp_set_num_threads(2);
+    c.traj0 = 0;
+    float *x3 = malloc(100 * N * sizeof *x3);
+    assert_int_equal(rg_sampler_run(&c, 100, 0, x3), RG_OK);
+    omp_set_num_threads(nt);
+    if (memcmp(x1 + 40 * N, x2, 60 * N * sizeof *x1) != 0) fail_msg("%s: 1 thread differs", what);
+    if (memcmp(x1, x3, 100 * N * sizeof *x1) != 0) fail_msg("%s: 2 threads differ", what);
+    free(x3);
     free(x1); free(x2); free(grid);
 }
 
