@@ -1,0 +1,115 @@
+/* regimes sampler: reverse-time generation from t = T down to t_end under any rg_process (process.h)
+ * with any score behind the rg_score interface (score.h).
+ *
+ * Grids (MATH.md 6.1), decreasing t_0 = T > t_1 > ... > t_K = t_end >= 0, h_k = t_k - t_{k+1}:
+ *   RG_GRID_UNIFORM    t_k = T - k (T - t_end) / K
+ *   RG_GRID_GEOMETRIC  t_k = T (t_end / T)^(k / K)            (t_end > 0)
+ *   RG_GRID_DDPM       the parent's 1000-step schedule (MATH.md 1.3): s_j = -1/2 log abar_j,
+ *                      abar_j = prod_{i<=j} (1 - beta_i), beta_i = 1e-4 + (2e-2 - 1e-4) i/999; the grid is
+ *                      s_j for j = 999 .. 0 with s_j in (t_end, T), preceded by T and followed by t_end
+ *                      (K is ignored). T = s_999 = 5.06 and t_end = 0 reproduce the parent's grid.
+ *   Extra times (branch, record) are merged in (sorted union, duplicates within 1e-12 T removed).
+ *
+ * Prior (6.2): z_T = (L_inf (x) I_r) xi, L_inf = chol(S_inf) (rg_process_stationary), xi = normals of
+ *   (seed, RG_STREAM_PRIOR, traj, step 0); or states given by the caller.
+ *
+ * Integrators, one step t = t_k -> t' = t_{k+1}, h = t - t', xi = normals of (seed, stream, traj, k):
+ *   RG_SAMPLER_EM    z <- z + h (A(t) z + 2 s(z, t)) + sqrt(2 h) xi                        (6.3)
+ *   RG_SAMPLER_EXP   zhat_0 = M_t^{-1}(z + Sigma_t s), F = M_t M_{t'}^{-1}, G = Sigma_{t'} F^T Sigma_t^{-1},
+ *                    mean = M_{t'} zhat_0 + G (z - M_t zhat_0), cov = Sigma_{t'} - G F Sigma_{t'},
+ *                    z <- mean + chol(cov) xi  (exact for the linear part; t' = 0 gives zhat_0)   (6.4)
+ *   RG_SAMPLER_HEUN  probability-flow ODE f = A z + s: Heun, Euler on a last step to t' = 0     (6.5)
+ *   All matrices are core k x k (process.h), applied to each (k, r) state: no N x N for ou/coupled.
+ *
+ * Randomness: trajectory i of rg_sampler_run has id traj0 + i; its prior uses (PRIOR, id, 0), its
+ *   noise at step k (REVERSE, id, k). Cloning (6.6) with branch list t_b[0..nb): pair i of branch j
+ *   has id (j << 32) + i (an INDEPENDENT trunk per branch time, the MATH.md default); trunk prior
+ *   (PRIOR, id, 0), trunk noise (REVERSE, id, k), after t_b clone a (CLONE_A, id, k), clone b
+ *   (CLONE_B, id, k). HEUN is deterministic and is refused for cloning (RG_EINVAL).
+ *
+ * Threads: OpenMP over chunks of RG_SAMPLER_CHUNK trajectories (fixed, whatever the thread count);
+ *   per-time score preparation happens outside the parallel region, once per grid time. Inside the
+ *   region BLAS must be single-threaded: the sampler calls openblas_set_num_threads(1) around its
+ *   parallel regions and restores the previous count. Same seed => bit-identical for any thread count.
+ *
+ * Recording: at each grid time listed in rec_t (must be grid points; the grid builder merges them),
+ *   the observer gets the whole batch (rows 0..n-1; after a branch rows 0..n-1 are clones a and
+ *   n..2n-1 clones b) and, where the score supplies them and the time is not the final one (the score
+ *   is not evaluated at t_end), the score extras of that state. Built-in projections: proj (n_proj, N)
+ *   vectors; proj_out receives (n_rec, n_rows, n_proj) doubles x . v, with n_rows = n (run) or 2 n (clone).
+ *
+ * Errors: RG_EINVAL (NULL, sizes, grid not strictly decreasing, record time not on the grid), RG_ENOMEM,
+ *   the process' and the score's errors, the observer's non-zero return (passed through).
+ * Omitted on purpose: adaptive steps, non-identity diffusion D, a shared trunk across branch times.
+ */
+#ifndef REGIMES_SAMPLER_H
+#define REGIMES_SAMPLER_H
+
+#include <stddef.h>
+#include <stdint.h>
+#include "regimes/process.h"
+#include "regimes/score.h"
+
+#define RG_SAMPLER_CHUNK 64
+
+typedef enum { RG_GRID_UNIFORM, RG_GRID_GEOMETRIC, RG_GRID_DDPM } rg_sampler_grid_kind;
+typedef enum { RG_SAMPLER_EM, RG_SAMPLER_EXP, RG_SAMPLER_HEUN } rg_sampler_method;
+
+/* Upper bound on the points rg_sampler_grid writes. */
+size_t rg_sampler_grid_size(rg_sampler_grid_kind kind, size_t K, size_t n_extra);
+/* Build the grid into t (capacity rg_sampler_grid_size), *n = its length (>= 2). extra (n_extra) times
+ * in [t_end, T], or NULL. RG_EINVAL: K = 0 (uniform/geometric), T <= t_end, t_end < 0, geometric t_end = 0. */
+int rg_sampler_grid(rg_sampler_grid_kind kind, double T, double t_end, size_t K, const double *extra,
+                    size_t n_extra, double *t, size_t *n);
+
+/* What the observer sees at a recorded time. */
+typedef struct {
+    double t;             /* the grid time */
+    size_t step;          /* its grid index */
+    size_t n_rows;        /* rows of x */
+    const float *x;       /* (n_rows, N) states at t */
+    const int *nearest;   /* (n_rows) score extras or NULL (none, or t = t_end) */
+    const double *lse;
+    const double *ratio;
+    const double *entropy;
+    int branched;         /* clone runs: 1 after the branch point */
+    size_t branch;        /* clone runs: index into the branch list */
+} rg_sampler_record;
+
+typedef int (*rg_sampler_observer)(void *ctx, const rg_sampler_record *rec);
+
+typedef struct {
+    const rg_process *proc;
+    rg_score score;           /* prepare/eval; see score.h */
+    rg_sampler_method method;
+    const double *grid;       /* (n_grid) strictly decreasing, grid[0] = T */
+    size_t n_grid;            /* >= 2 */
+    uint64_t seed;
+    uint64_t traj0;           /* first trajectory id (rg_sampler_run) */
+    /* recording, all optional */
+    const double *rec_t;      /* (n_rec) grid times */
+    size_t n_rec;
+    rg_sampler_observer observer;
+    void *observer_ctx;
+    const float *proj;        /* (n_proj, N) */
+    size_t n_proj;
+    double *proj_out;         /* (n_rec, n_rows, n_proj) */
+} rg_sampler_cfg;
+
+/* NULL if c is usable, else a one-line reason. */
+const char *rg_sampler_check(const rg_sampler_cfg *c);
+
+/* Prior states: x (n, N) = (L_inf (x) I_r) xi for ids traj0 .. traj0 + n - 1. */
+int rg_sampler_prior(const rg_process *p, uint64_t seed, uint64_t traj0, size_t n, float *x);
+
+/* Run n trajectories over the whole grid. x: (n, N) in/out: if init is nonzero x holds the states at
+ * grid[0], else the prior is drawn into it; on return x holds the states at grid[n_grid - 1]. */
+int rg_sampler_run(const rg_sampler_cfg *c, size_t n, int init, float *x);
+
+/* Cloning at each branch time t_b[j] (grid points, > grid end): n_pairs independent trunks per branch,
+ * clones continued to the grid end. xa, xb: (n_branch, n_pairs, N) end states of clones a and b.
+ * Observer calls carry .branch = j; proj_out (if any) is (n_branch, n_rec, 2 n_pairs, n_proj). */
+int rg_sampler_clone(const rg_sampler_cfg *c, const double *t_b, size_t n_branch, size_t n_pairs,
+                     float *xa, float *xb);
+
+#endif

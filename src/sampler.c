@@ -1,0 +1,355 @@
+/* Reverse-time integrators, recording and cloning (MATH.md 6.3-6.6). */
+#include <math.h>
+#include <stdlib.h>
+#include <string.h>
+#include <cblas.h>
+#include <omp.h>
+#include "regimes/sampler.h"
+#include "regimes/linalg.h"
+#include "regimes/rng.h"
+#include "internal.h"
+#include "score_internal.h"
+
+#define CH RG_SAMPLER_CHUNK
+
+/* Core matrices of one step (k x k each), built outside the parallel region. */
+typedef struct {
+    double t, t2, h;
+    double *C1, *C2, *Ln; /* EM: C1 = I + h A; EXP: C1, C2, Ln = chol(cov) (NULL-like when t2 = 0) */
+    double *A, *A2;       /* HEUN: A(t), A(t2) */
+    int noise;            /* EXP: 1 if cov > 0 */
+} step_mats;
+
+/* How rows get their noise, and where the outputs of a phase go. */
+typedef struct {
+    uint64_t stream_lo, stream_hi; /* rows < n_lo use stream_lo */
+    size_t n_lo;
+    uint64_t base;                 /* noise/prior id of row i: base + i mod n_lo */
+    size_t proj_rows;              /* rows per record in proj_out */
+    int dup;                       /* trunk of a clone run: projections go to rows i and n_lo + i */
+    double *proj_out;              /* this branch's (n_rec, proj_rows, n_proj) or NULL */
+    int branched;
+    size_t branch;
+} phase;
+
+typedef struct {
+    const rg_sampler_cfg *c;
+    size_t k, r, N, K;      /* core size, multiplicity, dimension, last grid index */
+    int *rec_q;             /* (n_grid) record slot of each grid index, -1 if none */
+    int nthr;
+    void **ws;              /* (nthr) score workspaces */
+    float *buf;             /* (nthr, 4, CH, N) */
+    int *chst;              /* (max chunks) */
+    float *snap;            /* (max rows, N) when an observer records */
+    int *nearest;           /* (max rows) extras */
+    double *lse, *ratio, *entropy;
+    double *mats;           /* storage of step_mats */
+} run_ctx;
+
+const char *rg_sampler_check(const rg_sampler_cfg *c)
+{
+    if (!c || !c->proc) return "NULL configuration or process";
+    if (!c->score.eval) return "the score has no eval function";
+    if (!c->grid || c->n_grid < 2) return "the grid needs at least 2 times";
+    for (size_t i = 0; i < c->n_grid; i++)
+        if (!isfinite(c->grid[i])) return "the grid contains NaN or Inf";
+    for (size_t i = 1; i < c->n_grid; i++)
+        if (!(c->grid[i] < c->grid[i - 1])) return "the grid is not strictly decreasing";
+    if (!(c->grid[c->n_grid - 1] >= 0)) return "the grid ends below t = 0";
+    if (c->method != RG_SAMPLER_EM && c->method != RG_SAMPLER_EXP && c->method != RG_SAMPLER_HEUN)
+        return "unknown integrator";
+    if (c->n_rec && !c->rec_t) return "n_rec > 0 but rec_t is NULL";
+    if (c->n_proj && (!c->proj || !c->proj_out)) return "n_proj > 0 but proj or proj_out is NULL";
+    if (c->n_proj && !c->n_rec) return "projections need recorded times";
+    return NULL;
+}
+
+static int grid_index(const rg_sampler_cfg *c, double t, size_t *k)
+{
+    const double tol = 1e-12 * c->grid[0];
+    for (size_t i = 0; i < c->n_grid; i++)
+        if (fabs(c->grid[i] - t) <= tol) {
+            *k = i;
+            return 1;
+        }
+    return 0;
+}
+
+static void ctx_free(run_ctx *x)
+{
+    if (x->ws)
+        for (int i = 0; i < x->nthr; i++)
+            if (x->c->score.ws_free) x->c->score.ws_free(x->ws[i]);
+    free(x->ws), free(x->buf), free(x->chst), free(x->snap), free(x->nearest), free(x->lse), free(x->ratio);
+    free(x->entropy), free(x->mats), free(x->rec_q);
+}
+
+static int ctx_init(run_ctx *x, const rg_sampler_cfg *c, size_t max_rows)
+{
+    memset(x, 0, sizeof *x);
+    x->c = c;
+    const char *why = rg_sampler_check(c);
+    if (why) RG_FAIL(RG_EINVAL, "sampler: %s", why);
+    x->k = rg_process_core(c->proc);
+    x->r = rg_process_mult(c->proc);
+    x->N = x->k * x->r;
+    x->K = c->n_grid - 1;
+    x->nthr = omp_get_max_threads();
+    if (x->nthr < 1) x->nthr = 1;
+    const size_t N = x->N, kk = x->k * x->k, nch = (max_rows + CH - 1) / CH;
+    x->rec_q = malloc(c->n_grid * sizeof *x->rec_q);
+    x->ws = calloc((size_t)x->nthr, sizeof *x->ws);
+    x->buf = malloc((size_t)x->nthr * 4 * CH * N * sizeof *x->buf);
+    x->chst = malloc(nch * sizeof *x->chst);
+    x->nearest = malloc(max_rows * sizeof *x->nearest);
+    x->lse = malloc(max_rows * sizeof *x->lse);
+    x->ratio = malloc(max_rows * sizeof *x->ratio);
+    x->entropy = malloc(max_rows * sizeof *x->entropy);
+    x->mats = malloc(5 * kk * sizeof *x->mats);
+    if (c->observer && c->n_rec) x->snap = malloc(max_rows * N * sizeof *x->snap);
+    int ok = x->rec_q && x->ws && x->buf && x->chst && x->nearest && x->lse && x->ratio && x->entropy && x->mats &&
+             (x->snap || !(c->observer && c->n_rec));
+    for (int i = 0; ok && i < x->nthr && c->score.ws_new; i++) ok = (x->ws[i] = c->score.ws_new(c->score.ctx, CH)) != NULL;
+    if (!ok) {
+        ctx_free(x);
+        RG_FAIL(RG_ENOMEM, "sampler: out of memory (%zu rows of dimension %zu)", max_rows, N);
+    }
+    for (size_t i = 0; i < c->n_grid; i++) x->rec_q[i] = -1;
+    for (size_t q = 0; q < c->n_rec; q++) {
+        size_t kq;
+        if (!grid_index(c, c->rec_t[q], &kq)) {
+            ctx_free(x);
+            RG_FAIL(RG_EINVAL, "sampler: record time %.17g is not a grid point", c->rec_t[q]);
+        }
+        x->rec_q[kq] = (int)q;
+    }
+    return RG_OK;
+}
+
+/* Core matrices of step k (t_k -> t_{k+1}). */
+static int step_setup(run_ctx *x, size_t k, step_mats *m)
+{
+    const rg_sampler_cfg *c = x->c;
+    const size_t n = x->k, kk = n * n;
+    double *w = x->mats;
+    m->t = c->grid[k];
+    m->t2 = c->grid[k + 1];
+    m->h = m->t - m->t2;
+    m->C1 = w, m->C2 = w + kk, m->Ln = w + 2 * kk, m->A = w + 3 * kk, m->A2 = w + 4 * kk;
+    m->noise = 0;
+    if (c->method == RG_SAMPLER_EM) {
+        RG_TRY(rg_process_drift(c->proc, m->t, m->A));
+        for (size_t i = 0; i < kk; i++) m->C1[i] = m->h * m->A[i] + (i % (n + 1) == 0 ? 1.0 : 0.0);
+        return RG_OK;
+    }
+    if (c->method == RG_SAMPLER_HEUN) {
+        RG_TRY(rg_process_drift(c->proc, m->t, m->A));
+        return rg_process_drift(c->proc, m->t2, m->A2);
+    }
+    /* EXP: C1 = E' E^{-1}, C2 = (C1 - G) S, G = S' F^T S^{-1}, F = E E'^{-1}, cov = S' - G F S' */
+    double *E = malloc(9 * kk * sizeof *E);
+    if (!E) RG_FAIL(RG_ENOMEM, "sampler: out of memory");
+    double *S = E + kk, *E2 = S + kk, *S2 = E2 + kk, *Ei = S2 + kk, *E2i = Ei + kk, *F = E2i + kk, *Si = F + kk,
+           *G = Si + kk;
+    int st = rg_process_moments(c->proc, m->t, E, S);
+    if (st == RG_OK) st = rg_process_moments(c->proc, m->t2, E2, S2);
+    if (st == RG_OK) st = rg_score__inv(n, E, Ei);
+    if (st == RG_OK) st = rg_score__inv(n, E2, E2i);
+    if (st == RG_OK) st = rg_score__inv(n, S, Si);
+    if (st == RG_OK) {
+        rg_linalg_mul(n, E2, Ei, m->C1);
+        rg_linalg_mul(n, E, E2i, F);
+        double *T1 = m->A, *T2 = m->A2; /* scratch */
+        for (size_t i = 0; i < n; i++) /* T1 = S' F^T */
+            for (size_t j = 0; j < n; j++) {
+                double acc = 0.0;
+                for (size_t l = 0; l < n; l++) acc += S2[i * n + l] * F[j * n + l];
+                T1[i * n + j] = acc;
+            }
+        rg_linalg_mul(n, T1, Si, G);
+        for (size_t i = 0; i < kk; i++) T1[i] = m->C1[i] - G[i];
+        rg_linalg_mul(n, T1, S, m->C2);
+        rg_linalg_mul(n, G, F, T1);
+        rg_linalg_mul(n, T1, S2, T2);
+        for (size_t i = 0; i < n; i++) /* cov = S' - G F S', symmetrised */
+            for (size_t j = 0; j < n; j++) T1[i * n + j] = S2[i * n + j] - 0.5 * (T2[i * n + j] + T2[j * n + i]);
+        if (m->t2 > 0) {
+            st = rg_linalg_chol(n, T1, m->Ln);
+            if (st != RG_OK) rg__fail(st, __FILE__, __LINE__, "sampler: bridge covariance %g -> %g not positive definite", m->t, m->t2);
+            m->noise = 1;
+        }
+    }
+    free(E);
+    return st;
+}
+
+static void noise_rows(const run_ctx *x, const phase *ph, size_t i0, size_t B, size_t k, float *z)
+{
+    for (size_t b = 0; b < B; b++) {
+        const size_t i = i0 + b;
+        const rg_rng rng = { .seed = x->c->seed, .stream = i < ph->n_lo ? ph->stream_lo : ph->stream_hi };
+        rg_rng_normals(rng, ph->base + i % ph->n_lo, k, z + b * x->N, x->N);
+    }
+}
+
+static void project_rows(const run_ctx *x, const phase *ph, int q, size_t i0, size_t B, const float *X)
+{
+    const rg_sampler_cfg *c = x->c;
+    if (!c->n_proj || !ph->proj_out) return;
+    const size_t N = x->N;
+    for (size_t b = 0; b < B; b++)
+        for (size_t p = 0; p < c->n_proj; p++) {
+            double acc = 0.0;
+            for (size_t j = 0; j < N; j++) acc += (double)X[b * N + j] * (double)c->proj[p * N + j];
+            const size_t i = i0 + b;
+            ph->proj_out[((size_t)q * ph->proj_rows + i) * c->n_proj + p] = acc;
+            if (ph->dup) ph->proj_out[((size_t)q * ph->proj_rows + ph->n_lo + i) * c->n_proj + p] = acc;
+        }
+}
+
+/* One step for rows [i0, i0 + B) of X. */
+static int step_chunk(const run_ctx *x, const phase *ph, const step_mats *m, size_t k, int q, void *ws,
+                      float *bf, size_t i0, size_t B, float *X)
+{
+    const rg_sampler_cfg *c = x->c;
+    const size_t N = x->N, n = x->k, r = x->r;
+    float *S = bf, *T = bf + CH * N, *U = bf + 2 * CH * N, *V = bf + 3 * CH * N, *Xc = X + i0 * N;
+    rg_score_extra ex = { NULL, NULL, NULL, NULL, NULL }, *exp_ = NULL;
+    if (q >= 0) {
+        project_rows(x, ph, q, i0, B, Xc);
+        if (c->score.has_extra) {
+            ex.nearest = x->nearest + i0, ex.lse = x->lse + i0, ex.ratio = x->ratio + i0, ex.entropy = x->entropy + i0;
+            exp_ = &ex;
+        }
+    }
+    RG_TRY(c->score.eval(c->score.ctx, ws, m->t, B, Xc, S, exp_));
+    const size_t BN = B * N;
+    if (c->method == RG_SAMPLER_EM) {
+        rg_score__apply(m->C1, NULL, n, r, B, Xc, T);
+        noise_rows(x, ph, i0, B, k, V);
+        const double h2 = 2.0 * m->h, sq = sqrt(2.0 * m->h);
+        for (size_t i = 0; i < BN; i++) Xc[i] = (float)((double)T[i] + h2 * (double)S[i] + sq * (double)V[i]);
+    } else if (c->method == RG_SAMPLER_EXP) {
+        rg_score__apply(m->C1, NULL, n, r, B, Xc, T);
+        rg_score__apply(m->C2, NULL, n, r, B, S, U);
+        if (m->noise) {
+            noise_rows(x, ph, i0, B, k, S);
+            rg_score__apply(m->Ln, NULL, n, r, B, S, V);
+            for (size_t i = 0; i < BN; i++) Xc[i] = (float)((double)T[i] + (double)U[i] + (double)V[i]);
+        } else {
+            for (size_t i = 0; i < BN; i++) Xc[i] = (float)((double)T[i] + (double)U[i]);
+        }
+    } else { /* Heun on f = A z + s */
+        rg_score__apply(m->A, NULL, n, r, B, Xc, T);
+        for (size_t i = 0; i < BN; i++) {
+            T[i] = (float)((double)T[i] + (double)S[i]);                 /* k1 */
+            U[i] = (float)((double)Xc[i] + m->h * (double)T[i]);         /* z~ */
+        }
+        if (m->t2 > 0) {
+            RG_TRY(c->score.eval(c->score.ctx, ws, m->t2, B, U, S, NULL));
+            rg_score__apply(m->A2, NULL, n, r, B, U, V);
+            for (size_t i = 0; i < BN; i++)
+                Xc[i] = (float)((double)Xc[i] + 0.5 * m->h * ((double)T[i] + (double)V[i] + (double)S[i]));
+        } else {
+            memcpy(Xc, U, BN * sizeof *Xc);
+        }
+    }
+    return RG_OK;
+}
+
+static int observe(const run_ctx *x, const phase *ph, size_t k, size_t n_rows, const float *X, int extras)
+{
+    const rg_sampler_cfg *c = x->c;
+    if (!c->observer) return RG_OK;
+    const int ex = extras && c->score.has_extra;
+    const rg_sampler_record rec = { c->grid[k], k, n_rows, X, ex ? x->nearest : NULL, ex ? x->lse : NULL,
+                                    ex ? x->ratio : NULL, ex ? x->entropy : NULL, ph->branched, ph->branch };
+    const int st = c->observer(c->observer_ctx, &rec);
+    if (st != 0) RG_FAIL(st, "sampler: the observer returned %d at t = %g", st, c->grid[k]);
+    return RG_OK;
+}
+
+/* Grid steps k_from .. k_to - 1 on n_rows rows; records at k_from .. k_to - 1, and at k_to if it is the
+ * last grid index. */
+static int run_phase(run_ctx *x, const phase *ph, size_t k_from, size_t k_to, size_t n_rows, float *X)
+{
+    const rg_sampler_cfg *c = x->c;
+    const size_t nch = (n_rows + CH - 1) / CH;
+    for (size_t k = k_from; k < k_to; k++) {
+        step_mats m;
+        RG_TRY(step_setup(x, k, &m));
+        if (c->score.prepare) {
+            RG_TRY(c->score.prepare(c->score.ctx, m.t));
+            if (c->method == RG_SAMPLER_HEUN && m.t2 > 0) RG_TRY(c->score.prepare(c->score.ctx, m.t2));
+        }
+        const int q = x->rec_q[k];
+        if (q >= 0 && x->snap) memcpy(x->snap, X, n_rows * x->N * sizeof *X);
+        const int prev = openblas_get_num_threads();
+        openblas_set_num_threads(1);
+#pragma omp parallel for schedule(static)
+        for (size_t ch = 0; ch < nch; ch++) {
+            const int tid = omp_get_thread_num();
+            const size_t i0 = ch * CH, B = n_rows - i0 < CH ? n_rows - i0 : CH;
+            x->chst[ch] = step_chunk(x, ph, &m, k, q, x->ws[tid], x->buf + (size_t)tid * 4 * CH * x->N, i0, B, X);
+        }
+        openblas_set_num_threads(prev);
+        for (size_t ch = 0; ch < nch; ch++)
+            if (x->chst[ch] != RG_OK)
+                RG_FAIL(x->chst[ch], "sampler: step %zu (t = %g) failed in chunk %zu", k, m.t, ch);
+        if (q >= 0) RG_TRY(observe(x, ph, k, n_rows, x->snap ? x->snap : X, 1));
+    }
+    if (k_to == x->K && x->rec_q[k_to] >= 0) {
+        project_rows(x, ph, x->rec_q[k_to], 0, n_rows, X);
+        RG_TRY(observe(x, ph, k_to, n_rows, X, 0));
+    }
+    return RG_OK;
+}
+
+int rg_sampler_run(const rg_sampler_cfg *c, size_t n, int init, float *x)
+{
+    if (!x || n == 0) RG_FAIL(RG_EINVAL, "rg_sampler_run: NULL states or n = 0");
+    run_ctx ctx;
+    RG_TRY(ctx_init(&ctx, c, n));
+    int st = init ? RG_OK : rg_sampler_prior(c->proc, c->seed, c->traj0, n, x);
+    const phase ph = { RG_STREAM_REVERSE, RG_STREAM_REVERSE, n, c->traj0, n, 0, c->proj_out, 0, 0 };
+    if (st == RG_OK) st = run_phase(&ctx, &ph, 0, ctx.K, n, x);
+    ctx_free(&ctx);
+    return st;
+}
+
+int rg_sampler_clone(const rg_sampler_cfg *c, const double *t_b, size_t n_branch, size_t n_pairs, float *xa,
+                     float *xb)
+{
+    if (!t_b || !xa || !xb || n_branch == 0 || n_pairs == 0)
+        RG_FAIL(RG_EINVAL, "rg_sampler_clone: NULL argument, no branch time or no pair");
+    if (n_pairs > ((size_t)1 << 32)) RG_FAIL(RG_EINVAL, "rg_sampler_clone: n_pairs > 2^32");
+    if (c && c->method == RG_SAMPLER_HEUN)
+        RG_FAIL(RG_EINVAL, "rg_sampler_clone: the probability-flow ODE is deterministic and cannot continue clones");
+    run_ctx ctx;
+    RG_TRY(ctx_init(&ctx, c, 2 * n_pairs));
+    const size_t N = ctx.N;
+    float *X = malloc(2 * n_pairs * N * sizeof *X);
+    int st = X ? RG_OK : rg__fail(RG_ENOMEM, __FILE__, __LINE__, "rg_sampler_clone: out of memory");
+    for (size_t j = 0; st == RG_OK && j < n_branch; j++) {
+        size_t kb;
+        if (!grid_index(c, t_b[j], &kb) || kb == ctx.K) {
+            st = rg__fail(RG_EINVAL, __FILE__, __LINE__, "rg_sampler_clone: branch time %.17g is not a grid point before the end", t_b[j]);
+            break;
+        }
+        const uint64_t base = (uint64_t)j << 32;
+        double *po = c->proj_out ? c->proj_out + j * c->n_rec * 2 * n_pairs * c->n_proj : NULL;
+        const phase trunk = { RG_STREAM_REVERSE, RG_STREAM_REVERSE, n_pairs, base, 2 * n_pairs, 1, po, 0, j };
+        const phase clones = { RG_STREAM_CLONE_A, RG_STREAM_CLONE_B, n_pairs, base, 2 * n_pairs, 0, po, 1, j };
+        st = rg_sampler_prior(c->proc, c->seed, base, n_pairs, X);
+        if (st == RG_OK) st = run_phase(&ctx, &trunk, 0, kb, n_pairs, X);
+        if (st != RG_OK) break;
+        memcpy(X + n_pairs * N, X, n_pairs * N * sizeof *X);
+        st = run_phase(&ctx, &clones, kb, ctx.K, 2 * n_pairs, X);
+        if (st != RG_OK) break;
+        memcpy(xa + j * n_pairs * N, X, n_pairs * N * sizeof *X);
+        memcpy(xb + j * n_pairs * N, X + n_pairs * N, n_pairs * N * sizeof *X);
+    }
+    free(X);
+    ctx_free(&ctx);
+    return st;
+}

@@ -1,0 +1,84 @@
+/* Core (k x k) algebra shared by the score and sampler modules (score_internal.h). */
+#include <math.h>
+#include <stdlib.h>
+#include <cblas.h>
+#include <string.h>
+#include "internal.h"
+#include "score_internal.h"
+
+int rg_score__inv(size_t k, const double *A, double *Ainv)
+{
+    double a[64 * 128];
+    double *w = a;
+    double *heap = NULL;
+    if (k > 64) {
+        heap = malloc(2 * k * k * sizeof *heap);
+        if (!heap) RG_FAIL(RG_ENOMEM, "rg_score__inv: out of memory (k = %zu)", k);
+        w = heap;
+    }
+    const size_t m = 2 * k; /* augmented [A | I], row length m */
+    for (size_t i = 0; i < k; i++)
+        for (size_t j = 0; j < m; j++) w[i * m + j] = j < k ? A[i * k + j] : (j - k == i ? 1.0 : 0.0);
+    for (size_t c = 0; c < k; c++) {
+        size_t piv = c;
+        for (size_t i = c + 1; i < k; i++)
+            if (fabs(w[i * m + c]) > fabs(w[piv * m + c])) piv = i;
+        if (!(fabs(w[piv * m + c]) > 0)) {
+            free(heap);
+            RG_FAIL(RG_EDOM, "core matrix is singular (column %zu)", c);
+        }
+        if (piv != c)
+            for (size_t j = 0; j < m; j++) {
+                double tmp = w[c * m + j];
+                w[c * m + j] = w[piv * m + j];
+                w[piv * m + j] = tmp;
+            }
+        const double inv = 1.0 / w[c * m + c];
+        for (size_t j = 0; j < m; j++) w[c * m + j] *= inv;
+        for (size_t i = 0; i < k; i++) {
+            if (i == c) continue;
+            const double f = w[i * m + c];
+            if (f != 0.0)
+                for (size_t j = 0; j < m; j++) w[i * m + j] -= f * w[c * m + j];
+        }
+    }
+    for (size_t i = 0; i < k; i++) memcpy(Ainv + i * k, w + i * m + k, k * sizeof *Ainv);
+    free(heap);
+    return RG_OK;
+}
+
+void rg_score__apply(const double *C, const float *Cf, size_t k, size_t r, size_t B, const float *in,
+                     float *out)
+{
+    const size_t N = k * r;
+    if (Cf && r == 1 && k > 2) { /* out = in C^T */
+        cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasTrans, (int)B, (int)k, (int)k, 1.0f, in, (int)k, Cf,
+                    (int)k, 0.0f, out, (int)k);
+        return;
+    }
+    if (k == 1) {
+        const double c = C[0];
+        for (size_t i = 0; i < B * N; i++) out[i] = (float)(c * (double)in[i]);
+        return;
+    }
+    for (size_t b = 0; b < B; b++) {
+        const float *x = in + b * N;
+        float *y = out + b * N;
+        for (size_t i = 0; i < k; i++)
+            for (size_t c = 0; c < r; c++) {
+                double acc = 0.0;
+                for (size_t j = 0; j < k; j++) acc += C[i * k + j] * (double)x[j * r + c];
+                y[i * r + c] = (float)acc;
+            }
+    }
+}
+
+void rg_score__apply_d(const double *C, size_t k, size_t r, const double *in, double *out)
+{
+    for (size_t i = 0; i < k; i++)
+        for (size_t c = 0; c < r; c++) {
+            double acc = 0.0;
+            for (size_t j = 0; j < k; j++) acc += C[i * k + j] * in[j * r + c];
+            out[i * r + c] = acc;
+        }
+}

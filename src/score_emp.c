@@ -1,0 +1,367 @@
+/* Exact empirical score in the whitened two-GEMM form (MATH.md 5.2), and its naive reference. */
+#include <float.h>
+#include <math.h>
+#include <stdlib.h>
+#include <string.h>
+#include <cblas.h>
+#include "regimes/score.h"
+#include "regimes/linalg.h"
+#include "internal.h"
+#include "score_internal.h"
+
+typedef struct {
+    int valid;
+    double t;
+    double *Linv, *LinvT; /* (k, k) core L_t^{-1} and its transpose */
+    float *Linvf, *LinvTf;/* float copies (sgemm path, k > 2 and r = 1) */
+    double logdet2pi;     /* log det(2 pi Sigma_t) = N log 2 pi + r log det S_t */
+    float *Bm;            /* (P, N) whitened propagated training rows b_mu = (L^{-1} E (x) I) a_mu */
+    double *norm;         /* (P) |b_mu|^2 */
+} emp_slot;
+
+struct rg_score_emp {
+    const rg_process *p;
+    size_t P, N, k, r;
+    float *X;
+    emp_slot slot[2];
+    int next;
+    rg_score_emp_ws *ws;
+};
+
+struct rg_score_emp_ws {
+    size_t B_max, P, N;
+    float *y, *G, *yhat;
+    double *yn;
+};
+
+static void slot_free(emp_slot *s)
+{
+    free(s->Linv);
+    free(s->LinvT);
+    free(s->Linvf);
+    free(s->LinvTf);
+    free(s->Bm);
+    free(s->norm);
+}
+
+void rg_score_emp_free(rg_score_emp *e)
+{
+    if (!e) return;
+    slot_free(&e->slot[0]);
+    slot_free(&e->slot[1]);
+    rg_score_emp_ws_free(e->ws);
+    free(e->X);
+    free(e);
+}
+
+rg_score_emp_ws *rg_score_emp_ws_new(const rg_score_emp *e, size_t B_max)
+{
+    if (!e || B_max == 0) return NULL;
+    rg_score_emp_ws *w = calloc(1, sizeof *w);
+    if (!w) return NULL;
+    w->B_max = B_max;
+    w->P = e->P;
+    w->N = e->N;
+    w->y = malloc(B_max * e->N * sizeof *w->y);
+    w->yhat = malloc(B_max * e->N * sizeof *w->yhat);
+    w->G = malloc(B_max * e->P * sizeof *w->G);
+    w->yn = malloc(B_max * sizeof *w->yn);
+    if (!w->y || !w->yhat || !w->G || !w->yn) {
+        rg_score_emp_ws_free(w);
+        return NULL;
+    }
+    return w;
+}
+
+void rg_score_emp_ws_free(rg_score_emp_ws *w)
+{
+    if (!w) return;
+    free(w->y);
+    free(w->yhat);
+    free(w->G);
+    free(w->yn);
+    free(w);
+}
+
+int rg_score_emp_new(const rg_process *p, const float *X, size_t P, size_t N, size_t B_max,
+                     rg_score_emp **out)
+{
+    if (!out) RG_FAIL(RG_EINVAL, "rg_score_emp_new: out is NULL");
+    *out = NULL;
+    if (!p || !X) RG_FAIL(RG_EINVAL, "rg_score_emp_new: NULL process or training set");
+    if (P == 0 || N == 0 || B_max == 0) RG_FAIL(RG_EINVAL, "rg_score_emp_new: P, N and B_max must be >= 1");
+    if (N != rg_process_dim(p))
+        RG_FAIL(RG_EINVAL, "rg_score_emp_new: training dimension %zu != process dimension %zu", N,
+                rg_process_dim(p));
+    if (P > (size_t)1 << 31 || N > (size_t)1 << 31) RG_FAIL(RG_EINVAL, "rg_score_emp_new: P or N too large");
+    for (size_t i = 0; i < P * N; i++)
+        if (!isfinite(X[i])) RG_FAIL(RG_EINVAL, "rg_score_emp_new: training point %zu contains NaN or Inf", i / N);
+    rg_score_emp *e = calloc(1, sizeof *e);
+    if (!e) RG_FAIL(RG_ENOMEM, "rg_score_emp_new: out of memory");
+    e->p = p;
+    e->P = P;
+    e->N = N;
+    e->k = rg_process_core(p);
+    e->r = rg_process_mult(p);
+    e->X = malloc(P * N * sizeof *e->X);
+    int ok = e->X != NULL;
+    const size_t kk = e->k * e->k;
+    for (int i = 0; i < 2 && ok; i++) {
+        emp_slot *s = &e->slot[i];
+        s->Linv = malloc(kk * sizeof(double));
+        s->LinvT = malloc(kk * sizeof(double));
+        s->Linvf = malloc(kk * sizeof(float));
+        s->LinvTf = malloc(kk * sizeof(float));
+        s->Bm = malloc(P * N * sizeof(float));
+        s->norm = malloc(P * sizeof(double));
+        ok = s->Linv && s->LinvT && s->Linvf && s->LinvTf && s->Bm && s->norm;
+    }
+    if (ok) e->ws = rg_score_emp_ws_new(e, B_max);
+    if (!ok || !e->ws) {
+        rg_score_emp_free(e);
+        RG_FAIL(RG_ENOMEM, "rg_score_emp_new: out of memory (P = %zu, N = %zu, B_max = %zu)", P, N, B_max);
+    }
+    memcpy(e->X, X, P * N * sizeof *X);
+    *out = e;
+    return RG_OK;
+}
+
+size_t rg_score_emp_P(const rg_score_emp *e) { return e ? e->P : 0; }
+size_t rg_score_emp_N(const rg_score_emp *e) { return e ? e->N : 0; }
+
+static const emp_slot *find_slot(const rg_score_emp *e, double t)
+{
+    for (int i = 0; i < 2; i++)
+        if (e->slot[i].valid && e->slot[i].t == t) return &e->slot[i];
+    return NULL;
+}
+
+int rg_score_emp_prepare(rg_score_emp *e, double t)
+{
+    if (!e) RG_FAIL(RG_EINVAL, "rg_score_emp_prepare: NULL object");
+    if (!(t > 0) || !isfinite(t)) RG_FAIL(RG_EINVAL, "rg_score_emp_prepare: t = %g, want 0 < t < inf", t);
+    if (find_slot(e, t)) return RG_OK;
+    const size_t k = e->k, r = e->r, kk = k * k;
+    double Ebuf[64], Sbuf[64], Lbuf[64], Wbuf[64];
+    double *E = Ebuf, *S = Sbuf, *L = Lbuf, *W = Wbuf, *heap = NULL;
+    float *Wf = NULL;
+    if (k > 8) {
+        heap = malloc(4 * kk * sizeof *heap);
+        Wf = malloc(kk * sizeof *Wf);
+        if (!heap || !Wf) {
+            free(heap);
+            free(Wf);
+            RG_FAIL(RG_ENOMEM, "rg_score_emp_prepare: out of memory");
+        }
+        E = heap;
+        S = E + kk;
+        L = S + kk;
+        W = L + kk;
+    }
+    emp_slot *s = &e->slot[e->next];
+    s->valid = 0;
+    int st = rg_process_moments(e->p, t, E, S);
+    if (st == RG_OK) st = rg_linalg_chol(k, S, L);
+    if (st == RG_OK) st = rg_score__inv(k, L, s->Linv);
+    if (st == RG_OK) {
+        double ld = 0.0;
+        for (size_t i = 0; i < k; i++) ld += 2.0 * log(L[i * k + i]);
+        s->logdet2pi = (double)e->N * log(2.0 * RG__PI) + (double)r * ld;
+        for (size_t i = 0; i < k; i++)
+            for (size_t j = 0; j < k; j++) {
+                if (j > i) s->Linv[i * k + j] = 0.0; /* exact lower triangle */
+                s->LinvT[j * k + i] = s->Linv[i * k + j];
+            }
+        for (size_t i = 0; i < kk; i++) {
+            s->Linvf[i] = (float)s->Linv[i];
+            s->LinvTf[i] = (float)s->LinvT[i];
+        }
+        for (size_t i = 0; i < k; i++) /* W = L^{-1} E */
+            for (size_t j = 0; j < k; j++) {
+                double acc = 0.0;
+                for (size_t m = 0; m < k; m++) acc += s->Linv[i * k + m] * E[m * k + j];
+                W[i * k + j] = acc;
+            }
+        if (Wf)
+            for (size_t i = 0; i < kk; i++) Wf[i] = (float)W[i];
+        rg_score__apply(W, Wf, k, r, e->P, e->X, s->Bm);
+        for (size_t mu = 0; mu < e->P; mu++) {
+            const float *b = s->Bm + mu * e->N;
+            double n2 = 0.0;
+            for (size_t i = 0; i < e->N; i++) n2 += (double)b[i] * (double)b[i];
+            s->norm[mu] = n2;
+        }
+        s->t = t;
+        s->valid = 1;
+        e->next ^= 1;
+    }
+    free(heap);
+    free(Wf);
+    return st;
+}
+
+/* Softmax weights in place over one row of G (r^2 computed from G), and the row's extras. */
+static void weights_row(const rg_score_emp *e, const emp_slot *sl, double yn, float *g, size_t b,
+                        rg_score_extra *ex)
+{
+    const size_t P = e->P;
+    double m1 = INFINITY, m2 = INFINITY;
+    size_t i1 = 0;
+    for (size_t mu = 0; mu < P; mu++) {
+        double r2 = yn + sl->norm[mu] - 2.0 * (double)g[mu];
+        if (r2 < 0.0) r2 = 0.0; /* cancellation can make it slightly negative */
+        g[mu] = (float)r2;
+        if (r2 < m1) {
+            m2 = m1;
+            m1 = r2;
+            i1 = mu;
+        } else if (r2 < m2) {
+            m2 = r2;
+        }
+    }
+    double Z = 0.0, H = 0.0;
+    for (size_t mu = 0; mu < P; mu++) {
+        const double dr = (double)g[mu] - m1;
+        const double w = exp(-0.5 * dr);
+        Z += w;
+        H += w * dr;
+        g[mu] = (float)w;
+    }
+    const float inv = (float)(1.0 / Z);
+    for (size_t mu = 0; mu < P; mu++) g[mu] *= inv;
+    if (!ex) return;
+    const double lse = -0.5 * m1 + log(Z);
+    if (ex->lse) ex->lse[b] = lse;
+    if (ex->logp) ex->logp[b] = lse - log((double)P) - 0.5 * sl->logdet2pi;
+    if (ex->nearest) ex->nearest[b] = (int)i1;
+    if (ex->ratio) ex->ratio[b] = P > 1 ? (m2 > 0 ? sqrt(m1 / m2) : 1.0) : 0.0;
+    if (ex->entropy) ex->entropy[b] = log(Z) + 0.5 * H / Z;
+}
+
+int rg_score_emp_eval_ws(const rg_score_emp *e, rg_score_emp_ws *w, double t, size_t B, const float *x,
+                         float *s, rg_score_extra *extra)
+{
+    if (!e || !w || !x) RG_FAIL(RG_EINVAL, "rg_score_emp_eval: NULL argument");
+    if (B == 0 || B > w->B_max) RG_FAIL(RG_EINVAL, "rg_score_emp_eval: B = %zu, want 1..%zu", B, w->B_max);
+    if (w->P != e->P || w->N != e->N) RG_FAIL(RG_EINVAL, "rg_score_emp_eval: workspace of another object");
+    const emp_slot *sl = find_slot(e, t);
+    if (!sl) RG_FAIL(RG_EINVAL, "rg_score_emp_eval: t = %.17g was not prepared", t);
+    const size_t N = e->N, P = e->P, k = e->k, r = e->r;
+    rg_score__apply(sl->Linv, sl->Linvf, k, r, B, x, w->y);                     /* y = (L^{-1} (x) I) z */
+    for (size_t b = 0; b < B; b++) {
+        const float *y = w->y + b * N;
+        double n2 = 0.0;
+        for (size_t i = 0; i < N; i++) n2 += (double)y[i] * (double)y[i];
+        w->yn[b] = n2;
+    }
+    cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasTrans, (int)B, (int)P, (int)N, 1.0f, w->y, (int)N, sl->Bm,
+                (int)N, 0.0f, w->G, (int)P);                                   /* G = Y Bm^T */
+    for (size_t b = 0; b < B; b++) weights_row(e, sl, w->yn[b], w->G + b * P, b, extra);
+    if (!s) return RG_OK;
+    cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, (int)B, (int)N, (int)P, 1.0f, w->G, (int)P, sl->Bm,
+                (int)N, 0.0f, w->yhat, (int)N);                                /* Yhat = W Bm */
+    for (size_t i = 0; i < B * N; i++) w->yhat[i] = w->yhat[i] - w->y[i];      /* yhat - y */
+    rg_score__apply(sl->LinvT, sl->LinvTf, k, r, B, w->yhat, s);               /* s = -L^{-T}(y - yhat) */
+    return RG_OK;
+}
+
+int rg_score_emp_eval(rg_score_emp *e, double t, size_t B, const float *x, float *s, rg_score_extra *extra)
+{
+    RG_TRY(rg_score_emp_prepare(e, t));
+    return rg_score_emp_eval_ws(e, e->ws, t, B, x, s, extra);
+}
+
+int rg_score_emp_fn(void *ctx, double t, size_t B, const float *x, float *s)
+{
+    return rg_score_emp_eval(ctx, t, B, x, s, NULL);
+}
+
+static int iface_prepare(void *ctx, double t) { return rg_score_emp_prepare(ctx, t); }
+static int iface_eval(void *ctx, void *ws, double t, size_t B, const float *x, float *s, rg_score_extra *ex)
+{
+    return rg_score_emp_eval_ws(ctx, ws, t, B, x, s, ex);
+}
+static void *iface_ws_new(void *ctx, size_t B_max) { return rg_score_emp_ws_new(ctx, B_max); }
+static void iface_ws_free(void *ws) { rg_score_emp_ws_free(ws); }
+
+rg_score rg_score_emp_iface(rg_score_emp *e)
+{
+    rg_score sc = { iface_prepare, iface_eval, iface_ws_new, iface_ws_free, e, 1 };
+    return sc;
+}
+
+/* ---- naive reference ------------------------------------------------------------------------------ */
+int rg_score_emp_naive(const rg_process *p, const float *X, size_t P, size_t N, double t, size_t B,
+                       const double *x, double *s, double *logp, double *lse, int *nearest)
+{
+    if (!p || !X || !x || P == 0 || N == 0 || B == 0 || N != rg_process_dim(p))
+        RG_FAIL(RG_EINVAL, "rg_score_emp_naive: bad arguments");
+    if (!(t > 0)) RG_FAIL(RG_EINVAL, "rg_score_emp_naive: t = %g, want > 0", t);
+    const size_t k = rg_process_core(p), r = rg_process_mult(p);
+    double *E = malloc(k * k * sizeof *E), *S = malloc(k * k * sizeof *S);
+    double *M = calloc(N * N, sizeof *M), *Sig = calloc(N * N, sizeof *Sig), *Si = malloc(N * N * sizeof *Si);
+    double *d = malloc(N * sizeof *d), *a = malloc(P * sizeof *a), *z0 = malloc(N * sizeof *z0);
+    int st = (E && S && M && Sig && Si && d && a && z0) ? RG_OK : RG_ENOMEM;
+    if (st == RG_OK) st = rg_process_moments(p, t, E, S);
+    if (st == RG_OK) {
+        for (size_t i = 0; i < k; i++) /* dense M = E (x) I_r, Sigma = S (x) I_r */
+            for (size_t j = 0; j < k; j++)
+                for (size_t c = 0; c < r; c++) {
+                    M[(i * r + c) * N + j * r + c] = E[i * k + j];
+                    Sig[(i * r + c) * N + j * r + c] = S[i * k + j];
+                }
+        st = rg_score__inv(N, Sig, Si);
+    }
+    double logdet = 0.0;
+    if (st == RG_OK) { /* log det Sigma from a dense Cholesky */
+        double *L = malloc(N * N * sizeof *L);
+        st = L ? rg_linalg_chol(N, Sig, L) : RG_ENOMEM;
+        for (size_t i = 0; st == RG_OK && i < N; i++) logdet += 2.0 * log(L[i * N + i]);
+        free(L);
+    }
+    for (size_t b = 0; st == RG_OK && b < B; b++) {
+        const double *xb = x + b * N;
+        double mx = -INFINITY;
+        size_t arg = 0;
+        for (size_t mu = 0; mu < P; mu++) {
+            for (size_t i = 0; i < N; i++) { /* d = x - M a_mu */
+                double acc = xb[i];
+                for (size_t j = 0; j < N; j++) acc -= M[i * N + j] * (double)X[mu * N + j];
+                d[i] = acc;
+            }
+            double r2 = 0.0;
+            for (size_t i = 0; i < N; i++)
+                for (size_t j = 0; j < N; j++) r2 += d[i] * Si[i * N + j] * d[j];
+            a[mu] = -0.5 * r2;
+            if (a[mu] > mx) {
+                mx = a[mu];
+                arg = mu;
+            }
+        }
+        double Z = 0.0;
+        for (size_t mu = 0; mu < P; mu++) Z += exp(a[mu] - mx);
+        const double l = mx + log(Z);
+        if (lse) lse[b] = l;
+        if (logp) logp[b] = l - log((double)P) - 0.5 * ((double)N * log(2.0 * RG__PI) + logdet);
+        if (nearest) nearest[b] = (int)arg;
+        if (!s) continue;
+        for (size_t i = 0; i < N; i++) z0[i] = 0.0;
+        for (size_t mu = 0; mu < P; mu++) {
+            const double wmu = exp(a[mu] - l);
+            for (size_t i = 0; i < N; i++) z0[i] += wmu * (double)X[mu * N + i];
+        }
+        for (size_t i = 0; i < N; i++) {
+            double acc = xb[i];
+            for (size_t j = 0; j < N; j++) acc -= M[i * N + j] * z0[j];
+            d[i] = acc;
+        }
+        for (size_t i = 0; i < N; i++) {
+            double acc = 0.0;
+            for (size_t j = 0; j < N; j++) acc -= Si[i * N + j] * d[j];
+            s[b * N + i] = acc;
+        }
+    }
+    free(E), free(S), free(M), free(Sig), free(Si), free(d), free(a), free(z0);
+    if (st == RG_ENOMEM) RG_FAIL(RG_ENOMEM, "rg_score_emp_naive: out of memory");
+    return st;
+}

@@ -1,0 +1,307 @@
+/* Tests of the reverse-time samplers (sampler.h), written independently of sampler.c against the
+ * header: the grid contract, the data law recovered with the exact score of one Gaussian (EM, EXP),
+ * the exactness of the exponential integrator for a point mass (P = 1 empirical score), invariance
+ * under slicing of the trajectory ids, and the two ends of the cloning curve. Fixed seeds; statistical
+ * checks fail only beyond 5 sigma (plus a stated discretisation allowance). */
+#include <math.h>
+#include <stdint.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <omp.h>
+
+#include "rg_test.h"
+#include "regimes/error.h"
+#include "regimes/sampler.h"
+#include "regimes/score.h"
+
+#define SEED 777001u
+
+static double *make_grid(rg_sampler_grid_kind kind, double T, double t_end, size_t K, const double *extra,
+                         size_t n_extra, size_t *n)
+{
+    double *g = malloc(rg_sampler_grid_size(kind, K, n_extra) * sizeof *g);
+    assert_non_null(g);
+    assert_int_equal(rg_sampler_grid(kind, T, t_end, K, extra, n_extra, g, n), RG_OK);
+    return g;
+}
+
+static void test_grid(void **state)
+{
+    (void)state;
+    const double extra[3] = { 2.5, 0.123, 2.5 }; /* 2.5 is on the base grid and repeated */
+    size_t n = 0;
+    double *g = make_grid(RG_GRID_UNIFORM, 10.0, 0.0, 4, extra, 3, &n);
+    /* base grid 10, 7.5, 5, 2.5, 0 united with {2.5, 0.123}: 6 points */
+    assert_int_equal(n, 6);
+    const double want[6] = { 10.0, 7.5, 5.0, 2.5, 0.123, 0.0 };
+    for (size_t i = 0; i < n; i++) rg_assert_abs(g[i], want[i], 1e-12, "uniform grid with extras");
+    free(g);
+    g = make_grid(RG_GRID_GEOMETRIC, 8.0, 0.01, 10, NULL, 0, &n);
+    assert_int_equal(n, 11);
+    rg_assert_rel(g[0], 8.0, 1e-15, "geometric grid start");
+    rg_assert_rel(g[10], 0.01, 1e-12, "geometric grid end");
+    rg_assert_rel(g[5], 8.0 * sqrt(0.01 / 8.0), 1e-12, "geometric grid midpoint");
+    for (size_t i = 1; i < n; i++) assert_true(g[i] < g[i - 1]);
+    free(g);
+    double t[16];
+    assert_int_equal(rg_sampler_grid(RG_GRID_UNIFORM, 1.0, 2.0, 4, NULL, 0, t, &n), RG_EINVAL);
+    assert_int_equal(rg_sampler_grid(RG_GRID_GEOMETRIC, 1.0, 0.0, 4, NULL, 0, t, &n), RG_EINVAL);
+}
+
+/* One Gaussian N(mu, sigma2 I) on the coupled process (gamma = 0.5 cross, d = 2, N = 4). */
+#define GN 4
+static const double MU[GN] = { 1.0, -0.5, 0.25, 0.75 };
+static const double SIG2 = 0.25;
+
+static rg_process *coupled(void)
+{
+    double M[4];
+    rg_process *p = NULL;
+    rg_process_coupling(RG_COUPLING_CROSS, 0.5, M);
+    assert_int_equal(rg_process_coupled(M, GN / 2, &p), RG_OK);
+    return p;
+}
+
+typedef struct { double t; size_t n, calls; double s1[GN], s2[GN]; } rec_acc;
+
+static int acc_obs(void *ctx, const rg_sampler_record *r)
+{
+    rec_acc *a = ctx;
+    if (fabs(r->t - a->t) > 1e-12) return 0;
+    a->calls++;
+    for (size_t j = 0; j < r->n_rows; j++)
+        for (size_t i = 0; i < GN; i++) {
+            double v = (double)r->x[j * GN + i];
+            a->s1[i] += v;
+            a->s2[i] += v * v;
+        }
+    a->n += r->n_rows;
+    return 0;
+}
+
+/* Expected law of coordinate i of (E_t (x) I) mu + N(0, sigma^2 E E^T + S_t) for the coupled d = 2 layout. */
+static void coupled_law(const rg_process *p, double t, size_t i, double *m, double *v)
+{
+    double E[4], S[4];
+    assert_int_equal(rg_process_moments(p, t, E, S), RG_OK);
+    size_t blk = i / (GN / 2), col = i % (GN / 2);
+    *m = E[blk * 2 + 0] * MU[col] + E[blk * 2 + 1] * MU[GN / 2 + col];
+    *v = SIG2 * (E[blk * 2 + 0] * E[blk * 2 + 0] + E[blk * 2 + 1] * E[blk * 2 + 1]) + S[blk * 2 + blk];
+}
+
+/* Reverse run with the exact K = 1 score from the prior at T = 12 (the slowest coupled mode, rate
+ * 1 - gamma = 0.5, has forgotten the data to e^{-6}), h = 0.01. At the recorded t = 1 both methods give
+ * the forward marginal; at t_end = 0 EM gives N(mu, sigma^2 I). EXP ends with the denoiser zhat_0 of the
+ * last grid time (MATH.md 6.4), whose law is under-dispersed by the posterior variance (and each
+ * frozen-denoiser step drops (E_t' - G E_t)^2 Var(z_0 | z_t)): only its mean is checked at t_end.
+ * Tolerances: 5 standard errors (mean sqrt(v / n), variance v sqrt(2 / n)) plus 0.02 v for the O(h)
+ * discretisation bias and 0.01 for the e^{-6} prior mismatch. */
+static void check_gaussian_law(rg_sampler_method method, const char *what)
+{
+    rg_process *p = coupled();
+    double w = 1.0;
+    rg_data_gmm_params prm = { 1, GN, &w, MU, RG_COV_ISO, &SIG2 };
+    rg_data_gmm *g = NULL;
+    assert_int_equal(rg_data_gmm_new(&prm, &g), RG_OK);
+    rg_score_gmm *m = NULL;
+    const size_t n = 4000;
+    assert_int_equal(rg_score_gmm_new(p, g, RG_SAMPLER_CHUNK, &m), RG_OK);
+    size_t ng = 0;
+    const double t_rec = 1.0;
+    double *grid = make_grid(RG_GRID_UNIFORM, 12.0, 0.0, 1200, &t_rec, 1, &ng);
+    rec_acc acc = { .t = t_rec };
+    rg_sampler_cfg c = { .proc = p, .score = rg_score_gmm_iface(m), .method = method, .grid = grid,
+                         .n_grid = ng, .seed = SEED, .rec_t = &t_rec, .n_rec = 1, .observer = acc_obs,
+                         .observer_ctx = &acc };
+    assert_null(rg_sampler_check(&c));
+    float *x = malloc(n * GN * sizeof *x);
+    assert_int_equal(rg_sampler_run(&c, n, 0, x), RG_OK);
+    assert_int_equal(acc.n, n);
+    for (size_t i = 0; i < GN; i++) {
+        double mt, vt;
+        coupled_law(p, t_rec, i, &mt, &vt);
+        double mean = acc.s1[i] / (double)n, var = acc.s2[i] / (double)n - mean * mean;
+        rg_assert_abs(mean, mt, 5.0 * sqrt(vt / (double)n) + 0.01, what);
+        rg_assert_abs(var, vt, 5.0 * vt * sqrt(2.0 / (double)n) + 0.02 * vt, what);
+        double s1 = 0.0, s2 = 0.0;
+        for (size_t j = 0; j < n; j++) s1 += (double)x[j * GN + i];
+        mean = s1 / (double)n;
+        for (size_t j = 0; j < n; j++) s2 += ((double)x[j * GN + i] - mean) * ((double)x[j * GN + i] - mean);
+        var = s2 / (double)(n - 1);
+        rg_assert_abs(mean, MU[i], 5.0 * sqrt(SIG2 / (double)n) + 0.01, what);
+        if (method == RG_SAMPLER_EM)
+            rg_assert_abs(var, SIG2, 5.0 * SIG2 * sqrt(2.0 / (double)(n - 1)) + 0.02 * SIG2, what);
+        else
+            assert_true(var < SIG2);
+    }
+    free(x); free(grid);
+    rg_score_gmm_free(m);
+    rg_data_gmm_free(g);
+    rg_process_free(p);
+}
+
+static void test_gaussian_em(void **state) { (void)state; check_gaussian_law(RG_SAMPLER_EM, "EM Gaussian law"); }
+static void test_gaussian_exp(void **state) { (void)state; check_gaussian_law(RG_SAMPLER_EXP, "EXP Gaussian law"); }
+
+/* P = 1 (MATH.md 6.7): the EXP integrator with the empirical score of one point a is exact at any step:
+ * at a recorded intermediate time the states are N(E_t a, S_t) (checked at 5 sigma per coordinate on
+ * the diagonal of S_t (x) I), and at t_end = 0 it returns zhat_0 = a up to float rounding. */
+static void test_exp_point_mass(void **state)
+{
+    (void)state;
+    rg_process *p = coupled();
+    float a[GN];
+    for (size_t i = 0; i < GN; i++) a[i] = (float)MU[i];
+    rg_score_emp *e = NULL;
+    assert_int_equal(rg_score_emp_new(p, a, 1, GN, RG_SAMPLER_CHUNK, &e), RG_OK);
+    const double t_rec = 1.0;
+    size_t ng = 0;
+    /* a coarse grid: 6 steps over [0, 12] plus the record time */
+    double *grid = make_grid(RG_GRID_UNIFORM, 12.0, 0.0, 6, &t_rec, 1, &ng);
+    rec_acc acc = { .t = t_rec };
+    rg_sampler_cfg c = { .proc = p, .score = rg_score_emp_iface(e), .method = RG_SAMPLER_EXP, .grid = grid,
+                         .n_grid = ng, .seed = SEED + 1, .rec_t = &t_rec, .n_rec = 1, .observer = acc_obs,
+                         .observer_ctx = &acc };
+    const size_t n = 3000;
+    float *x = malloc(n * GN * sizeof *x);
+    assert_int_equal(rg_sampler_run(&c, n, 0, x), RG_OK);
+    assert_true(acc.calls >= 1);
+    assert_int_equal(acc.n, n);
+    double E[4], S[4];
+    assert_int_equal(rg_process_moments(p, t_rec, E, S), RG_OK);
+    for (size_t i = 0; i < GN; i++) {
+        size_t blk = i / (GN / 2), col = i % (GN / 2);
+        double m = E[blk * 2 + 0] * MU[0 * (GN / 2) + col] + E[blk * 2 + 1] * MU[1 * (GN / 2) + col];
+        double v = S[blk * 2 + blk];
+        double mean = acc.s1[i] / (double)n, var = acc.s2[i] / (double)n - mean * mean;
+        /* the prior N(0, S_inf) differs from N(E_T a, S_T) by e^{-6}-size terms: negligible vs 5 sigma */
+        rg_assert_abs(mean, m, 5.0 * sqrt(v / (double)n) + 1e-3, "P = 1 EXP mean at t = 1");
+        rg_assert_abs(var, v, 5.0 * v * sqrt(2.0 / (double)n) + 1e-3, "P = 1 EXP variance at t = 1");
+    }
+    /* endpoint: zhat_0 = E^{-1}(z + S s) = a exactly in real arithmetic; float rounding of the score
+     * and of E^{-1} at the last grid time (t = 1, E entries ~ 0.5) leaves ~1e-6: 1e-4 */
+    for (size_t j = 0; j < n; j++)
+        for (size_t i = 0; i < GN; i++) rg_assert_abs((double)x[j * GN + i], MU[i], 1e-4, "P = 1 EXP returns a");
+    free(x); free(grid);
+    rg_score_emp_free(e);
+    rg_process_free(p);
+}
+
+/* Slicing: ids 40..99 run alone give the bit-identical states of rows 40..99 of the run over ids 0..99,
+ * for the GMM score and for the empirical (GEMM) score, with EM; and so do 1 and 2 OpenMP threads. */
+static void check_slicing(rg_score sc, const rg_process *p, const char *what)
+{
+    size_t ng = 0, N = rg_process_dim(p);
+    double *grid = make_grid(RG_GRID_UNIFORM, 5.0, 0.0, 50, NULL, 0, &ng);
+    rg_sampler_cfg c = { .proc = p, .score = sc, .method = RG_SAMPLER_EM, .grid = grid, .n_grid = ng,
+                         .seed = SEED + 2 };
+    float *x1 = malloc(100 * N * sizeof *x1), *x2 = malloc(60 * N * sizeof *x2);
+    c.traj0 = 0;
+    assert_int_equal(rg_sampler_run(&c, 100, 0, x1), RG_OK);
+    c.traj0 = 40;
+    assert_int_equal(rg_sampler_run(&c, 60, 0, x2), RG_OK);
+    if (memcmp(x1 + 40 * N, x2, 60 * N * sizeof *x1) != 0) fail_msg("%s: slicing changed the states", what);
+    /* thread count: 1 thread and 2 threads give the bit-identical states (chunks of fixed size) */
+    int nt = omp_get_max_threads();
+    omp_set_num_threads(1);
+    assert_int_equal(rg_sampler_run(&c, 60, 0, x2), RG_OK);
+    omp_set_num_threads(2);
+    c.traj0 = 0;
+    float *x3 = malloc(100 * N * sizeof *x3);
+    assert_int_equal(rg_sampler_run(&c, 100, 0, x3), RG_OK);
+    omp_set_num_threads(nt);
+    if (memcmp(x1 + 40 * N, x2, 60 * N * sizeof *x1) != 0) fail_msg("%s: 1 thread differs", what);
+    if (memcmp(x1, x3, 100 * N * sizeof *x1) != 0) fail_msg("%s: 2 threads differ", what);
+    free(x3);
+    free(x1); free(x2); free(grid);
+}
+
+static void test_slicing(void **state)
+{
+    (void)state;
+    rg_process *p = coupled();
+    double w = 1.0;
+    rg_data_gmm_params prm = { 1, GN, &w, MU, RG_COV_ISO, &SIG2 };
+    rg_data_gmm *g = NULL;
+    assert_int_equal(rg_data_gmm_new(&prm, &g), RG_OK);
+    rg_score_gmm *m = NULL;
+    assert_int_equal(rg_score_gmm_new(p, g, RG_SAMPLER_CHUNK, &m), RG_OK);
+    check_slicing(rg_score_gmm_iface(m), p, "gmm score");
+    /* 300 training points from the same Gaussian (RG_STREAM_DATA) */
+    float *X = malloc(300 * GN * sizeof *X);
+    assert_int_equal(rg_data_gmm_sample(g, (rg_rng){ SEED, RG_STREAM_DATA }, 0, 300, X, NULL), RG_OK);
+    rg_score_emp *e = NULL;
+    assert_int_equal(rg_score_emp_new(p, X, 300, GN, RG_SAMPLER_CHUNK, &e), RG_OK);
+    check_slicing(rg_score_emp_iface(e), p, "empirical score");
+    rg_score_emp_free(e);
+    free(X);
+    rg_score_gmm_free(m);
+    rg_data_gmm_free(g);
+    rg_process_free(p);
+}
+
+/* Cloning (MATH.md 6.6) on gmm2 (ou, N = 2, means +-(1.5, 1.5), sigma^2 = 0.1): branched near T = 8 the
+ * clones pick their class independently (P(same) = 1/2, 5 binomial sigma); branched at t_b = 0.01 they
+ * share the class and differ by the little noise left: the conditional variance of z_0 given z_t is
+ * ~ S_t sigma^2 / Gamma_t ~ 0.02 per coordinate, so |xa - xb|^2 / N ~ 0.04, far below the 2 sigma^2 = 0.2
+ * of independent members of one class: 0.1 separates them. */
+static void test_clones(void **state)
+{
+    (void)state;
+    rg_process *p = NULL;
+    assert_int_equal(rg_process_ou(2, &p), RG_OK);
+    rg_data_gmm *g = NULL;
+    assert_int_equal(rg_data_gmm2(2, 4.5, NULL, 0.1, NULL, &g), RG_OK);
+    rg_score_gmm *m = NULL;
+    assert_int_equal(rg_score_gmm_new(p, g, RG_SAMPLER_CHUNK, &m), RG_OK);
+    const double tb[2] = { 7.9, 0.01 };
+    size_t ng = 0;
+    double *grid = make_grid(RG_GRID_UNIFORM, 8.0, 0.0, 800, tb, 2, &ng);
+    rg_sampler_cfg c = { .proc = p, .score = rg_score_gmm_iface(m), .method = RG_SAMPLER_EM, .grid = grid,
+                         .n_grid = ng, .seed = SEED + 3 };
+    const size_t n = 1000;
+    float *xa = malloc(2 * n * 2 * sizeof *xa), *xb = malloc(2 * n * 2 * sizeof *xb);
+    assert_int_equal(rg_sampler_clone(&c, tb, 2, n, xa, xb), RG_OK);
+    const double *mdir = rg_data_gmm_direction(g, 0);
+    int *la = malloc(n * sizeof *la), *lb = malloc(n * sizeof *lb);
+    for (size_t j = 0; j < 2; j++) {
+        assert_int_equal(rg_data_classify_gmm2(2, mdir, xa + j * n * 2, n, la), RG_OK);
+        assert_int_equal(rg_data_classify_gmm2(2, mdir, xb + j * n * 2, n, lb), RG_OK);
+        size_t same = 0;
+        double d2 = 0.0;
+        for (size_t i = 0; i < n; i++) {
+            same += la[i] == lb[i];
+            for (size_t q = 0; q < 2; q++) {
+                double d = (double)xa[(j * n + i) * 2 + q] - (double)xb[(j * n + i) * 2 + q];
+                d2 += d * d;
+            }
+        }
+        double frac = (double)same / (double)n;
+        if (j == 0) {
+            rg_assert_abs(frac, 0.5, 5.0 * 0.5 / sqrt((double)n), "clones branched near T: P(same class)");
+        } else {
+            assert_true(frac >= 0.99);
+            assert_true(d2 / (double)(2 * n) < 0.1);
+        }
+    }
+    c.method = RG_SAMPLER_HEUN; /* deterministic: refused */
+    assert_int_equal(rg_sampler_clone(&c, tb, 2, n, xa, xb), RG_EINVAL);
+    free(la); free(lb); free(xa); free(xb); free(grid);
+    rg_score_gmm_free(m);
+    rg_data_gmm_free(g);
+    rg_process_free(p);
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_grid),
+        cmocka_unit_test(test_gaussian_em),
+        cmocka_unit_test(test_gaussian_exp),
+        cmocka_unit_test(test_exp_point_mass),
+        cmocka_unit_test(test_slicing),
+        cmocka_unit_test(test_clones),
+    };
+    return cmocka_run_group_tests(tests, NULL, NULL);
+}

@@ -1,0 +1,260 @@
+/* Tests of the exact scores (score.h): the float32 GEMM kernels against the double naive references,
+ * the naive scores against central finite differences of the naive log densities, the extras
+ * (lse, nearest), the per-t cache, and the GMM score's two paths (core algebra / dense), for ou,
+ * coupled (rg_process_coupling) and nonrev processes of small N. */
+#include <math.h>
+#include <stdint.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "rg_test.h"
+#include "regimes/error.h"
+#include "regimes/rng.h"
+#include "regimes/score.h"
+
+#define SEED 20261203u
+#define NPROC 3
+#define P_TRAIN 20
+#define BATCH 7
+
+static const double TIMES[] = { 0.3, 1.0, 3.0 };
+
+/* ou d = 4; coupled cross gamma = 0.5, d = 3 (N = 6); nonrev n = 4 with U SPD, Q antisymmetric. */
+static rg_process *make_process(int which)
+{
+    rg_process *p = NULL;
+    if (which == 0) {
+        assert_int_equal(rg_process_ou(4, &p), RG_OK);
+    } else if (which == 1) {
+        double M[4];
+        rg_process_coupling(RG_COUPLING_CROSS, 0.5, M);
+        assert_int_equal(rg_process_coupled(M, 3, &p), RG_OK);
+    } else {
+        const double U[16] = { 2.0, 0.3, 0.0, 0.1, 0.3, 1.5, 0.2, 0.0, 0.0, 0.2, 1.0, 0.1, 0.1, 0.0, 0.1, 0.8 };
+        const double Q[16] = { 0, 0.7, -0.2, 0.1, -0.7, 0, 0.4, 0, 0.2, -0.4, 0, 0.5, -0.1, 0, -0.5, 0 };
+        assert_int_equal(rg_process_nonrev(4, U, Q, &p), RG_OK);
+    }
+    return p;
+}
+
+/* Training set: standard normals times 1.3 (RG_STREAM_DATA, traj = row). Batch: normals times 1.5
+ * (RG_STREAM_MEASURE), kept both as float and as the same values in double. */
+static void make_points(size_t N, float *X, float *xf, double *xd)
+{
+    rg_rng r = { SEED, RG_STREAM_DATA }, q = { SEED, RG_STREAM_MEASURE };
+    for (size_t mu = 0; mu < P_TRAIN; mu++) {
+        rg_rng_normals(r, mu, 0, X + mu * N, N);
+        for (size_t i = 0; i < N; i++) X[mu * N + i] *= 1.3f;
+    }
+    for (size_t b = 0; b < BATCH; b++) {
+        rg_rng_normals(q, b, 0, xf + b * N, N);
+        for (size_t i = 0; i < N; i++) {
+            xf[b * N + i] *= 1.5f;
+            xd[b * N + i] = (double)xf[b * N + i];
+        }
+    }
+}
+
+static void test_emp_fast_vs_naive(void **state)
+{
+    (void)state;
+    for (int w = 0; w < NPROC; w++) {
+        rg_process *p = make_process(w);
+        size_t N = rg_process_dim(p);
+        float *X = malloc(P_TRAIN * N * sizeof *X), *xf = malloc(BATCH * N * sizeof *xf),
+              *sf = malloc(BATCH * N * sizeof *sf), *sf2 = malloc(BATCH * N * sizeof *sf2);
+        double *xd = malloc(BATCH * N * sizeof *xd), *sn = malloc(BATCH * N * sizeof *sn),
+               *sg = malloc(BATCH * N * sizeof *sg);
+        double lse[BATCH], lse_n[BATCH];
+        int near[BATCH], near_n[BATCH];
+        make_points(N, X, xf, xd);
+        rg_score_emp *e = NULL;
+        assert_int_equal(rg_score_emp_new(p, X, P_TRAIN, N, BATCH, &e), RG_OK);
+        for (size_t it = 0; it < sizeof TIMES / sizeof TIMES[0]; it++) {
+            double t = TIMES[it];
+            rg_score_extra ex = { .lse = lse, .nearest = near };
+            assert_int_equal(rg_score_emp_eval(e, t, BATCH, xf, sf, &ex), RG_OK);
+            assert_int_equal(rg_score_emp_naive(p, X, P_TRAIN, N, t, BATCH, xd, sn, NULL, lse_n, near_n), RG_OK);
+            for (size_t i = 0; i < BATCH * N; i++) sg[i] = (double)sf[i];
+            /* float32 whitening and GEMMs: r^2 = |y|^2 + |b|^2 - 2 y.b loses log10(|y|^2 / r^2) digits of
+             * eps_f = 6e-8; here |y|^2 / r^2 <= ~100 (N <= 6, t >= 0.3), so weights and scores carry
+             * ~1e-5 relative error: 1e-4 relative to the largest |s| (MATH.md 5.2 item 7). */
+            rg_assert_vec_rel(sg, sn, BATCH * N, 1e-4, "empirical score fast vs naive");
+            for (size_t b = 0; b < BATCH; b++) {
+                /* lse = -r_min^2/2 + log Z: the same float error on r^2, absolute, scaled by |lse|. */
+                rg_assert_abs(lse[b], lse_n[b], 1e-4 * fmax(1.0, fabs(lse_n[b])), "lse fast vs naive");
+                assert_int_equal(near[b], near_n[b]);
+            }
+        }
+        /* cache: returning to t = TIMES[0] after other times gives the bit-identical score */
+        assert_int_equal(rg_score_emp_eval(e, TIMES[0], BATCH, xf, sf, NULL), RG_OK);
+        assert_int_equal(rg_score_emp_eval(e, TIMES[2], BATCH, xf, sf2, NULL), RG_OK);
+        assert_int_equal(rg_score_emp_fn(e, TIMES[0], BATCH, xf, sf2), RG_OK);
+        assert_memory_equal(sf, sf2, BATCH * N * sizeof *sf);
+        /* errors: batch beyond B_max, t = 0 */
+        assert_int_equal(rg_score_emp_eval(e, 1.0, BATCH + 1, xf, sf, NULL), RG_EINVAL);
+        assert_int_equal(rg_score_emp_eval(e, 0.0, BATCH, xf, sf, NULL), RG_EINVAL);
+        rg_score_emp_free(e);
+        free(X); free(xf); free(sf); free(sf2); free(xd); free(sn); free(sg);
+        rg_process_free(p);
+    }
+}
+
+/* Central differences of log p in double, step h: truncation O(h^2 |d^3 log p|) ~ 1e-10 and rounding
+ * ~ eps |log p| / h ~ 1e-11 for h = 1e-5, so 1e-6 relative to the largest |s| is safe and still
+ * catches any sign or factor error. */
+typedef int (*logp_fn)(void *ctx, double t, const double *x, double *s, double *logp);
+
+static void check_fd(logp_fn f, void *ctx, size_t N, double t, const double *x, const char *what)
+{
+    double *s = malloc(N * sizeof *s), *fd = malloc(N * sizeof *fd), *xx = malloc(N * sizeof *xx),
+           *tmp = malloc(N * sizeof *tmp);
+    double lp, lm, l0;
+    assert_int_equal(f(ctx, t, x, s, &l0), RG_OK);
+    assert_true(isfinite(l0));
+    const double h = 1e-5;
+    for (size_t i = 0; i < N; i++) {
+        memcpy(xx, x, N * sizeof *xx);
+        xx[i] = x[i] + h;
+        assert_int_equal(f(ctx, t, xx, tmp, &lp), RG_OK);
+        xx[i] = x[i] - h;
+        assert_int_equal(f(ctx, t, xx, tmp, &lm), RG_OK);
+        fd[i] = (lp - lm) / (2.0 * h);
+    }
+    rg_assert_vec_rel(s, fd, N, 1e-6, what);
+    free(s); free(fd); free(xx); free(tmp);
+}
+
+typedef struct { const rg_process *p; const float *X; size_t N; const rg_data_gmm *g; } fd_ctx;
+
+static int emp_logp(void *ctx, double t, const double *x, double *s, double *logp)
+{
+    fd_ctx *c = ctx;
+    return rg_score_emp_naive(c->p, c->X, P_TRAIN, c->N, t, 1, x, s, logp, NULL, NULL);
+}
+
+static int gmm_logp(void *ctx, double t, const double *x, double *s, double *logp)
+{
+    fd_ctx *c = ctx;
+    return rg_score_gmm_naive(c->p, c->g, t, 1, x, s, logp);
+}
+
+static void test_emp_naive_vs_fd(void **state)
+{
+    (void)state;
+    for (int w = 0; w < NPROC; w++) {
+        rg_process *p = make_process(w);
+        size_t N = rg_process_dim(p);
+        float *X = malloc(P_TRAIN * N * sizeof *X), *xf = malloc(BATCH * N * sizeof *xf);
+        double *xd = malloc(BATCH * N * sizeof *xd);
+        make_points(N, X, xf, xd);
+        fd_ctx c = { p, X, N, NULL };
+        for (size_t it = 0; it < sizeof TIMES / sizeof TIMES[0]; it++)
+            for (size_t b = 0; b < 3; b++) check_fd(emp_logp, &c, N, TIMES[it], xd + b * N, "emp score vs FD");
+        free(X); free(xf); free(xd);
+        rg_process_free(p);
+    }
+}
+
+/* A 3-component mixture of dimension N: means = 2 x normals (RG_STREAM_DATA traj 1000 + j), weights
+ * 0.2, 0.3, 0.5; isotropic variances 0.3, 0.6, 1.1, or diagonal entries 0.3 + 0.1 i + 0.2 j. */
+static rg_data_gmm *make_gmm(size_t N, rg_cov_kind kind)
+{
+    double w[3] = { 0.2, 0.3, 0.5 }, *mu = malloc(3 * N * sizeof *mu), *cov = malloc(3 * N * sizeof *cov);
+    rg_rng r = { SEED, RG_STREAM_DATA };
+    for (size_t j = 0; j < 3; j++) {
+        rg_rng_normals_d(r, 1000 + j, 0, mu + j * N, N);
+        for (size_t i = 0; i < N; i++) mu[j * N + i] *= 2.0;
+    }
+    const double iso[3] = { 0.3, 0.6, 1.1 };
+    for (size_t j = 0; j < 3; j++)
+        for (size_t i = 0; i < N; i++) cov[j * N + i] = 0.3 + 0.1 * (double)i + 0.2 * (double)j;
+    rg_data_gmm_params prm = { 3, N, w, mu, kind, kind == RG_COV_ISO ? iso : cov };
+    rg_data_gmm *g = NULL;
+    assert_int_equal(rg_data_gmm_new(&prm, &g), RG_OK);
+    free(mu); free(cov);
+    return g;
+}
+
+static void test_gmm(void **state)
+{
+    (void)state;
+    for (int w = 0; w < NPROC; w++) {
+        rg_process *p = make_process(w);
+        size_t N = rg_process_dim(p);
+        float *X = malloc(P_TRAIN * N * sizeof *X), *xf = malloc(BATCH * N * sizeof *xf),
+              *sf = malloc(BATCH * N * sizeof *sf);
+        double *xd = malloc(BATCH * N * sizeof *xd), *sn = malloc(BATCH * N * sizeof *sn),
+               *sg = malloc(BATCH * N * sizeof *sg), lp[BATCH], l0[BATCH];
+        make_points(N, X, xf, xd);
+        for (int kind = 0; kind < 2; kind++) {
+            rg_data_gmm *g = make_gmm(N, kind == 0 ? RG_COV_ISO : RG_COV_DIAG);
+            rg_score_gmm *m = NULL;
+            assert_int_equal(rg_score_gmm_new(p, g, BATCH, &m), RG_OK);
+            fd_ctx c = { p, NULL, N, g };
+            for (size_t it = 0; it < sizeof TIMES / sizeof TIMES[0]; it++) {
+                double t = TIMES[it];
+                assert_int_equal(rg_score_gmm_fn(m, t, BATCH, xf, sf), RG_OK);
+                assert_int_equal(rg_score_gmm_naive(p, g, t, BATCH, xd, sn, NULL), RG_OK);
+                for (size_t i = 0; i < BATCH * N; i++) sg[i] = (double)sf[i];
+                /* both in double from the same inputs; the fast one only rounds its output to float
+                 * (6e-8) and uses core instead of dense algebra (~1e-14): 1e-6 */
+                rg_assert_vec_rel(sg, sn, BATCH * N, 1e-6, kind == 0 ? "gmm iso fast vs naive" : "gmm diag fast vs naive");
+                for (size_t b = 0; b < 3; b++) check_fd(gmm_logp, &c, N, t, xd + b * N, "gmm score vs FD");
+            }
+            /* t = 0: the naive density is the mixture's own (data.h), to rounding */
+            assert_int_equal(rg_score_gmm_naive(p, g, 0.0, BATCH, xd, sn, lp), RG_OK);
+            assert_int_equal(rg_data_gmm_logpdf(g, xd, BATCH, l0), RG_OK);
+            for (size_t b = 0; b < BATCH; b++) rg_assert_rel(lp[b], l0[b], 1e-12, "gmm logp at t = 0");
+            rg_score_gmm_free(m);
+            rg_data_gmm_free(g);
+        }
+        free(X); free(xf); free(sf); free(xd); free(sn); free(sg);
+        rg_process_free(p);
+    }
+}
+
+/* Property: P = 1 empirical score is the score of the Gaussian N(E a, S): s = -Sigma^{-1}(x - E a),
+ * which is the K = 1 mixture with a vanishing covariance; compare against the K = 1 mixture with
+ * variance 1e-12 (its Gamma differs from S by 1e-12 E E^T: relative 1e-10). */
+static void test_emp_single_point(void **state)
+{
+    (void)state;
+    rg_process *p = make_process(1);
+    size_t N = rg_process_dim(p);
+    float *X = malloc(P_TRAIN * N * sizeof *X), *xf = malloc(BATCH * N * sizeof *xf),
+          *sf = malloc(BATCH * N * sizeof *sf), *sg = malloc(BATCH * N * sizeof *sg);
+    double *xd = malloc(BATCH * N * sizeof *xd), *mu = malloc(N * sizeof *mu), *a = malloc(BATCH * N * sizeof *a),
+           *b = malloc(BATCH * N * sizeof *b);
+    make_points(N, X, xf, xd);
+    for (size_t i = 0; i < N; i++) mu[i] = (double)X[i];
+    double wt = 1.0, var = 1e-12;
+    rg_data_gmm_params prm = { 1, N, &wt, mu, RG_COV_ISO, &var };
+    rg_data_gmm *g = NULL;
+    assert_int_equal(rg_data_gmm_new(&prm, &g), RG_OK);
+    rg_score_emp *e = NULL;
+    rg_score_gmm *m = NULL;
+    assert_int_equal(rg_score_emp_new(p, X, 1, N, BATCH, &e), RG_OK);
+    assert_int_equal(rg_score_gmm_new(p, g, BATCH, &m), RG_OK);
+    assert_int_equal(rg_score_emp_eval(e, 0.7, BATCH, xf, sf, NULL), RG_OK);
+    assert_int_equal(rg_score_gmm_eval(m, 0.7, BATCH, xf, sg), RG_OK);
+    for (size_t i = 0; i < BATCH * N; i++) { a[i] = (double)sf[i]; b[i] = (double)sg[i]; }
+    /* float whitening of one point, no cancellation beyond |y - b| itself: 1e-5 */
+    rg_assert_vec_rel(a, b, BATCH * N, 1e-5, "P = 1 empirical vs K = 1 mixture");
+    rg_score_emp_free(e);
+    rg_score_gmm_free(m);
+    rg_data_gmm_free(g);
+    free(X); free(xf); free(sf); free(sg); free(xd); free(mu); free(a); free(b);
+    rg_process_free(p);
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_emp_fast_vs_naive),
+        cmocka_unit_test(test_emp_naive_vs_fd),
+        cmocka_unit_test(test_gmm),
+        cmocka_unit_test(test_emp_single_point),
+    };
+    return cmocka_run_group_tests(tests, NULL, NULL);
+}
