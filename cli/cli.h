@@ -74,6 +74,9 @@ void theory_mnist_help(FILE *f);
 int cmd_theory(int argc, char **argv);
 int cmd_demo(int argc, char **argv);
 int cmd_train(int argc, char **argv); /* cmd_train.c: regimes train (nn module) */
+int cmd_sample(int argc, char **argv);   /* cmd_sample.c */
+int cmd_clone(int argc, char **argv);    /* cmd_clone.c */
+int cmd_collapse(int argc, char **argv); /* cmd_collapse.c */
 int cmd_schedule(int argc, char **argv); /* cmd_schedule.c: design a coupling schedule gamma(t) */
 
 #endif

@@ -14,6 +14,9 @@ static const char USAGE[] =
 "Commands\n"
 "  theory    predicted speciation, collapse, synchronization gap, relaxation rate and horizon for\n"
 "            one process and Gaussian-mixture data (regimes theory --help)\n"
+"  sample    reverse-time samples with the exact score (regimes sample --help)\n"
+"  clone     cloning curves phi(t), measured speciation times and gap (regimes clone --help)\n"
+"  collapse  measured collapse with the exact empirical score (regimes collapse --help)\n"
 "  demo      the theory for a few documented example processes, one screen\n"
 "  schedule  design a piecewise-constant coupling gamma(t) that closes or sets the gmm4\n"
 "            synchronization gap (regimes schedule --help)\n"
@@ -28,7 +31,7 @@ static const char USAGE[] =
 static int dispatch(int argc, char **argv)
 {
     cli_set_command("regimes");
-    if (argc < 2) return cli_usage("missing command (theory, demo, schedule, train; see regimes --help)");
+    if (argc < 2) return cli_usage("missing command (theory, sample, clone, collapse, schedule, train, demo; see regimes --help)");
     const char *cmd = argv[1];
     if (strcmp(cmd, "--help") == 0 || strcmp(cmd, "-h") == 0 || strcmp(cmd, "help") == 0) {
         fputs(USAGE, stdout);
@@ -40,9 +43,12 @@ static int dispatch(int argc, char **argv)
     }
     if (strcmp(cmd, "theory") == 0) return cmd_theory(argc - 1, argv + 1);
     if (strcmp(cmd, "demo") == 0) return cmd_demo(argc - 1, argv + 1);
+    if (strcmp(cmd, "sample") == 0) return cmd_sample(argc - 1, argv + 1);
+    if (strcmp(cmd, "clone") == 0) return cmd_clone(argc - 1, argv + 1);
+    if (strcmp(cmd, "collapse") == 0) return cmd_collapse(argc - 1, argv + 1);
     if (strcmp(cmd, "train") == 0) return cmd_train(argc - 1, argv + 1);
     if (strcmp(cmd, "schedule") == 0) return cmd_schedule(argc - 1, argv + 1);
-    return cli_usage("unknown command '%s' (commands: theory, demo, schedule, train; see regimes --help)", cmd);
+    return cli_usage("unknown command '%s' (commands: theory, sample, clone, collapse, schedule, train, demo; see regimes --help)", cmd);
 }
 
 int main(int argc, char **argv)

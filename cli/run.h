@@ -61,10 +61,11 @@ void run_progress_end(run_progress *p);
 /* Wall-clock seconds (monotonic), for meta.json and progress. */
 double run_now(void);
 
-#endif
 
 /* meta.json of an experiment into dir, atomically: tool, version, build flags, command, the
  * argument vector verbatim (every parameter as given), the resolved seed/samples/steps/T/t_end,
  * ranks, threads and wall seconds. CLI_OK or one line and CLI_FAIL. */
 int run_write_meta(const char *dir, const char *command, int argc, char **argv, const run_opts *ro,
                    double T, double t_end, double wall);
+
+#endif
