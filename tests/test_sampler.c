@@ -14,6 +14,7 @@
 #include "regimes/error.h"
 #include "regimes/sampler.h"
 #include "regimes/score.h"
+#include "regimes/theory.h"
 
 #define SEED 777001u
 
@@ -246,7 +247,7 @@ static void test_slicing(void **state)
  * clones pick their class independently (P(same) = 1/2, 5 binomial sigma); branched at t_b = 0.01 they
  * share the class and differ by the little noise left: the conditional variance of z_0 given z_t is
  * ~ S_t sigma^2 / Gamma_t ~ 0.02 per coordinate, so |xa - xb|^2 / N ~ 0.04, far below the 2 sigma^2 = 0.2
- * of independent members of one class: 0.1 separates them. */
+ * of independent members of one class: 0.1 separates them. At kappa_t = 1 the agreement is phi(1) (7.2). */
 static void test_clones(void **state)
 {
     (void)state;
@@ -256,17 +257,18 @@ static void test_clones(void **state)
     assert_int_equal(rg_data_gmm2(2, 4.5, NULL, 0.1, NULL, &g), RG_OK);
     rg_score_gmm *m = NULL;
     assert_int_equal(rg_score_gmm_new(p, g, RG_SAMPLER_CHUNK, &m), RG_OK);
-    const double tb[2] = { 7.9, 0.01 };
+    /* the third branch time has kappa_t = 1: e^{-2t} (4.5 - 0.1 + 1) = 1 */
+    const double tb[3] = { 7.9, 0.01, 0.5 * log(5.4) };
     size_t ng = 0;
-    double *grid = make_grid(RG_GRID_UNIFORM, 8.0, 0.0, 800, tb, 2, &ng);
+    double *grid = make_grid(RG_GRID_UNIFORM, 8.0, 0.0, 800, tb, 3, &ng);
     rg_sampler_cfg c = { .proc = p, .score = rg_score_gmm_iface(m), .method = RG_SAMPLER_EM, .grid = grid,
                          .n_grid = ng, .seed = SEED + 3 };
-    const size_t n = 1000;
-    float *xa = malloc(2 * n * 2 * sizeof *xa), *xb = malloc(2 * n * 2 * sizeof *xb);
-    assert_int_equal(rg_sampler_clone(&c, tb, 2, n, xa, xb), RG_OK);
+    const size_t n = 1500;
+    float *xa = malloc(3 * n * 2 * sizeof *xa), *xb = malloc(3 * n * 2 * sizeof *xb);
+    assert_int_equal(rg_sampler_clone(&c, tb, 3, n, xa, xb), RG_OK);
     const double *mdir = rg_data_gmm_direction(g, 0);
     int *la = malloc(n * sizeof *la), *lb = malloc(n * sizeof *lb);
-    for (size_t j = 0; j < 2; j++) {
+    for (size_t j = 0; j < 3; j++) {
         assert_int_equal(rg_data_classify_gmm2(2, mdir, xa + j * n * 2, n, la), RG_OK);
         assert_int_equal(rg_data_classify_gmm2(2, mdir, xb + j * n * 2, n, lb), RG_OK);
         size_t same = 0;
@@ -281,13 +283,23 @@ static void test_clones(void **state)
         double frac = (double)same / (double)n;
         if (j == 0) {
             rg_assert_abs(frac, 0.5, 5.0 * 0.5 / sqrt((double)n), "clones branched near T: P(same class)");
-        } else {
+        } else if (j == 1) {
             assert_true(frac >= 0.99);
             assert_true(d2 / (double)(2 * n) < 0.1);
+        } else {
+            /* MATH.md 7.2: phi(kappa = 1) = 0.7752; kappa computed here from the process moments.
+             * 5 binomial sigma plus 0.01 for EM at h = 0.01; misclassification of the end states
+             * (Phi(-|m| / sigma) ~ 1e-11) is negligible. */
+            double E, S;
+            assert_int_equal(rg_process_moments(p, tb[2], &E, &S), RG_OK);
+            double kappa = E * E * 4.5 / (0.1 * E * E + S);
+            rg_assert_abs(kappa, 1.0, 1e-12, "kappa at the third branch time");
+            double phi = rg_theory_phi(kappa);
+            rg_assert_abs(frac, phi, 5.0 * sqrt(phi * (1.0 - phi) / (double)n) + 0.01, "clones at kappa = 1: phi");
         }
     }
     c.method = RG_SAMPLER_HEUN; /* deterministic: refused */
-    assert_int_equal(rg_sampler_clone(&c, tb, 2, n, xa, xb), RG_EINVAL);
+    assert_int_equal(rg_sampler_clone(&c, tb, 3, n, xa, xb), RG_EINVAL);
     free(la); free(lb); free(xa); free(xb); free(grid);
     rg_score_gmm_free(m);
     rg_data_gmm_free(g);
