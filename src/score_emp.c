@@ -15,14 +15,23 @@ typedef struct {
     double *Linv, *LinvT; /* (k, k) core L_t^{-1} and its transpose */
     float *Linvf, *LinvTf;/* float copies (sgemm path, k > 2 and r = 1) */
     double logdet2pi;     /* log det(2 pi Sigma_t) = N log 2 pi + r log det S_t */
-    float *Bm;            /* (P, N) whitened propagated training rows b_mu = (L^{-1} E (x) I) a_mu */
+    float *Bm;            /* (P, N) whitened propagated training rows b_mu = (L^{-1} E (x) I) a_mu;
+                           * NULL for k = 1 (ou): then b_mu = c a_mu and c is folded into the GEMMs */
+    float c;              /* k = 1: the scalar L^{-1} E */
     double *norm;         /* (P) |b_mu|^2 */
+    float *normf;         /* the same in float */
 } emp_slot;
+
+/* Weights below 2^-64 of the largest (which is 1) are set to 0 without calling expf: P <= 2^31 of them
+ * change no float sum by more than 2^-33 of its largest term, and keeping them would put subnormal
+ * products into GEMM 2 (each ~100x slower on x86). r^2 - r^2_min < WCUT = 2 * 64 log 2 keeps a weight. */
+#define WCUT 88.7228391f
 
 struct rg_score_emp {
     const rg_process *p;
     size_t P, N, k, r;
     float *X;
+    double *xnorm; /* (P) |a_mu|^2 (k = 1) */
     emp_slot slot[2];
     int next;
     rg_score_emp_ws *ws;
@@ -31,7 +40,7 @@ struct rg_score_emp {
 struct rg_score_emp_ws {
     size_t B_max, P, N;
     float *y, *G, *yhat;
-    double *yn;
+    double *yn, *zinv;
 };
 
 static void slot_free(emp_slot *s)
@@ -42,6 +51,7 @@ static void slot_free(emp_slot *s)
     free(s->LinvTf);
     free(s->Bm);
     free(s->norm);
+    free(s->normf);
 }
 
 void rg_score_emp_free(rg_score_emp *e)
@@ -50,6 +60,7 @@ void rg_score_emp_free(rg_score_emp *e)
     slot_free(&e->slot[0]);
     slot_free(&e->slot[1]);
     rg_score_emp_ws_free(e->ws);
+    free(e->xnorm);
     free(e->X);
     free(e);
 }
@@ -66,7 +77,8 @@ rg_score_emp_ws *rg_score_emp_ws_new(const rg_score_emp *e, size_t B_max)
     w->yhat = malloc(B_max * e->N * sizeof *w->yhat);
     w->G = malloc(B_max * e->P * sizeof *w->G);
     w->yn = malloc(B_max * sizeof *w->yn);
-    if (!w->y || !w->yhat || !w->G || !w->yn) {
+    w->zinv = malloc(B_max * sizeof *w->zinv);
+    if (!w->y || !w->yhat || !w->G || !w->yn || !w->zinv) {
         rg_score_emp_ws_free(w);
         return NULL;
     }
@@ -80,6 +92,7 @@ void rg_score_emp_ws_free(rg_score_emp_ws *w)
     free(w->yhat);
     free(w->G);
     free(w->yn);
+    free(w->zinv);
     free(w);
 }
 
@@ -112,16 +125,23 @@ int rg_score_emp_new(const rg_process *p, const float *X, size_t P, size_t N, si
         s->LinvT = malloc(kk * sizeof(double));
         s->Linvf = malloc(kk * sizeof(float));
         s->LinvTf = malloc(kk * sizeof(float));
-        s->Bm = malloc(P * N * sizeof(float));
+        s->Bm = e->k == 1 ? NULL : malloc(P * N * sizeof(float));
         s->norm = malloc(P * sizeof(double));
-        ok = s->Linv && s->LinvT && s->Linvf && s->LinvTf && s->Bm && s->norm;
+        s->normf = malloc(P * sizeof(float));
+        ok = s->Linv && s->LinvT && s->Linvf && s->LinvTf && (s->Bm || e->k == 1) && s->norm && s->normf;
     }
+    if (ok && e->k == 1) ok = (e->xnorm = malloc(P * sizeof(double))) != NULL;
     if (ok) e->ws = rg_score_emp_ws_new(e, B_max);
     if (!ok || !e->ws) {
         rg_score_emp_free(e);
         RG_FAIL(RG_ENOMEM, "rg_score_emp_new: out of memory (P = %zu, N = %zu, B_max = %zu)", P, N, B_max);
     }
     memcpy(e->X, X, P * N * sizeof *X);
+    for (size_t mu = 0; e->xnorm && mu < P; mu++) {
+        double n2 = 0.0;
+        for (size_t i = 0; i < N; i++) n2 += (double)X[mu * N + i] * (double)X[mu * N + i];
+        e->xnorm[mu] = n2;
+    }
     *out = e;
     return RG_OK;
 }
@@ -184,13 +204,18 @@ int rg_score_emp_prepare(rg_score_emp *e, double t)
             }
         if (Wf)
             for (size_t i = 0; i < kk; i++) Wf[i] = (float)W[i];
-        rg_score__apply(W, Wf, k, r, e->P, e->X, s->Bm);
-        for (size_t mu = 0; mu < e->P; mu++) {
+        s->c = (float)W[0];
+        if (k == 1) /* b_mu = c a_mu: nothing to store; |b_mu|^2 = c^2 |a_mu|^2 with the float c used */
+            for (size_t mu = 0; mu < e->P; mu++) s->norm[mu] = (double)s->c * (double)s->c * e->xnorm[mu];
+        else
+            rg_score__apply(W, Wf, k, r, e->P, e->X, s->Bm);
+        for (size_t mu = 0; s->Bm && mu < e->P; mu++) {
             const float *b = s->Bm + mu * e->N;
             double n2 = 0.0;
             for (size_t i = 0; i < e->N; i++) n2 += (double)b[i] * (double)b[i];
             s->norm[mu] = n2;
         }
+        for (size_t mu = 0; mu < e->P; mu++) s->normf[mu] = (float)s->norm[mu];
         s->t = t;
         s->valid = 1;
         e->next ^= 1;
@@ -200,42 +225,50 @@ int rg_score_emp_prepare(rg_score_emp *e, double t)
     return st;
 }
 
-/* Softmax weights in place over one row of G (r^2 computed from G), and the row's extras. */
-static void weights_row(const rg_score_emp *e, const emp_slot *sl, double yn, float *g, size_t b,
+/* Unnormalised softmax weights in place over one row of G (r^2 from G), 1/Z into *zinv, and the row's
+ * extras. r^2 is formed in float (its error is that of the sgemm dot products, MATH.md 1.4); the sums
+ * are double. Normalisation is applied to the GEMM 2 output row (one multiply per coordinate). */
+static void weights_row(const rg_score_emp *e, const emp_slot *sl, float yn, float *g, size_t b, double *zinv,
                         rg_score_extra *ex)
 {
     const size_t P = e->P;
-    double m1 = INFINITY, m2 = INFINITY;
-    size_t i1 = 0;
+    const float *nf = sl->normf;
+    float m1 = INFINITY;
     for (size_t mu = 0; mu < P; mu++) {
-        double r2 = yn + sl->norm[mu] - 2.0 * (double)g[mu];
-        if (r2 < 0.0) r2 = 0.0; /* cancellation can make it slightly negative */
-        g[mu] = (float)r2;
-        if (r2 < m1) {
-            m2 = m1;
-            m1 = r2;
-            i1 = mu;
-        } else if (r2 < m2) {
-            m2 = r2;
+        float r2 = yn + nf[mu] - 2.0f * g[mu];
+        r2 = r2 > 0.0f ? r2 : 0.0f; /* cancellation can make it slightly negative */
+        g[mu] = r2;
+        m1 = r2 < m1 ? r2 : m1;
+    }
+    size_t i1 = P;
+    float m2 = INFINITY;
+    if (ex && (ex->nearest || ex->ratio)) /* first index of the minimum, and the second smallest r^2 */
+        for (size_t mu = 0; mu < P; mu++) {
+            if (i1 == P && g[mu] == m1) i1 = mu;
+            else if (g[mu] < m2) m2 = g[mu];
         }
-    }
     double Z = 0.0, H = 0.0;
+    const float cut = m1 + WCUT;
     for (size_t mu = 0; mu < P; mu++) {
-        const double dr = (double)g[mu] - m1;
-        const double w = exp(-0.5 * dr);
-        Z += w;
-        H += w * dr;
-        g[mu] = (float)w;
+        /* float exp: the weights are rounded to float anyway; beyond the cut (WCUT) a weight is 0. */
+        const float r2 = g[mu];
+        float w = 0.0f;
+        if (r2 < cut) {
+            const float dr = r2 - m1;
+            w = expf(-0.5f * dr);
+            Z += (double)w;
+            H += (double)w * (double)dr;
+        }
+        g[mu] = w;
     }
-    const float inv = (float)(1.0 / Z);
-    for (size_t mu = 0; mu < P; mu++) g[mu] *= inv;
+    *zinv = 1.0 / Z;
     if (!ex) return;
-    const double lse = -0.5 * m1 + log(Z);
+    const double lse = -0.5 * (double)m1 + log(Z);
     if (ex->lse) ex->lse[b] = lse;
     if (ex->logp) ex->logp[b] = lse - log((double)P) - 0.5 * sl->logdet2pi;
-    if (ex->nearest) ex->nearest[b] = (int)i1;
-    if (ex->ratio) ex->ratio[b] = P > 1 ? (m2 > 0 ? sqrt(m1 / m2) : 1.0) : 0.0;
     if (ex->entropy) ex->entropy[b] = log(Z) + 0.5 * H / Z;
+    if (ex->nearest) ex->nearest[b] = (int)i1;
+    if (ex->ratio) ex->ratio[b] = P > 1 ? (m2 > 0 ? sqrt((double)m1 / (double)m2) : 1.0) : 0.0;
 }
 
 int rg_score_emp_eval_ws(const rg_score_emp *e, rg_score_emp_ws *w, double t, size_t B, const float *x,
@@ -254,13 +287,21 @@ int rg_score_emp_eval_ws(const rg_score_emp *e, rg_score_emp_ws *w, double t, si
         for (size_t i = 0; i < N; i++) n2 += (double)y[i] * (double)y[i];
         w->yn[b] = n2;
     }
-    cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasTrans, (int)B, (int)P, (int)N, 1.0f, w->y, (int)N, sl->Bm,
+    const float *Bm = sl->Bm ? sl->Bm : e->X, alpha = sl->Bm ? 1.0f : sl->c;
+    cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasTrans, (int)B, (int)P, (int)N, alpha, w->y, (int)N, Bm,
                 (int)N, 0.0f, w->G, (int)P);                                   /* G = Y Bm^T */
-    for (size_t b = 0; b < B; b++) weights_row(e, sl, w->yn[b], w->G + b * P, b, extra);
+    /* Rows are independent, so the weights are the same whether this runs on 1 or many threads; inside
+     * an enclosing parallel region (the sampler) it is an inactive nested region. */
+    const int par = (double)B * (double)P > 1e5;
+#pragma omp parallel for schedule(static) if (par)
+    for (size_t b = 0; b < B; b++) weights_row(e, sl, (float)w->yn[b], w->G + b * P, b, w->zinv + b, extra);
     if (!s) return RG_OK;
-    cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, (int)B, (int)N, (int)P, 1.0f, w->G, (int)P, sl->Bm,
+    cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, (int)B, (int)N, (int)P, alpha, w->G, (int)P, Bm,
                 (int)N, 0.0f, w->yhat, (int)N);                                /* Yhat = W Bm */
-    for (size_t i = 0; i < B * N; i++) w->yhat[i] = w->yhat[i] - w->y[i];      /* yhat - y */
+    for (size_t b = 0; b < B; b++) { /* yhat / Z - y */
+        const float zi = (float)w->zinv[b];
+        for (size_t i = b * N; i < (b + 1) * N; i++) w->yhat[i] = w->yhat[i] * zi - w->y[i];
+    }
     rg_score__apply(sl->LinvT, sl->LinvTf, k, r, B, w->yhat, s);               /* s = -L^{-T}(y - yhat) */
     return RG_OK;
 }

@@ -14,6 +14,7 @@
 #include "regimes/error.h"
 #include "regimes/sampler.h"
 #include "regimes/score.h"
+#include "regimes/theory.h"
 
 #define SEED 777001u
 
@@ -90,13 +91,14 @@ static void coupled_law(const rg_process *p, double t, size_t i, double *m, doub
     *v = SIG2 * (E[blk * 2 + 0] * E[blk * 2 + 0] + E[blk * 2 + 1] * E[blk * 2 + 1]) + S[blk * 2 + blk];
 }
 
-/* Reverse run with the exact K = 1 score from the prior at T = 12 (the slowest coupled mode, rate
- * 1 - gamma = 0.5, has forgotten the data to e^{-6}), h = 0.01. At the recorded t = 1 both methods give
+/* Reverse run with the exact K = 1 score from the prior at T = 10 (the slowest coupled mode, rate
+ * 1 - gamma = 0.5, has forgotten the data to e^{-5}), h = 0.0125. At the recorded t = 1 both methods give
  * the forward marginal; at t_end = 0 EM gives N(mu, sigma^2 I). EXP ends with the denoiser zhat_0 of the
  * last grid time (MATH.md 6.4), whose law is under-dispersed by the posterior variance (and each
  * frozen-denoiser step drops (E_t' - G E_t)^2 Var(z_0 | z_t)): only its mean is checked at t_end.
- * Tolerances: 5 standard errors (mean sqrt(v / n), variance v sqrt(2 / n)) plus 0.02 v for the O(h)
- * discretisation bias and 0.01 for the e^{-6} prior mismatch. */
+ * Tolerances: 5 standard errors (mean sqrt(v / n), variance v sqrt(2 / n)) plus 0.03 v for the O(h)
+ * discretisation bias (EM at h = 0.01 measured +2% on the variance with 20000 paths) and 0.01 for the
+ * e^{-5} |mu| <= 0.007 prior mismatch. */
 static void check_gaussian_law(rg_sampler_method method, const char *what)
 {
     rg_process *p = coupled();
@@ -105,11 +107,11 @@ static void check_gaussian_law(rg_sampler_method method, const char *what)
     rg_data_gmm *g = NULL;
     assert_int_equal(rg_data_gmm_new(&prm, &g), RG_OK);
     rg_score_gmm *m = NULL;
-    const size_t n = 4000;
+    const size_t n = 3000;
     assert_int_equal(rg_score_gmm_new(p, g, RG_SAMPLER_CHUNK, &m), RG_OK);
     size_t ng = 0;
     const double t_rec = 1.0;
-    double *grid = make_grid(RG_GRID_UNIFORM, 12.0, 0.0, 1200, &t_rec, 1, &ng);
+    double *grid = make_grid(RG_GRID_UNIFORM, 10.0, 0.0, 800, &t_rec, 1, &ng);
     rec_acc acc = { .t = t_rec };
     rg_sampler_cfg c = { .proc = p, .score = rg_score_gmm_iface(m), .method = method, .grid = grid,
                          .n_grid = ng, .seed = SEED, .rec_t = &t_rec, .n_rec = 1, .observer = acc_obs,
@@ -123,7 +125,7 @@ static void check_gaussian_law(rg_sampler_method method, const char *what)
         coupled_law(p, t_rec, i, &mt, &vt);
         double mean = acc.s1[i] / (double)n, var = acc.s2[i] / (double)n - mean * mean;
         rg_assert_abs(mean, mt, 5.0 * sqrt(vt / (double)n) + 0.01, what);
-        rg_assert_abs(var, vt, 5.0 * vt * sqrt(2.0 / (double)n) + 0.02 * vt, what);
+        rg_assert_abs(var, vt, 5.0 * vt * sqrt(2.0 / (double)n) + 0.03 * vt, what);
         double s1 = 0.0, s2 = 0.0;
         for (size_t j = 0; j < n; j++) s1 += (double)x[j * GN + i];
         mean = s1 / (double)n;
@@ -131,7 +133,7 @@ static void check_gaussian_law(rg_sampler_method method, const char *what)
         var = s2 / (double)(n - 1);
         rg_assert_abs(mean, MU[i], 5.0 * sqrt(SIG2 / (double)n) + 0.01, what);
         if (method == RG_SAMPLER_EM)
-            rg_assert_abs(var, SIG2, 5.0 * SIG2 * sqrt(2.0 / (double)(n - 1)) + 0.02 * SIG2, what);
+            rg_assert_abs(var, SIG2, 5.0 * SIG2 * sqrt(2.0 / (double)(n - 1)) + 0.03 * SIG2, what);
         else
             assert_true(var < SIG2);
     }
@@ -245,7 +247,7 @@ static void test_slicing(void **state)
  * clones pick their class independently (P(same) = 1/2, 5 binomial sigma); branched at t_b = 0.01 they
  * share the class and differ by the little noise left: the conditional variance of z_0 given z_t is
  * ~ S_t sigma^2 / Gamma_t ~ 0.02 per coordinate, so |xa - xb|^2 / N ~ 0.04, far below the 2 sigma^2 = 0.2
- * of independent members of one class: 0.1 separates them. */
+ * of independent members of one class: 0.1 separates them. At kappa_t = 1 the agreement is phi(1) (7.2). */
 static void test_clones(void **state)
 {
     (void)state;
@@ -255,17 +257,18 @@ static void test_clones(void **state)
     assert_int_equal(rg_data_gmm2(2, 4.5, NULL, 0.1, NULL, &g), RG_OK);
     rg_score_gmm *m = NULL;
     assert_int_equal(rg_score_gmm_new(p, g, RG_SAMPLER_CHUNK, &m), RG_OK);
-    const double tb[2] = { 7.9, 0.01 };
+    /* the third branch time has kappa_t = 1: e^{-2t} (4.5 - 0.1 + 1) = 1 */
+    const double tb[3] = { 7.9, 0.01, 0.5 * log(5.4) };
     size_t ng = 0;
-    double *grid = make_grid(RG_GRID_UNIFORM, 8.0, 0.0, 800, tb, 2, &ng);
+    double *grid = make_grid(RG_GRID_UNIFORM, 8.0, 0.0, 800, tb, 3, &ng);
     rg_sampler_cfg c = { .proc = p, .score = rg_score_gmm_iface(m), .method = RG_SAMPLER_EM, .grid = grid,
                          .n_grid = ng, .seed = SEED + 3 };
-    const size_t n = 1000;
-    float *xa = malloc(2 * n * 2 * sizeof *xa), *xb = malloc(2 * n * 2 * sizeof *xb);
-    assert_int_equal(rg_sampler_clone(&c, tb, 2, n, xa, xb), RG_OK);
+    const size_t n = 1500;
+    float *xa = malloc(3 * n * 2 * sizeof *xa), *xb = malloc(3 * n * 2 * sizeof *xb);
+    assert_int_equal(rg_sampler_clone(&c, tb, 3, n, xa, xb), RG_OK);
     const double *mdir = rg_data_gmm_direction(g, 0);
     int *la = malloc(n * sizeof *la), *lb = malloc(n * sizeof *lb);
-    for (size_t j = 0; j < 2; j++) {
+    for (size_t j = 0; j < 3; j++) {
         assert_int_equal(rg_data_classify_gmm2(2, mdir, xa + j * n * 2, n, la), RG_OK);
         assert_int_equal(rg_data_classify_gmm2(2, mdir, xb + j * n * 2, n, lb), RG_OK);
         size_t same = 0;
@@ -280,14 +283,69 @@ static void test_clones(void **state)
         double frac = (double)same / (double)n;
         if (j == 0) {
             rg_assert_abs(frac, 0.5, 5.0 * 0.5 / sqrt((double)n), "clones branched near T: P(same class)");
-        } else {
+        } else if (j == 1) {
             assert_true(frac >= 0.99);
             assert_true(d2 / (double)(2 * n) < 0.1);
+        } else {
+            /* MATH.md 7.2: phi(kappa = 1) = 0.7752; kappa computed here from the process moments.
+             * 5 binomial sigma plus 0.01 for EM at h = 0.01; misclassification of the end states
+             * (Phi(-|m| / sigma) ~ 1e-11) is negligible. */
+            double E, S;
+            assert_int_equal(rg_process_moments(p, tb[2], &E, &S), RG_OK);
+            double kappa = E * E * 4.5 / (0.1 * E * E + S);
+            rg_assert_abs(kappa, 1.0, 1e-12, "kappa at the third branch time");
+            double phi = rg_theory_phi(kappa);
+            rg_assert_abs(frac, phi, 5.0 * sqrt(phi * (1.0 - phi) / (double)n) + 0.01, "clones at kappa = 1: phi");
         }
     }
     c.method = RG_SAMPLER_HEUN; /* deterministic: refused */
-    assert_int_equal(rg_sampler_clone(&c, tb, 2, n, xa, xb), RG_EINVAL);
+    assert_int_equal(rg_sampler_clone(&c, tb, 3, n, xa, xb), RG_EINVAL);
     free(la); free(lb); free(xa); free(xb); free(grid);
+    rg_score_gmm_free(m);
+    rg_data_gmm_free(g);
+    rg_process_free(p);
+}
+
+/* Stationarity (MATH.md 6.7, 5.5) under the non-reversible drift A = (I + Q) U (N = 4, dense core): data
+ * N(0, S_inf) have the score -S_inf^{-1} z at every t, so the reverse SDE (EM) and the probability-flow
+ * ODE (Heun) started from N(0, S_inf) keep that law. A wrong sign or factor on A z or on the score term
+ * breaks it (a sign error on Q alone would not: (I +- Q) U share the stationary law U^{-1}).
+ * Checked on every entry of the covariance: 5 standard errors sqrt((S_ii S_jj + S_ij^2) / n) plus
+ * 0.02 sqrt(S_ii S_jj) for EM's O(h |A|) stationary bias at h = 0.005 (|A| <= ~2.5: ~1.3%). */
+static void test_stationary_nonrev(void **state)
+{
+    (void)state;
+    const double U[16] = { 2.0, 0.3, 0.0, 0.1, 0.3, 1.5, 0.2, 0.0, 0.0, 0.2, 1.0, 0.1, 0.1, 0.0, 0.1, 0.8 };
+    const double Q[16] = { 0, 0.7, -0.2, 0.1, -0.7, 0, 0.4, 0, 0.2, -0.4, 0, 0.5, -0.1, 0, -0.5, 0 };
+    rg_process *p = NULL;
+    assert_int_equal(rg_process_nonrev(4, U, Q, &p), RG_OK);
+    double Sinf[16], zero[4] = { 0, 0, 0, 0 }, w = 1.0;
+    assert_int_equal(rg_process_stationary(p, Sinf), RG_OK);
+    rg_data_gmm_params prm = { 1, 4, &w, zero, RG_COV_FULL, Sinf };
+    rg_data_gmm *g = NULL;
+    assert_int_equal(rg_data_gmm_new(&prm, &g), RG_OK);
+    rg_score_gmm *m = NULL;
+    assert_int_equal(rg_score_gmm_new(p, g, RG_SAMPLER_CHUNK, &m), RG_OK);
+    size_t ng = 0;
+    double *grid = make_grid(RG_GRID_UNIFORM, 1.0, 0.0, 200, NULL, 0, &ng);
+    const size_t n = 3000;
+    float *x = malloc(n * 4 * sizeof *x);
+    const rg_sampler_method meth[2] = { RG_SAMPLER_EM, RG_SAMPLER_HEUN };
+    for (int q = 0; q < 2; q++) {
+        rg_sampler_cfg c = { .proc = p, .score = rg_score_gmm_iface(m), .method = meth[q], .grid = grid,
+                             .n_grid = ng, .seed = SEED + 4 };
+        assert_int_equal(rg_sampler_run(&c, n, 0, x), RG_OK);
+        for (size_t a = 0; a < 4; a++)
+            for (size_t b = 0; b < 4; b++) {
+                double sab = 0.0;
+                for (size_t j = 0; j < n; j++) sab += (double)x[j * 4 + a] * (double)x[j * 4 + b];
+                sab /= (double)n; /* the mean is 0 exactly in law */
+                double se = sqrt((Sinf[a * 4 + a] * Sinf[b * 4 + b] + Sinf[a * 4 + b] * Sinf[a * 4 + b]) / (double)n);
+                rg_assert_abs(sab, Sinf[a * 4 + b], 5.0 * se + 0.02 * sqrt(Sinf[a * 4 + a] * Sinf[b * 4 + b]),
+                              q == 0 ? "EM keeps N(0, S_inf) (nonrev)" : "Heun keeps N(0, S_inf) (nonrev)");
+            }
+    }
+    free(x); free(grid);
     rg_score_gmm_free(m);
     rg_data_gmm_free(g);
     rg_process_free(p);
@@ -302,6 +360,7 @@ int main(void)
         cmocka_unit_test(test_exp_point_mass),
         cmocka_unit_test(test_slicing),
         cmocka_unit_test(test_clones),
+        cmocka_unit_test(test_stationary_nonrev),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -248,6 +248,98 @@ static void test_emp_single_point(void **state)
     rg_process_free(p);
 }
 
+/* Fast vs naive for the mixtures the generic K = 3 test does not reach: gmm2 (K = 2, equal weights,
+ * opposite means, one variance: the tanh path of MATH.md 5.4 when the implementation detects it) on
+ * all three processes, and a full-covariance mixture (dense N x N path). Same 1e-6 as test_gmm: double
+ * algebra, float output rounding. FD of the naive log density checks the naive score for full C. */
+static void test_gmm_tanh_and_full(void **state)
+{
+    (void)state;
+    for (int w = 0; w < NPROC; w++) {
+        rg_process *p = make_process(w);
+        size_t N = rg_process_dim(p);
+        float *X = malloc(P_TRAIN * N * sizeof *X), *xf = malloc(BATCH * N * sizeof *xf),
+              *sf = malloc(BATCH * N * sizeof *sf);
+        double *xd = malloc(BATCH * N * sizeof *xd), *sn = malloc(BATCH * N * sizeof *sn),
+               *sg = malloc(BATCH * N * sizeof *sg);
+        make_points(N, X, xf, xd);
+        rg_data_gmm *g2 = NULL, *gf = NULL;
+        assert_int_equal(rg_data_gmm2(N, 2.0, NULL, 0.4, NULL, &g2), RG_OK);
+        /* full covariances C_j = 0.3 I + 0.1 (j + 1) v v^T with v = (1, -1, 1, ...) / sqrt(N) */
+        double wts[2] = { 0.4, 0.6 }, *mu = calloc(2 * N, sizeof *mu), *C = calloc(2 * N * N, sizeof *C);
+        for (size_t i = 0; i < N; i++) { mu[i] = 1.0; mu[N + i] = (i % 2) ? 0.5 : -1.0; }
+        for (size_t j = 0; j < 2; j++)
+            for (size_t a = 0; a < N; a++)
+                for (size_t b = 0; b < N; b++) {
+                    double va = (a % 2 ? -1.0 : 1.0), vb = (b % 2 ? -1.0 : 1.0);
+                    C[(j * N + a) * N + b] = (a == b ? 0.3 : 0.0) + 0.1 * (double)(j + 1) * va * vb / (double)N;
+                }
+        rg_data_gmm_params prm = { 2, N, wts, mu, RG_COV_FULL, C };
+        assert_int_equal(rg_data_gmm_new(&prm, &gf), RG_OK);
+        const rg_data_gmm *gs[2] = { g2, gf };
+        for (int q = 0; q < 2; q++) {
+            rg_score_gmm *m = NULL;
+            assert_int_equal(rg_score_gmm_new(p, gs[q], BATCH, &m), RG_OK);
+            if (q == 0) assert_int_equal(rg_score_gmm_is_tanh(m), 1); /* the path under test */
+            fd_ctx c = { p, NULL, N, gs[q] };
+            for (size_t it = 0; it < sizeof TIMES / sizeof TIMES[0]; it++) {
+                assert_int_equal(rg_score_gmm_eval(m, TIMES[it], BATCH, xf, sf), RG_OK);
+                assert_int_equal(rg_score_gmm_naive(p, gs[q], TIMES[it], BATCH, xd, sn, NULL), RG_OK);
+                for (size_t i = 0; i < BATCH * N; i++) sg[i] = (double)sf[i];
+                rg_assert_vec_rel(sg, sn, BATCH * N, 1e-6, q == 0 ? "gmm2 fast vs naive" : "full-cov gmm fast vs naive");
+                if (q == 1) check_fd(gmm_logp, &c, N, TIMES[it], xd, "full-cov gmm score vs FD");
+            }
+            rg_score_gmm_free(m);
+        }
+        rg_data_gmm_free(g2);
+        rg_data_gmm_free(gf);
+        free(mu); free(C); free(X); free(xf); free(sf); free(xd); free(sn); free(sg);
+        rg_process_free(p);
+    }
+}
+
+/* A larger empirical case, ou N = 64, P = 300, t = 0.5 and 2: the GEMM shapes are no longer tiny and
+ * for points drawn from the forward marginal |y|^2 / r^2 ~ 1 / (1 - e^{-2t}) <= 1.6 (few digits lost), so
+ * 1e-4 as above. Batch rows: z = e^{-t} a_mu + sqrt(1 - e^{-2t}) xi for mu = b. */
+static void test_emp_larger(void **state)
+{
+    (void)state;
+    const size_t N = 64, P = 300, B = 16;
+    rg_process *p = NULL;
+    assert_int_equal(rg_process_ou(N, &p), RG_OK);
+    float *X = malloc(P * N * sizeof *X), *xf = malloc(B * N * sizeof *xf), *sf = malloc(B * N * sizeof *sf);
+    double *xd = malloc(B * N * sizeof *xd), *sn = malloc(B * N * sizeof *sn), *sg = malloc(B * N * sizeof *sg);
+    double lse[16], lse_n[16];
+    int near[16], near_n[16];
+    rg_rng r = { SEED, RG_STREAM_DATA }, q = { SEED, RG_STREAM_FORWARD };
+    for (size_t mu = 0; mu < P; mu++) rg_rng_normals(r, mu, 0, X + mu * N, N);
+    rg_score_emp *e = NULL;
+    assert_int_equal(rg_score_emp_new(p, X, P, N, B, &e), RG_OK);
+    const double ts[2] = { 0.5, 2.0 };
+    for (size_t it = 0; it < 2; it++) {
+        double t = ts[it], m = exp(-t), sd = sqrt(1.0 - exp(-2.0 * t));
+        for (size_t b = 0; b < B; b++) {
+            rg_rng_normals(q, b, it, xf + b * N, N);
+            for (size_t i = 0; i < N; i++) {
+                xf[b * N + i] = (float)(m * (double)X[b * N + i] + sd * (double)xf[b * N + i]);
+                xd[b * N + i] = (double)xf[b * N + i];
+            }
+        }
+        rg_score_extra ex = { .lse = lse, .nearest = near };
+        assert_int_equal(rg_score_emp_eval(e, t, B, xf, sf, &ex), RG_OK);
+        assert_int_equal(rg_score_emp_naive(p, X, P, N, t, B, xd, sn, NULL, lse_n, near_n), RG_OK);
+        for (size_t i = 0; i < B * N; i++) sg[i] = (double)sf[i];
+        rg_assert_vec_rel(sg, sn, B * N, 1e-4, "empirical score N = 64 fast vs naive");
+        for (size_t b = 0; b < B; b++) {
+            rg_assert_abs(lse[b], lse_n[b], 1e-4 * fmax(1.0, fabs(lse_n[b])), "lse N = 64");
+            assert_int_equal(near[b], near_n[b]);
+        }
+    }
+    rg_score_emp_free(e);
+    free(X); free(xf); free(sf); free(xd); free(sn); free(sg);
+    rg_process_free(p);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -255,6 +347,8 @@ int main(void)
         cmocka_unit_test(test_emp_naive_vs_fd),
         cmocka_unit_test(test_gmm),
         cmocka_unit_test(test_emp_single_point),
+        cmocka_unit_test(test_gmm_tanh_and_full),
+        cmocka_unit_test(test_emp_larger),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -1,0 +1,225 @@
+/* Tests of the sampler beside tests/test_sampler.c: the forward marginal the reverse process starts
+ * from, the probability-flow ODE (Heun) with an exact Gaussian score, a P = 1 empirical score driving
+ * Euler-Maruyama samples onto the training point, the recording contract (observer calls, extras,
+ * built-in projections) and the DDPM grid's anchor values. Fixed seeds; 5 sigma thresholds. */
+#include <math.h>
+#include <stdint.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "rg_test.h"
+#include "regimes/error.h"
+#include "regimes/rng.h"
+#include "regimes/sampler.h"
+#include "regimes/score.h"
+
+#define SEED 9090u
+
+/* z_t | z_0 = 0 by rg_process_sample vs Sigma_t = S_t (x) I_d, coupled gamma = 0.5 cross, d = 2,
+ * t = 0.731, n = 20000. Entry (i, j) has standard error sqrt((S_ii S_jj + S_ij^2) / n); 5 of them. */
+static void test_forward_marginal(void **state)
+{
+    (void)state;
+    enum { d = 2, N = 4 };
+    const size_t n = 20000;
+    double M[4], E[4], S[4], z0[N] = { 0 }, xi[N], z[N], C[N * N] = { 0 };
+    rg_process_coupling(RG_COUPLING_CROSS, 0.5, M);
+    rg_process *p = NULL;
+    assert_int_equal(rg_process_coupled(M, d, &p), RG_OK);
+    assert_int_equal(rg_process_moments(p, 0.731, E, S), RG_OK);
+    const rg_rng r = { .seed = SEED, .stream = RG_STREAM_FORWARD };
+    for (size_t m = 0; m < n; m++) {
+        rg_rng_normals_d(r, m, 0, xi, N);
+        assert_int_equal(rg_process_sample(p, 0.731, z0, xi, z), RG_OK);
+        for (size_t i = 0; i < N; i++)
+            for (size_t j = 0; j < N; j++) C[i * N + j] += z[i] * z[j];
+    }
+    for (size_t i = 0; i < N; i++)
+        for (size_t j = 0; j < N; j++) {
+            const size_t ci = i / d, cj = j / d; /* state (2, d): core index = row */
+            const double want = (i % d == j % d) ? S[ci * 2 + cj] : 0.0;
+            const double sii = S[ci * 3], sjj = S[cj * 3];
+            rg_assert_abs(C[i * N + j] / (double)n, want, 5.0 * sqrt((sii * sjj + want * want) / (double)n),
+                          "forward Sigma_t entry");
+        }
+    rg_process_free(p);
+}
+
+static double *grid(rg_sampler_grid_kind kind, double T, double t_end, size_t K, const double *ex, size_t nex,
+                    size_t *n)
+{
+    double *g = malloc(rg_sampler_grid_size(kind, K, nex) * sizeof *g);
+    assert_non_null(g);
+    assert_int_equal(rg_sampler_grid(kind, T, t_end, K, ex, nex, g, n), RG_OK);
+    return g;
+}
+
+/* Heun on the probability-flow ODE with the exact score of N(mu, sigma^2 I) (K = 1 mixture), ou d = 3,
+ * T = 8 (prior error e^{-16}), 400 uniform steps to 0, n = 4000. The ODE maps N(0, I) to the data law
+ * up to discretisation (Heun O(h^2), one Euler step O(h) at the end), so each mean must lie within
+ * 5 SE = 5 sqrt(sigma^2/n) and each variance within 5 sigma^2 sqrt(2/n) + 0.005 (an allowance for the
+ * discretisation; the deviations seen with this seed are <= 0.005 in a variance, one SE = 0.0056, so
+ * the bias is below the noise). A missing factor in the ODE drift (s instead of s/2-type errors) moves
+ * the variance by O(sigma^2). */
+static void test_heun_gaussian(void **state)
+{
+    (void)state;
+    enum { N = 3 };
+    const size_t n = 4000;
+    const double mu[N] = { 0.7, -1.1, 0.2 }, w = 1.0, s2 = 0.25;
+    const rg_data_gmm_params gp = { 1, N, &w, mu, RG_COV_ISO, &s2 };
+    rg_data_gmm *g = NULL;
+    rg_process *p = NULL;
+    rg_score_gmm *sc = NULL;
+    assert_int_equal(rg_data_gmm_new(&gp, &g), RG_OK);
+    assert_int_equal(rg_process_ou(N, &p), RG_OK);
+    assert_int_equal(rg_score_gmm_new(p, g, RG_SAMPLER_CHUNK, &sc), RG_OK);
+    size_t ng = 0;
+    double *t = grid(RG_GRID_UNIFORM, 8.0, 0.0, 400, NULL, 0, &ng);
+    rg_sampler_cfg c = { .proc = p, .score = rg_score_gmm_iface(sc), .method = RG_SAMPLER_HEUN, .grid = t,
+                         .n_grid = ng, .seed = SEED };
+    float *x = malloc(n * N * sizeof *x);
+    assert_non_null(x);
+    assert_int_equal(rg_sampler_run(&c, n, 0, x), RG_OK);
+    for (size_t i = 0; i < N; i++) {
+        double m = 0.0, v = 0.0;
+        for (size_t k = 0; k < n; k++) m += (double)x[k * N + i];
+        m /= (double)n;
+        for (size_t k = 0; k < n; k++) v += ((double)x[k * N + i] - m) * ((double)x[k * N + i] - m);
+        v /= (double)(n - 1);
+        rg_assert_abs(m, mu[i], 5.0 * sqrt(s2 / (double)n), "Heun mean");
+        rg_assert_abs(v, s2, 5.0 * s2 * sqrt(2.0 / (double)n) + 0.005, "Heun variance");
+    }
+    free(x), free(t);
+    rg_score_gmm_free(sc);
+    rg_process_free(p);
+    rg_data_gmm_free(g);
+}
+
+/* P = 1 empirical score, Euler-Maruyama on a geometric grid from T = 6 to t_end = 1e-3 (300 steps):
+ * every sample must end near the training point a. The exact law at t_end is N(e^{-t} a, Delta I)
+ * with Delta = 2e-3 (std 0.045); EM adds a bias of order the last relative step (2.3%), so each
+ * coordinate within 0.3 (6.7 exact sd) of a, and the mean square distance per coordinate within
+ * [0.5, 2] Delta (0.985 Delta with this seed): a wrong sign or factor 2 in the drift lands far outside. */
+static void test_point_mass_em(void **state)
+{
+    (void)state;
+    enum { N = 4 };
+    const size_t n = 256;
+    const float a[N] = { 1.0f, -0.5f, 0.25f, 2.0f };
+    rg_process *p = NULL;
+    rg_score_emp *e = NULL;
+    assert_int_equal(rg_process_ou(N, &p), RG_OK);
+    assert_int_equal(rg_score_emp_new(p, a, 1, N, RG_SAMPLER_CHUNK, &e), RG_OK);
+    size_t ng = 0;
+    double *t = grid(RG_GRID_GEOMETRIC, 6.0, 1e-3, 300, NULL, 0, &ng);
+    rg_sampler_cfg c = { .proc = p, .score = rg_score_emp_iface(e), .method = RG_SAMPLER_EM, .grid = t,
+                         .n_grid = ng, .seed = SEED };
+    float *x = malloc(n * N * sizeof *x);
+    assert_non_null(x);
+    assert_int_equal(rg_sampler_run(&c, n, 0, x), RG_OK);
+    const double Delta = -expm1(-2e-3), ea = exp(-1e-3);
+    double ms = 0.0;
+    for (size_t k = 0; k < n; k++)
+        for (size_t i = 0; i < N; i++) {
+            const double dd = (double)x[k * N + i] - ea * (double)a[i];
+            assert_true(fabs(dd) < 0.3);
+            ms += dd * dd;
+        }
+    ms /= (double)(n * N);
+    assert_true(ms > 0.5 * Delta && ms < 2.0 * Delta);
+    free(x), free(t);
+    rg_score_emp_free(e);
+    rg_process_free(p);
+}
+
+/* Recording: observer calls at the 3 recorded times (one of them the final), the built-in projections
+ * equal x . v recomputed from the observer's copy (the same float inputs, double sums in the same order:
+ * exact), extras present before the end and absent at it. */
+typedef struct {
+    size_t calls, N, n;
+    float x[3][64 * 3];
+    int had_nearest[3];
+    double t[3];
+} obs_ctx;
+
+static int observer(void *ctx, const rg_sampler_record *rec)
+{
+    obs_ctx *o = ctx;
+    if (o->calls >= 3 || rec->n_rows != o->n) return 99;
+    memcpy(o->x[o->calls], rec->x, o->n * o->N * sizeof(float));
+    o->had_nearest[o->calls] = rec->nearest != NULL;
+    if (rec->nearest)
+        for (size_t i = 0; i < rec->n_rows; i++)
+            if (rec->nearest[i] < 0 || rec->nearest[i] >= 5) return 98;
+    o->t[o->calls++] = rec->t;
+    return 0;
+}
+
+static void test_recording(void **state)
+{
+    (void)state;
+    enum { N = 3, P = 5, n = 40 };
+    float X[P * N];
+    const rg_rng r = { .seed = SEED, .stream = RG_STREAM_DATA };
+    rg_rng_normals(r, 0, 0, X, P * N);
+    rg_process *p = NULL;
+    rg_score_emp *e = NULL;
+    assert_int_equal(rg_process_ou(N, &p), RG_OK);
+    assert_int_equal(rg_score_emp_new(p, X, P, N, RG_SAMPLER_CHUNK, &e), RG_OK);
+    const double rec[3] = { 2.0, 0.5, 0.01 };
+    size_t ng = 0;
+    double *t = grid(RG_GRID_UNIFORM, 4.0, 0.01, 50, rec, 3, &ng);
+    const float v[2 * N] = { 1.0f, 0.0f, 0.0f, 0.5f, -1.0f, 2.0f };
+    double proj[3 * n * 2];
+    obs_ctx o = { .N = N, .n = n };
+    rg_sampler_cfg c = { .proc = p, .score = rg_score_emp_iface(e), .method = RG_SAMPLER_EXP, .grid = t,
+                         .n_grid = ng, .seed = SEED, .rec_t = rec, .n_rec = 3, .observer = observer,
+                         .observer_ctx = &o, .proj = v, .n_proj = 2, .proj_out = proj };
+    float x[n * N];
+    assert_int_equal(rg_sampler_run(&c, n, 0, x), RG_OK);
+    assert_int_equal(o.calls, 3);
+    for (size_t q = 0; q < 3; q++) {
+        rg_assert_rel(o.t[q], rec[q], 1e-15, "recorded time");
+        assert_int_equal(o.had_nearest[q], q < 2);
+        for (size_t i = 0; i < n; i++)
+            for (size_t j = 0; j < 2; j++) {
+                double acc = 0.0;
+                for (size_t l = 0; l < N; l++) acc += (double)o.x[q][i * N + l] * (double)v[j * N + l];
+                rg_assert_abs(proj[(q * n + i) * 2 + j], acc, 0.0, "projection");
+            }
+    }
+    assert_memory_equal(o.x[2], x, sizeof x); /* the final record is the returned state */
+    /* a record time off the grid is refused */
+    const double bad = 1.2345;
+    c.rec_t = &bad;
+    c.n_rec = 1;
+    c.n_proj = 0;
+    assert_int_equal(rg_sampler_run(&c, n, 0, x), RG_EINVAL);
+    free(t);
+    rg_score_emp_free(e);
+    rg_process_free(p);
+}
+
+/* DDPM grid anchors (MATH.md 1.3): step 999 is t = 5.06 and step 500 is t = 1.28 (two decimals given). */
+static void test_ddpm_grid(void **state)
+{
+    (void)state;
+    size_t n = 0;
+    double *t = grid(RG_GRID_DDPM, 6.0, 0.0, 0, NULL, 0, &n);
+    assert_int_equal(n, 1002); /* T, s_999 .. s_0, 0 */
+    rg_assert_abs(t[1], 5.06, 0.005, "DDPM step 999");
+    rg_assert_abs(t[1 + 999 - 500], 1.28, 0.005, "DDPM step 500");
+    for (size_t i = 1; i < n; i++) assert_true(t[i] < t[i - 1]);
+    free(t);
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_forward_marginal), cmocka_unit_test(test_heun_gaussian),
+        cmocka_unit_test(test_point_mass_em),    cmocka_unit_test(test_recording),
+        cmocka_unit_test(test_ddpm_grid),
+    };
+    return cmocka_run_group_tests(tests, NULL, NULL);
+}

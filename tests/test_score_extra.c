@@ -1,0 +1,164 @@
+/* Tests of the score module's extras and threading contract (score.h), beside tests/test_score.c:
+ * the per-row extras (lse, logp, nearest, d1/d2 ratio, softmax entropy) against closed-form double
+ * loops, bit-identity of rg_score_emp_eval_ws from two OpenMP threads, and the permutation property of
+ * the nearest index. Deterministic inputs from Philox (seed below). */
+#include <math.h>
+#include <stdint.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <omp.h>
+
+#include "rg_test.h"
+#include "regimes/error.h"
+#include "regimes/rng.h"
+#include "regimes/score.h"
+
+#define SEED 4242u
+
+static void fill(float *x, size_t n, uint64_t traj, float scale)
+{
+    const rg_rng r = { .seed = SEED, .stream = RG_STREAM_DATA };
+    rg_rng_normals(r, traj, 0, x, n);
+    for (size_t i = 0; i < n; i++) x[i] *= scale;
+}
+
+/* ou, N = 5, P = 37, B = 9, t = 0.3: under A = I, M_t = e^{-t} I and Sigma_t = Delta I, so
+ * r_mu^2 = |x - e^{-t} a_mu|^2 / Delta exactly (MATH.md 5.2, parent case), computed here in double. */
+static void test_extras_vs_closed_form(void **state)
+{
+    (void)state;
+    enum { N = 5, P = 37, B = 9 };
+    const double t = 0.3, E = exp(-t), D = -expm1(-2.0 * t);
+    float X[P * N], x[B * N], s[B * N];
+    fill(X, P * N, 1, 1.0f);
+    fill(x, B * N, 2, 1.3f);
+    rg_process *p = NULL;
+    rg_score_emp *e = NULL;
+    assert_int_equal(rg_process_ou(N, &p), RG_OK);
+    assert_int_equal(rg_score_emp_new(p, X, P, N, B, &e), RG_OK);
+    double lse[B], logp[B], ratio[B], ent[B];
+    int nn[B];
+    rg_score_extra ex = { lse, nn, logp, ratio, ent };
+    assert_int_equal(rg_score_emp_eval(e, t, B, x, s, &ex), RG_OK);
+    for (size_t b = 0; b < B; b++) {
+        double r2[P], m1 = INFINITY, m2 = INFINITY;
+        size_t i1 = 0;
+        for (size_t mu = 0; mu < P; mu++) {
+            double acc = 0.0;
+            for (size_t i = 0; i < N; i++) {
+                const double dd = (double)x[b * N + i] - E * (double)X[mu * N + i];
+                acc += dd * dd;
+            }
+            r2[mu] = acc / D;
+            if (r2[mu] < m1) m2 = m1, m1 = r2[mu], i1 = mu;
+            else if (r2[mu] < m2) m2 = r2[mu];
+        }
+        double Z = 0.0, H = 0.0;
+        for (size_t mu = 0; mu < P; mu++) Z += exp(-0.5 * (r2[mu] - m1));
+        for (size_t mu = 0; mu < P; mu++) {
+            const double w = exp(-0.5 * (r2[mu] - m1)) / Z;
+            H -= w > 0 ? w * log(w) : 0.0;
+        }
+        const double want_lse = -0.5 * m1 + log(Z);
+        /* float path: r^2 ~ 20 here carries ~ N eps_f (|y|^2 + |b|^2) ~ 1e-5 absolute error from the
+         * sgemm expansion; 1e-4 absolute on lse, logp, entropy is a 10x margin, an index or factor
+         * error is O(1). */
+        rg_assert_abs(lse[b], want_lse, 1e-4, "lse vs closed form");
+        rg_assert_abs(logp[b], want_lse - log((double)P) - 0.5 * N * log(6.283185307179586 * D), 1e-4, "logp");
+        rg_assert_abs(ent[b], H, 1e-4, "softmax entropy");
+        rg_assert_abs(ratio[b], sqrt(m1 / m2), 1e-4, "d1/d2 ratio");
+        assert_int_equal(nn[b], (int)i1);
+        assert_true(ent[b] >= -1e-6 && ent[b] <= log((double)P) + 1e-6);
+    }
+    rg_score_emp_free(e);
+    rg_process_free(p);
+}
+
+/* A nonrev process (dense core, N = 6: the sgemm whitening path) evaluated by two threads at once, each
+ * on its half with its own workspace, must equal the serial evaluation bit for bit (same B per call). */
+static void test_eval_ws_threads(void **state)
+{
+    (void)state;
+    enum { N = 6, P = 50, H = 16 };
+    double U[N * N], Q[N * N];
+    for (size_t i = 0; i < N; i++)
+        for (size_t j = 0; j < N; j++) {
+            U[i * N + j] = (i == j ? 1.5 + 0.2 * (double)i : 0.1 / (1.0 + (double)(i + j)));
+            Q[i * N + j] = i == j ? 0.0 : (i < j ? 0.3 : -0.3) * (double)(1 + (i + j) % 3);
+        }
+    rg_process *p = NULL;
+    rg_score_emp *e = NULL;
+    assert_int_equal(rg_process_nonrev(N, U, Q, &p), RG_OK);
+    float X[P * N], x[2 * H * N], s1[2 * H * N], s2[2 * H * N];
+    fill(X, P * N, 3, 1.0f);
+    fill(x, 2 * H * N, 4, 1.0f);
+    assert_int_equal(rg_score_emp_new(p, X, P, N, H, &e), RG_OK);
+    const double t = 0.41;
+    assert_int_equal(rg_score_emp_eval(e, t, H, x, s1, NULL), RG_OK);
+    assert_int_equal(rg_score_emp_eval(e, t, H, x + H * N, s1 + H * N, NULL), RG_OK);
+    int st[2] = { -1, -1 };
+#pragma omp parallel num_threads(2)
+    {
+        const int id = omp_get_thread_num();
+        if (id < 2) {
+            rg_score_emp_ws *w = rg_score_emp_ws_new(e, H);
+            st[id] = w ? rg_score_emp_eval_ws(e, w, t, H, x + (size_t)id * H * N, s2 + (size_t)id * H * N, NULL)
+                       : RG_ENOMEM;
+            rg_score_emp_ws_free(w);
+        }
+    }
+    if (omp_get_max_threads() < 2 && st[1] == -1) /* one thread only: do the second half here */
+        st[1] = rg_score_emp_eval(e, t, H, x + H * N, s2 + H * N, NULL);
+    assert_int_equal(st[0], RG_OK);
+    assert_int_equal(st[1], RG_OK);
+    assert_memory_equal(s1, s2, sizeof s1);
+    /* an unprepared time is refused by eval_ws */
+    rg_score_emp_ws *w = rg_score_emp_ws_new(e, H);
+    assert_non_null(w);
+    assert_int_equal(rg_score_emp_eval_ws(e, w, 0.77, H, x, s2, NULL), RG_EINVAL);
+    rg_score_emp_ws_free(w);
+    rg_score_emp_free(e);
+    rg_process_free(p);
+}
+
+/* Reversing the training set maps nearest mu to P - 1 - mu and leaves lse unchanged (a sum over mu;
+ * float summation order differs, so 1e-5 relative); coupled process (2 x 2 core path). */
+static void test_permutation(void **state)
+{
+    (void)state;
+    enum { d = 3, N = 6, P = 29, B = 7 };
+    double M[4];
+    rg_process_coupling(RG_COUPLING_CROSS, 0.6, M);
+    rg_process *p = NULL;
+    assert_int_equal(rg_process_coupled(M, d, &p), RG_OK);
+    float X[P * N], R[P * N], x[B * N];
+    fill(X, P * N, 5, 1.0f);
+    fill(x, B * N, 6, 1.0f);
+    for (size_t mu = 0; mu < P; mu++) memcpy(R + mu * N, X + (P - 1 - mu) * N, N * sizeof(float));
+    rg_score_emp *e1 = NULL, *e2 = NULL;
+    assert_int_equal(rg_score_emp_new(p, X, P, N, B, &e1), RG_OK);
+    assert_int_equal(rg_score_emp_new(p, R, P, N, B, &e2), RG_OK);
+    double l1[B], l2[B];
+    int n1[B], n2[B];
+    rg_score_extra x1 = { l1, n1, NULL, NULL, NULL }, x2 = { l2, n2, NULL, NULL, NULL };
+    assert_int_equal(rg_score_emp_eval(e1, 0.2, B, x, NULL, &x1), RG_OK);
+    assert_int_equal(rg_score_emp_eval(e2, 0.2, B, x, NULL, &x2), RG_OK);
+    for (size_t b = 0; b < B; b++) {
+        assert_int_equal(n2[b], P - 1 - n1[b]);
+        rg_assert_rel(l2[b], l1[b], 1e-5, "lse under permutation");
+    }
+    rg_score_emp_free(e1);
+    rg_score_emp_free(e2);
+    rg_process_free(p);
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_extras_vs_closed_form),
+        cmocka_unit_test(test_eval_ws_threads),
+        cmocka_unit_test(test_permutation),
+    };
+    return cmocka_run_group_tests(tests, NULL, NULL);
+}
