@@ -125,7 +125,7 @@ int rg_io_plot(const char *png_path, const char *title, const char *xlabel, cons
     fputs("\nset title ", g), gp_str(g, title);
     fputs("\nset xlabel ", g), gp_str(g, xlabel);
     fputs("\nset ylabel ", g), gp_str(g, ylabel);
-    fputs("\nset key best\nset grid\nplot ", g);
+    fputs("\nset key outside right top\nset grid\nplot ", g);
     for (size_t k = 0; k < n_series; k++) {
         fputs(k ? ", " : "", g);
         gp_str(g, dat);
@@ -140,7 +140,7 @@ int rg_io_plot(const char *png_path, const char *title, const char *xlabel, cons
         RG_FAIL(RG_EIO, "io: cannot write %s", gp);
     }
     char cmd[8600];
-    snprintf(cmd, sizeof cmd, "gnuplot '%s' 2>/dev/null", gp);
+    snprintf(cmd, sizeof cmd, "gnuplot '%s' >/dev/null 2>&1", gp);
     int rc = system(cmd);
     remove(dat);
     remove(gp);

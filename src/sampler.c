@@ -336,7 +336,7 @@ int rg_sampler_clone(const rg_sampler_cfg *c, const double *t_b, size_t n_branch
             st = rg__fail(RG_EINVAL, __FILE__, __LINE__, "rg_sampler_clone: branch time %.17g is not a grid point before the end", t_b[j]);
             break;
         }
-        const uint64_t base = (uint64_t)j << 32;
+        const uint64_t base = ((uint64_t)j << 32) + c->traj0; /* traj0: an MPI slice of the pairs */
         double *po = c->proj_out ? c->proj_out + j * c->n_rec * 2 * n_pairs * c->n_proj : NULL;
         const phase trunk = { RG_STREAM_REVERSE, RG_STREAM_REVERSE, n_pairs, base, 2 * n_pairs, 1, po, 0, j };
         const phase clones = { RG_STREAM_CLONE_A, RG_STREAM_CLONE_B, n_pairs, base, 2 * n_pairs, 0, po, 1, j };

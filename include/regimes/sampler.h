@@ -23,7 +23,8 @@
  *
  * Randomness: trajectory i of rg_sampler_run has id traj0 + i; its prior uses (PRIOR, id, 0), its
  *   noise at step k (REVERSE, id, k). Cloning (6.6) with branch list t_b[0..nb): pair i of branch j
- *   has id (j << 32) + i (an INDEPENDENT trunk per branch time, the MATH.md default); trunk prior
+ *   has id (j << 32) + traj0 + i (an INDEPENDENT trunk per branch time, the MATH.md default; traj0
+ *   lets ranks take slices of the pairs with identical numbers); trunk prior
  *   (PRIOR, id, 0), trunk noise (REVERSE, id, k), after t_b clone a (CLONE_A, id, k), clone b
  *   (CLONE_B, id, k). HEUN is deterministic and is refused for cloning (RG_EINVAL).
  *

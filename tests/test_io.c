@@ -1,0 +1,126 @@
+/* io: atomic CSV and text files, gnuplot plots (skipped without gnuplot). */
+#define _POSIX_C_SOURCE 200809L
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "rg_test.h"
+#include "regimes/error.h"
+#include "regimes/io.h"
+
+static char dir[] = "/tmp/rg_test_io_XXXXXX";
+
+static int exists(const char *p)
+{
+    struct stat sb;
+    return stat(p, &sb) == 0;
+}
+
+/* CSV: header, %.17g round trip (strtod gives the same doubles), nan/inf spelled out. */
+static void test_csv(void **state)
+{
+    (void)state;
+    char path[256], tmp[300], line[512];
+    snprintf(path, sizeof path, "%s/a.csv", dir);
+    snprintf(tmp, sizeof tmp, "%s.tmp", path);
+    const char *h[] = { "t [time]", "phi [1]" };
+    double d[] = { 0.1, 1.0 / 3.0, 1e-300, NAN, -INFINITY, 2.5 };
+    assert_int_equal(rg_io_csv_write(path, 2, h, 3, d), RG_OK);
+    assert_false(exists(tmp));
+    FILE *f = fopen(path, "r");
+    assert_non_null(f);
+    assert_non_null(fgets(line, sizeof line, f));
+    assert_string_equal(line, "t [time],phi [1]\n");
+    for (int i = 0; i < 3; i++) {
+        assert_non_null(fgets(line, sizeof line, f));
+        char *end, *c = strchr(line, ',');
+        assert_non_null(c);
+        double a = strtod(line, &end), b = strtod(c + 1, &end);
+        if (isnan(d[2 * i + 1])) assert_true(isnan(b));
+        else assert_true(b == d[2 * i + 1]);
+        if (isinf(d[2 * i])) assert_true(isinf(a) && a < 0);
+        else assert_true(a == d[2 * i]);
+    }
+    assert_null(fgets(line, sizeof line, f));
+    fclose(f);
+    const char *bad[] = { "a,b", "c" };
+    assert_int_equal(rg_io_csv_write(path, 2, bad, 3, d), RG_EINVAL);
+}
+
+/* A directory that does not exist: RG_EIO naming it, and nothing left behind. */
+static void test_unwritable(void **state)
+{
+    (void)state;
+    char path[256];
+    snprintf(path, sizeof path, "%s/missing/b.csv", dir);
+    const char *h[] = { "x [1]" };
+    double d[] = { 1 };
+    assert_int_equal(rg_io_csv_write(path, 1, h, 1, d), RG_EIO);
+    assert_non_null(strstr(rg_strerror_last(), "missing/b.csv"));
+    assert_int_equal(rg_io_text_write(path, "x", 1), RG_EIO);
+    char sub[256];
+    snprintf(sub, sizeof sub, "%s/missing", dir);
+    assert_false(exists(sub));
+}
+
+static void test_text(void **state)
+{
+    (void)state;
+    char path[256], buf[64];
+    snprintf(path, sizeof path, "%s/m.json", dir);
+    assert_int_equal(rg_io_text_write(path, "{\"a\": 1}\n", 9), RG_OK);
+    assert_int_equal(rg_io_text_write(path, "{}\n", 3), RG_OK); /* replaces it whole */
+    FILE *f = fopen(path, "r");
+    assert_non_null(f);
+    size_t n = fread(buf, 1, sizeof buf, f);
+    fclose(f);
+    assert_int_equal(n, 3);
+}
+
+/* A plot: a PNG with its signature appears, no temporary file stays. Needs gnuplot. */
+static void test_plot(void **state)
+{
+    (void)state;
+    if (system("command -v gnuplot >/dev/null 2>&1") != 0) skip();
+    char path[256], tmp[300];
+    snprintf(path, sizeof path, "%s/p.png", dir);
+    snprintf(tmp, sizeof tmp, "%s.tmp", path);
+    double x[] = { 0, 1, 2 }, y[] = { 1, 0.5, 0.2 }, lo[] = { 0.9, 0.4, 0.1 }, hi[] = { 1, 0.6, 0.3 };
+    rg_io_series s[2] = { { "measured", 3, x, y, lo, hi, 1 }, { "theory's", 3, x, y, NULL, NULL, 0 } };
+    assert_int_equal(rg_io_plot(path, "phi(t)", "t", "phi", 2, s), RG_OK);
+    FILE *f = fopen(path, "rb");
+    assert_non_null(f);
+    unsigned char sig[8];
+    assert_int_equal(fread(sig, 1, 8, f), 8);
+    fclose(f);
+    assert_memory_equal(sig, "\x89PNG\r\n\x1a\n", 8);
+    assert_false(exists(tmp));
+    rg_io_series bad = { "half band", 3, x, y, lo, NULL, 1 };
+    assert_int_equal(rg_io_plot(path, "t", "x", "y", 1, &bad), RG_EINVAL);
+}
+
+static int setup(void **state)
+{
+    (void)state;
+    return mkdtemp(dir) ? 0 : -1;
+}
+
+static int teardown(void **state)
+{
+    (void)state;
+    char cmd[300];
+    snprintf(cmd, sizeof cmd, "rm -rf '%s'", dir);
+    return system(cmd) == 0 ? 0 : -1;
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_csv), cmocka_unit_test(test_unwritable), cmocka_unit_test(test_text),
+        cmocka_unit_test(test_plot),
+    };
+    return cmocka_run_group_tests(tests, setup, teardown);
+}
