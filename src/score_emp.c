@@ -227,8 +227,9 @@ int rg_score_emp_prepare(rg_score_emp *e, double t)
 }
 
 /* exp(-d / 2) for 0 <= d < WCUT, in float, vectorisable (no libm call): 2^n p(r) with Cody-Waite
- * reduction and the Cephes expf polynomial (|rel err| < 2e-7, about 2 ulp; tested against exp through
- * the score tests). n lies in [-65, 1], so 2^n is built from its exponent bits without overflow. */
+ * reduction and the Cephes expf polynomial. Checked exhaustively against double exp over every float d
+ * in [0, WCUT): max relative error 8.3e-8 (about 1.4 float ulp). n lies in [-64, 0], so 2^n is built
+ * from its exponent bits as a normal float. */
 static inline float exp_half_neg(float d)
 {
     const float x = -0.5f * d;
