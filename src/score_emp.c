@@ -1,6 +1,7 @@
 /* Exact empirical score in the whitened two-GEMM form (MATH.md 5.2), and its naive reference. */
 #include <float.h>
 #include <math.h>
+#include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
 #include <cblas.h>
@@ -225,42 +226,88 @@ int rg_score_emp_prepare(rg_score_emp *e, double t)
     return st;
 }
 
+/* exp(-d / 2) for 0 <= d < WCUT, in float, vectorisable (no libm call): 2^n p(r) with Cody-Waite
+ * reduction and the Cephes expf polynomial. Checked exhaustively against double exp over every float d
+ * in [0, WCUT): max relative error 8.3e-8 (about 1.4 float ulp). n lies in [-64, 0], so 2^n is built
+ * from its exponent bits as a normal float. */
+static inline float exp_half_neg(float d)
+{
+    const float x = -0.5f * d;
+    const float tt = x * 1.44269504088896341f - 0.5f; /* round(x log2 e), x <= 0 */
+    const int n = (int)tt;                             /* truncation toward 0 of a negative value */
+    const float nf = (float)n;
+    const float r = (x - nf * 0.693359375f) + nf * 2.12194440e-4f;
+    float q = 1.9875691500e-4f;
+    q = q * r + 1.3981999507e-3f;
+    q = q * r + 8.3334519073e-3f;
+    q = q * r + 4.1665795894e-2f;
+    q = q * r + 1.6666665459e-1f;
+    q = q * r + 5.0000001201e-1f;
+    const float e = q * r * r + r + 1.0f;
+    union { uint32_t u; float f; } sc;
+    sc.u = (uint32_t)(n + 127) << 23;
+    return e * sc.f;
+}
+
+#define LANES 16
+
 /* Unnormalised softmax weights in place over one row of G (r^2 from G), 1/Z into *zinv, and the row's
- * extras. r^2 is formed in float (its error is that of the sgemm dot products, MATH.md 1.4); the sums
- * are double. Normalisation is applied to the GEMM 2 output row (one multiply per coordinate). */
+ * extras. r^2 is formed in float (its error is that of the sgemm dot products, MATH.md 1.4); sums are
+ * double, in LANES fixed partial sums combined in order (vectorisable, the same for any thread count).
+ * Normalisation is applied to the GEMM 2 output row (one multiply per coordinate). */
 static void weights_row(const rg_score_emp *e, const emp_slot *sl, float yn, float *g, size_t b, double *zinv,
                         rg_score_extra *ex)
 {
     const size_t P = e->P;
     const float *nf = sl->normf;
+    float lm[LANES];
+    for (size_t j = 0; j < LANES; j++) lm[j] = INFINITY;
+    size_t mu = 0;
+    for (; mu + LANES <= P; mu += LANES)
+        for (size_t j = 0; j < LANES; j++) {
+            float r2 = yn + nf[mu + j] - 2.0f * g[mu + j];
+            r2 = r2 > 0.0f ? r2 : 0.0f; /* cancellation can make it slightly negative */
+            g[mu + j] = r2;
+            lm[j] = r2 < lm[j] ? r2 : lm[j];
+        }
     float m1 = INFINITY;
-    for (size_t mu = 0; mu < P; mu++) {
+    for (; mu < P; mu++) {
         float r2 = yn + nf[mu] - 2.0f * g[mu];
-        r2 = r2 > 0.0f ? r2 : 0.0f; /* cancellation can make it slightly negative */
+        r2 = r2 > 0.0f ? r2 : 0.0f;
         g[mu] = r2;
         m1 = r2 < m1 ? r2 : m1;
     }
+    for (size_t j = 0; j < LANES; j++) m1 = lm[j] < m1 ? lm[j] : m1;
     size_t i1 = P;
     float m2 = INFINITY;
     if (ex && (ex->nearest || ex->ratio)) /* first index of the minimum, and the second smallest r^2 */
-        for (size_t mu = 0; mu < P; mu++) {
+        for (mu = 0; mu < P; mu++) {
             if (i1 == P && g[mu] == m1) i1 = mu;
             else if (g[mu] < m2) m2 = g[mu];
         }
-    double Z = 0.0, H = 0.0;
-    const float cut = m1 + WCUT;
-    for (size_t mu = 0; mu < P; mu++) {
-        /* float exp: the weights are rounded to float anyway; beyond the cut (WCUT) a weight is 0. */
-        const float r2 = g[mu];
-        float w = 0.0f;
-        if (r2 < cut) {
-            const float dr = r2 - m1;
-            w = expf(-0.5f * dr);
-            Z += (double)w;
-            H += (double)w * (double)dr;
+    double H = 0.0;
+    if (ex && ex->entropy) /* sum_mu w_mu (r^2_mu - m1), before g is overwritten */
+        for (mu = 0; mu < P; mu++) {
+            const float dr = g[mu] - m1;
+            if (dr < WCUT) H += (double)exp_half_neg(dr) * (double)dr;
         }
+    double lz[LANES] = { 0 };
+    mu = 0;
+    for (; mu + LANES <= P; mu += LANES)
+        for (size_t j = 0; j < LANES; j++) {
+            const float dr = g[mu + j] - m1;
+            const float w = dr < WCUT ? exp_half_neg(dr) : 0.0f; /* beyond the cut (WCUT) a weight is 0 */
+            g[mu + j] = w;
+            lz[j] += (double)w;
+        }
+    double Z = 0.0;
+    for (; mu < P; mu++) {
+        const float dr = g[mu] - m1;
+        const float w = dr < WCUT ? exp_half_neg(dr) : 0.0f;
         g[mu] = w;
+        Z += (double)w;
     }
+    for (size_t j = 0; j < LANES; j++) Z += lz[j];
     *zinv = 1.0 / Z;
     if (!ex) return;
     const double lse = -0.5 * (double)m1 + log(Z);
@@ -290,10 +337,9 @@ int rg_score_emp_eval_ws(const rg_score_emp *e, rg_score_emp_ws *w, double t, si
     const float *Bm = sl->Bm ? sl->Bm : e->X, alpha = sl->Bm ? 1.0f : sl->c;
     cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasTrans, (int)B, (int)P, (int)N, alpha, w->y, (int)N, Bm,
                 (int)N, 0.0f, w->G, (int)P);                                   /* G = Y Bm^T */
-    /* Rows are independent, so the weights are the same whether this runs on 1 or many threads; inside
-     * an enclosing parallel region (the sampler) it is an inactive nested region. */
-    const int par = (double)B * (double)P > 1e5;
-#pragma omp parallel for schedule(static) if (par)
+    /* Serial on purpose: an OpenMP region here (~5% of the call) measured slower on a loaded machine,
+     * its idle threads spinning against the BLAS threads of the next GEMM. Callers parallelise over
+     * batches (the sampler) instead. */
     for (size_t b = 0; b < B; b++) weights_row(e, sl, (float)w->yn[b], w->G + b * P, b, w->zinv + b, extra);
     if (!s) return RG_OK;
     cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, (int)B, (int)N, (int)P, alpha, w->G, (int)P, Bm,

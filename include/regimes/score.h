@@ -11,14 +11,18 @@
  *                                          repeated t reuses them), norms |b_mu|^2 in double;
  *       y    = (L^{-1} (x) I_r) z          whitened batch;
  *       G    = Y B^T (ONE cblas_sgemm, B x P),  r^2 = |y|^2 + |b|^2 - 2 G;
- *       w    = min-shifted softmax per row (double accumulation), rounded to float;
+ *       w    = min-shifted softmax per row: float r^2 and exp (a polynomial, rel err < 1e-7), sums in
+ *              double; weights below 2^-64 of the largest are 0 (no float sum can see them);
+ *              the 1/Z normalisation is applied to the GEMM 2 output;
  *       yhat = W Bmat (the second sgemm, (B x P)(P x N)) = (L^{-1} E_t (x) I) zhat_0;
  *       s    = -(L^{-T} (x) I_r)(y - yhat)  = -Sigma_t^{-1}(z - M_t zhat_0).
- *     Cost 4 B P N flops (two GEMMs) + O(B N k) for the core solves. Each GEMM is ONE call outside any
- *     parallel region (BLAS threads, if the caller enables them, work inside it). A row's score depends
- *     only on that row, but BLAS may block differently for a different B, so bit-identity is promised
- *     only for equal B (the sampler always calls with full batches of 64).
- *     Memory: P N floats (whitened training) + B_max (P + 2 N) floats, owned by the object.
+ *     Cost 4 B P N flops (two GEMMs) + O(B N k) for the core solves. Each GEMM is ONE cblas call (BLAS
+ *     threads, if enabled, work inside it; the sampler calls it single-threaded from its own OpenMP
+ *     chunks). A row's score depends only on that row, but BLAS may block differently for a different
+ *     B, so bit-identity is promised only for equal B (the sampler's chunks of 64 do not depend on the
+ *     thread count).
+ *     Memory: a copy of X (P N floats), one whitened copy per cached time (P N floats each; none for
+ *     ou, whose scalar whitening is folded into the GEMMs' alpha), + B_max (P + 2 N) floats per workspace.
  *
  *   Gaussian mixture (MATH.md 5.3), rg_data_gmm (data.h) of K components:
  *       Gamma_j = M_t C_j M_t^T + Sigma_t,  R_j = chol(Gamma_j),  e_j = R_j^{-1}(z - M_t mu_j),
