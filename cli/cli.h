@@ -76,6 +76,16 @@ int cmd_demo(int argc, char **argv);
 int cmd_train(int argc, char **argv); /* cmd_train.c: regimes train (nn module) */
 int cmd_sample(int argc, char **argv);   /* cmd_sample.c */
 int cmd_clone(int argc, char **argv);    /* cmd_clone.c */
+/* What one clone experiment measured (rank 0): res (m, 1 + 4 L) rows as in phi.csv (owned: free). */
+typedef struct {
+    size_t m, L;
+    double *res;
+    double ts[2], ts_lo[2], ts_hi[2], ts_theory[2];
+    double gap, gap_lo, gap_hi, gap_theory;
+} clone_summary;
+/* `regimes clone` on argv (argv[0] the command name), writing its files; sum filled when not NULL. */
+int clone_main(int argc, char **argv, clone_summary *sum);
+int cmd_reproduce(int argc, char **argv); /* cmd_reproduce.c */
 int cmd_collapse(int argc, char **argv); /* cmd_collapse.c */
 int cmd_schedule(int argc, char **argv); /* cmd_schedule.c: design a coupling schedule gamma(t) */
 

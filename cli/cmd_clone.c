@@ -72,9 +72,8 @@ static int clone_times(run_opts *ro, const theory_result *th, double *T, double 
     return CLI_OK;
 }
 
-int cmd_clone(int argc, char **argv)
+int clone_main(int argc, char **argv, clone_summary *sum)
 {
-    cli_set_command("regimes clone");
     double t0 = run_now();
     run_opts ro;
     theory_result th;
@@ -219,6 +218,14 @@ int cmd_clone(int argc, char **argv)
             cli_json_str(f, out);
             fputs("}\n", f);
         }
+        if (!st && sum) { /* for regimes reproduce: the table and the curve (sum takes res) */
+            sum->m = m, sum->L = L, sum->res = res, res = NULL;
+            for (size_t l = 0; l < L; l++) {
+                sum->ts[l] = ts[l], sum->ts_lo[l] = ts_lo[l], sum->ts_hi[l] = ts_hi[l];
+                sum->ts_theory[l] = th.t_s_label[l];
+            }
+            sum->gap = gap, sum->gap_lo = gap_lo, sum->gap_hi = gap_hi, sum->gap_theory = th.sync_gap;
+        }
         free(same);
         free(res);
         free(phi);
@@ -229,4 +236,10 @@ int cmd_clone(int argc, char **argv)
     exp_model_free(&em);
     run_free(&ro, &th);
     return st;
+}
+
+int cmd_clone(int argc, char **argv)
+{
+    cli_set_command("regimes clone");
+    return clone_main(argc, argv, NULL);
 }

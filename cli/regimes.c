@@ -17,6 +17,7 @@ static const char USAGE[] =
 "  sample    reverse-time samples with the exact score (regimes sample --help)\n"
 "  clone     cloning curves phi(t), measured speciation times and gap (regimes clone --help)\n"
 "  collapse  measured collapse with the exact empirical score (regimes collapse --help)\n"
+"  reproduce a paper's experiment with plots and report.md (regimes reproduce --help)\n"
 "  demo      the theory for a few documented example processes, one screen\n"
 "  schedule  design a piecewise-constant coupling gamma(t) that closes or sets the gmm4\n"
 "            synchronization gap (regimes schedule --help)\n"
@@ -31,7 +32,7 @@ static const char USAGE[] =
 static int dispatch(int argc, char **argv)
 {
     cli_set_command("regimes");
-    if (argc < 2) return cli_usage("missing command (theory, sample, clone, collapse, schedule, train, demo; see regimes --help)");
+    if (argc < 2) return cli_usage("missing command (theory, sample, clone, collapse, reproduce, schedule, train, demo; see regimes --help)");
     const char *cmd = argv[1];
     if (strcmp(cmd, "--help") == 0 || strcmp(cmd, "-h") == 0 || strcmp(cmd, "help") == 0) {
         fputs(USAGE, stdout);
@@ -46,9 +47,10 @@ static int dispatch(int argc, char **argv)
     if (strcmp(cmd, "sample") == 0) return cmd_sample(argc - 1, argv + 1);
     if (strcmp(cmd, "clone") == 0) return cmd_clone(argc - 1, argv + 1);
     if (strcmp(cmd, "collapse") == 0) return cmd_collapse(argc - 1, argv + 1);
+    if (strcmp(cmd, "reproduce") == 0) return cmd_reproduce(argc - 1, argv + 1);
     if (strcmp(cmd, "train") == 0) return cmd_train(argc - 1, argv + 1);
     if (strcmp(cmd, "schedule") == 0) return cmd_schedule(argc - 1, argv + 1);
-    return cli_usage("unknown command '%s' (commands: theory, sample, clone, collapse, schedule, train, demo; see regimes --help)", cmd);
+    return cli_usage("unknown command '%s' (commands: theory, sample, clone, collapse, reproduce, schedule, train, demo; see regimes --help)", cmd);
 }
 
 int main(int argc, char **argv)

@@ -90,6 +90,8 @@ expect_2 "gamma" "$TMP/b5" clone --process coupled --gamma 1.5 --out "$TMP/b5"
 expect_2 "npy|NumPy|magic|open" "$TMP/b6" collapse --train "$TMP/missing.npy" --out "$TMP/b6"
 mkdir -p "$TMP/ro" && chmod 555 "$TMP/ro"
 if [ "$(id -u)" -ne 0 ]; then expect_2 "not writable" "$TMP/ro/x" clone --out "$TMP/ro/x"; fi
+expect_2 "NAME wants one of|speciation-gmm" "$TMP/b8" reproduce bogus --out "$TMP/b8"
+expect_2 "unknown option" "$TMP/b9" reproduce speciation-gmm --bogus 1 --out "$TMP/b9"
 printf 'garbage' >"$TMP/bad.npy"
 expect_2 "npy|NumPy|magic" "$TMP/b7" collapse --train "$TMP/bad.npy" --out "$TMP/b7"
 
