@@ -127,10 +127,11 @@ int cmd_collapse(int argc, char **argv)
         int s;
         if (ro.train) s = rg_data_set_read_npy(ro.train, em.N, &X);
         else {
-            if (th.n_train > 1e8) return cli_usage("--n-train %g is too large for a training set in memory", th.n_train);
-            s = rg_data_set_draw(em.g, (rg_rng){ ro.seed, RG_STREAM_DATA }, (size_t)th.n_train, &X);
+            s = th.n_train > 1e8 ? RG_OK
+                                 : rg_data_set_draw(em.g, (rg_rng){ ro.seed, RG_STREAM_DATA }, (size_t)th.n_train, &X);
         }
-        if (!s) s = rg_score_emp_new(th.b.p, X->X, X->P, X->N, BATCH, &e);
+        if (!s && !X) st = cli_usage("--n-train %g is too large for a training set in memory", th.n_train);
+        else if (!s) s = rg_score_emp_new(th.b.p, X->X, X->P, X->N, BATCH, &e);
         if (s) st = cli_status(s);
     }
     size_t P = X ? X->P : 0, N = em.N;

@@ -92,6 +92,7 @@ mkdir -p "$TMP/ro" && chmod 555 "$TMP/ro"
 if [ "$(id -u)" -ne 0 ]; then expect_2 "not writable" "$TMP/ro/x" clone --out "$TMP/ro/x"; fi
 expect_2 "NAME wants one of|speciation-gmm" "$TMP/b8" reproduce bogus --out "$TMP/b8"
 expect_2 "unknown option" "$TMP/b9" reproduce speciation-gmm --bogus 1 --out "$TMP/b9"
+expect_2 "too large" "$TMP/b10" collapse --n-train 1e9 --out "$TMP/b10"
 printf 'garbage' >"$TMP/bad.npy"
 expect_2 "npy|NumPy|magic" "$TMP/b7" collapse --train "$TMP/bad.npy" --out "$TMP/b7"
 
