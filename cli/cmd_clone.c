@@ -52,10 +52,7 @@ static int clone_times(run_opts *ro, const theory_result *th, double *T, double 
         tmax = fmax(tmax, th->t_s_label[l]);
         tmin = fmin(tmin, th->t_s_label[l]);
     }
-    *T = ro->T;
-    if (isnan(*T)) *T = fmax(4.0, fmin(12.0, fmax(isfinite(th->horizon) ? th->horizon : 12.0, 1.5 * tmax)));
-    *t_end = isnan(ro->t_end) ? 1e-3 : ro->t_end;
-    if (*t_end >= *T) return cli_usage("--t-end (%g) must be below T (%g)", *t_end, *T);
+    if (run_times(ro, th, tmax, T, t_end)) return CLI_USAGE;
     if (!ro->branch) {
         double lo = isnan(tmin) ? 0.1 : 0.3 * tmin, hi = isnan(tmax) ? 0.9 * *T : fmin(2.2 * tmax, 0.9 * *T);
         lo = fmax(lo, 2.0 * *t_end);
@@ -106,15 +103,9 @@ int clone_main(int argc, char **argv, clone_summary *sum)
         la = malloc((ns ? ns : 1) * W * sizeof *la);
         if (!lab || !la) st = cli_runtime("out of memory for %zu clone pairs of dimension %zu", ns, N);
     }
-    rg_score_gmm *scp = sc;
     double *grid = NULL;
     size_t n_grid = 0;
-    if (!st) {
-        grid = malloc(rg_sampler_grid_size((rg_sampler_grid_kind)ro.grid, ro.steps, m) * sizeof *grid);
-        int s = grid ? rg_sampler_grid((rg_sampler_grid_kind)ro.grid, T, t_end, ro.steps, ro.branch, m, grid, &n_grid)
-                     : RG_ENOMEM;
-        if (s) st = cli_status(s);
-    }
+    if (!st) st = run_time_grid(&ro, T, t_end, ro.branch, m, &grid, &n_grid);
     float *xa = NULL, *xb = NULL;
     if (!st && ns) {
         xa = malloc(m * ns * N * sizeof *xa);
@@ -124,7 +115,7 @@ int clone_main(int argc, char **argv, clone_summary *sum)
     run_progress pr;
     run_progress_start(&pr, "clone", 1, ro.quiet);
     if (!st && ns) {
-        rg_sampler_cfg cfg = { .proc = th.b.p, .score = rg_score_gmm_iface(scp), .method = (rg_sampler_method)ro.method,
+        rg_sampler_cfg cfg = { .proc = th.b.p, .score = rg_score_gmm_iface(sc), .method = (rg_sampler_method)ro.method,
                                .grid = grid, .n_grid = n_grid, .seed = ro.seed, .traj0 = lo };
         int s = rg_sampler_clone(&cfg, ro.branch, m, ns, xa, xb);
         if (s) st = cli_status(s);

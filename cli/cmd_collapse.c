@@ -117,9 +117,8 @@ int cmd_collapse(int argc, char **argv)
     exp_model em = { 0 };
     rg_data_set *X = NULL;
     rg_score_emp *e = NULL;
-    double T = isnan(ro.T) ? fmax(4.0, fmin(12.0, isfinite(th.horizon) ? th.horizon : 12.0)) : ro.T;
-    double t_end = isnan(ro.t_end) ? 1e-3 : ro.t_end;
-    if (t_end >= T) st = cli_usage("--t-end (%g) must be below T (%g)", t_end, T);
+    double T, t_end;
+    st = run_times(&ro, &th, NAN, &T, &t_end); /* collapse needs no speciation bound on T */
     if (!st && par_rank() == 0) st = run_outdir(out);
     st = par_status(st);
     if (!st) st = exp_model_new(&th, &em);
@@ -168,13 +167,10 @@ int cmd_collapse(int argc, char **argv)
     float *zf = calloc((nt ? nt : 1) * N, sizeof *zf);
     int *loc = calloc((ns ? ns : 1) * (N_REC + 1), sizeof *loc);
     rec_ctx rc = { N_REC, rec, loc };
-    double *grid = malloc(rg_sampler_grid_size((rg_sampler_grid_kind)ro.grid, ro.steps, N_REC) * sizeof *grid);
+    double *grid = NULL;
     size_t n_grid = 0;
-    if (!st && (!nearest || !zf || !loc || !grid)) st = cli_runtime("out of memory");
-    if (!st) {
-        int s = rg_sampler_grid((rg_sampler_grid_kind)ro.grid, T, t_end, ro.steps, rec, N_REC, grid, &n_grid);
-        if (s) st = cli_status(s);
-    }
+    if (!st && (!nearest || !zf || !loc)) st = cli_runtime("out of memory");
+    if (!st) st = run_time_grid(&ro, T, t_end, rec, N_REC, &grid, &n_grid);
     if (!st && ns) {
         rg_sampler_cfg cfg = { .proc = th.b.p, .score = rg_score_emp_iface(e), .method = (rg_sampler_method)ro.method,
                                .grid = grid, .n_grid = n_grid, .seed = ro.seed, .traj0 = lo, .rec_t = rec,

@@ -54,14 +54,12 @@ int cmd_sample(int argc, char **argv)
     }
     if (ro.threads) omp_set_num_threads(ro.threads);
     const char *out = ro.out ? ro.out : "results/sample";
-    double T = isnan(ro.T) ? fmax(4.0, fmin(12.0, fmax(isfinite(th.horizon) ? th.horizon : 12.0, 1.5 * th.t_s)))
-                           : ro.T;
-    double t_end = isnan(ro.t_end) ? 1e-3 : ro.t_end;
+    double T, t_end;
     exp_model em = { 0 };
     rg_score_gmm *sg = NULL;
     rg_score_emp *se = NULL;
     rg_data_set *X = NULL, *S = NULL;
-    if (t_end >= T) st = cli_usage("--t-end (%g) must be below T (%g)", t_end, T);
+    st = run_times(&ro, &th, th.t_s, &T, &t_end);
     if (!st && par_rank() == 0) st = run_outdir(out);
     st = par_status(st);
     if (!st) st = exp_model_new(&th, &em);
@@ -78,13 +76,9 @@ int cmd_sample(int argc, char **argv)
         if (s) st = cli_status(s);
     }
     par_slice(n, &lo, &hi);
-    double *grid = malloc(rg_sampler_grid_size((rg_sampler_grid_kind)ro.grid, ro.steps, 0) * sizeof *grid);
+    double *grid = NULL;
     size_t n_grid = 0;
-    if (!st && !grid) st = cli_runtime("out of memory");
-    if (!st) {
-        int s = rg_sampler_grid((rg_sampler_grid_kind)ro.grid, T, t_end, ro.steps, NULL, 0, grid, &n_grid);
-        if (s) st = cli_status(s);
-    }
+    if (!st) st = run_time_grid(&ro, T, t_end, NULL, 0, &grid, &n_grid);
     if (!st && hi > lo) {
         rg_sampler_cfg cfg = { .proc = th.b.p, .score = se ? rg_score_emp_iface(se) : rg_score_gmm_iface(sg),
                                .method = (rg_sampler_method)ro.method, .grid = grid, .n_grid = n_grid,

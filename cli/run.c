@@ -12,6 +12,7 @@
 #include <unistd.h>
 
 #include "regimes/io.h"
+#include "regimes/sampler.h"
 #include "args.h"
 #include "par.h"
 
@@ -127,6 +128,30 @@ int run_parse(int argc, char **argv, size_t samples, size_t steps, run_opts *ro,
         ro->branch = NULL;
     }
     return st;
+}
+
+int run_times(const run_opts *ro, const theory_result *th, double t_s_max, double *T, double *t_end)
+{
+    *T = ro->T;
+    if (isnan(*T)) *T = fmax(4.0, fmin(12.0, fmax(isfinite(th->horizon) ? th->horizon : 12.0, 1.5 * t_s_max)));
+    *t_end = isnan(ro->t_end) ? 1e-3 : ro->t_end;
+    if (*t_end >= *T) return cli_usage("--t-end (%g) must be below T (%g)", *t_end, *T);
+    return CLI_OK;
+}
+
+int run_time_grid(const run_opts *ro, double T, double t_end, const double *extra, size_t n_extra, double **grid,
+             size_t *n)
+{
+    rg_sampler_grid_kind kind = (rg_sampler_grid_kind)ro->grid;
+    *grid = malloc(rg_sampler_grid_size(kind, ro->steps, n_extra) * sizeof **grid);
+    if (!*grid) return cli_runtime("out of memory for the time grid");
+    int s = rg_sampler_grid(kind, T, t_end, ro->steps, extra, n_extra, *grid, n);
+    if (s) {
+        free(*grid);
+        *grid = NULL;
+        return cli_status(s);
+    }
+    return CLI_OK;
 }
 
 void run_print_help(FILE *f)

@@ -39,6 +39,15 @@ typedef struct {
 int run_parse(int argc, char **argv, size_t samples, size_t steps, run_opts *ro, theory_result *th);
 void run_free(run_opts *ro, theory_result *th);
 
+/* T and t_end from the flags, else the defaults: T = the theory horizon clamped to [4, 12] and at
+ * least 1.5 t_S_max (t_S_max NAN: no such bound), t_end = 1e-3. CLI_OK, or CLI_USAGE after one
+ * line when t_end >= T. */
+int run_times(const run_opts *ro, const theory_result *th, double t_s_max, double *T, double *t_end);
+/* The sampler's time grid for ro (--grid, --steps) on [t_end, T] holding the n_extra times extra:
+ * *grid (owned by the caller), *n points. CLI_OK, or one line and CLI_USAGE/CLI_FAIL. */
+int run_time_grid(const run_opts *ro, double T, double t_end, const double *extra, size_t n_extra, double **grid,
+             size_t *n);
+
 /* The help text of the shared experiment flags. */
 void run_print_help(FILE *f);
 

@@ -256,6 +256,17 @@ int rg_measure_last_switch(size_t J, const double *t, size_t n, const int *neare
 
 /* ---- nearest training points ------------------------------------------------------------------------- */
 
+/* Track the two smallest squared distances (ties keep the smaller index). */
+static void keep2(double r2, size_t p, double *best, double *second, int *bi)
+{
+    if (r2 < *best) {
+        *second = *best;
+        *best = r2;
+        *bi = (int)p;
+    } else if (r2 < *second)
+        *second = r2;
+}
+
 int rg_measure_norms(size_t P, const float *X, size_t N, double *xnorm)
 {
     if (!X || !xnorm || P == 0 || N == 0) RG_FAIL(RG_EINVAL, "measure: norms need P, N >= 1");
@@ -282,13 +293,7 @@ int rg_measure_nearest2(size_t B, const float *Z, size_t P, const float *X, cons
         double best = DBL_MAX, second = DBL_MAX;
         int bi = -1;
         for (size_t p = 0; p < P; p++) {
-            double r2 = fmax(0.0, zz + xnorm[p] - 2.0 * (double)work[b * P + p]);
-            if (r2 < best) {
-                second = best;
-                best = r2;
-                bi = (int)p;
-            } else if (r2 < second)
-                second = r2;
+            keep2(fmax(0.0, zz + xnorm[p] - 2.0 * (double)work[b * P + p]), p, &best, &second, &bi);
         }
         idx[b] = bi;
         d1[b] = (float)sqrt(best);
@@ -311,12 +316,7 @@ int rg_measure_nearest2_naive(size_t B, const float *Z, size_t P, const float *X
                 double d = (double)Z[b * N + k] - (double)X[p * N + k];
                 r2 += d * d;
             }
-            if (r2 < best) {
-                second = best;
-                best = r2;
-                bi = (int)p;
-            } else if (r2 < second)
-                second = r2;
+            keep2(r2, p, &best, &second, &bi);
         }
         idx[b] = bi;
         d1[b] = sqrt(best);
