@@ -1,7 +1,10 @@
 /* regimes: dynamical regimes of diffusion models. Umbrella header: include this one.
- * Modules: error (status codes), linalg (dense algebra), rng (Philox streams), process (forward
- * processes and exact moments), nonrev (LNP optimal non-reversible drift), data (mixtures, training
- * sets, .npy), theory (speciation, collapse, gaps). */
+ * Modules (docs/library.md): error (status codes), linalg (dense algebra), rng (Philox streams),
+ * process (forward processes and exact moments), nonrev (LNP optimal non-reversible drift), data
+ * (mixtures, training sets, .npy), theory (speciation, collapse, gaps), score (exact mixture and
+ * empirical scores), sampler (reverse-time integrators, grids, cloning), measure (MATH.md 8
+ * estimators), io (atomic CSV/text, plots), mnist (IDX files, MNIST preprocessing, paired images),
+ * nn (MLP classifier and score network), schedule (coupling-schedule design). */
 #ifndef REGIMES_REGIMES_H
 #define REGIMES_REGIMES_H
 
@@ -12,6 +15,11 @@
 #include "regimes/nonrev.h"
 #include "regimes/data.h"
 #include "regimes/theory.h"
+#include "regimes/score.h"
+#include "regimes/sampler.h"
+#include "regimes/measure.h"
+#include "regimes/io.h"
+#include "regimes/mnist.h"
 #include "regimes/nn.h"
 #include "regimes/schedule.h"
 
