@@ -652,6 +652,12 @@ static void test_npy(void **state)
         expect_fail(rg_data_set_read_npy(path, 0, &t), RG_EFORMAT, "");
         assert_null(t);
     }
+    /* Regression (tests/hardening.sh): a 150-byte file announcing (1e8, 1000) float32 values was
+     * allocated (400 GB) before the data were read: RG_ENOMEM, or an ASan abort. The length is now
+     * checked first. */
+    write_npy_raw(path, "<f4", "(100000000, 1000)", d64, sizeof d64);
+    expect_fail(rg_data_set_read_npy(path, 0, &t), RG_EFORMAT, "the file holds 48 bytes");
+    assert_null(t);
     const double nan2[2] = { 1.0, NAN };
     write_npy_raw(path, "<f8", "(1, 2)", nan2, sizeof nan2);
     expect_fail(rg_data_set_read_npy(path, 0, &t), RG_EFORMAT, "NaN");
