@@ -105,7 +105,10 @@ hex 00 00 08 01 00 00 00 03 01 08 01 >"$T/idx_count/train-labels-idx1-ubyte"    
 { img_ok; hex 00; } >"$T/idx_trail/train-images-idx3-ubyte"
 hex 00 00 08 01 00 00 00 02 01 0c >"$T/idx_label9/train-labels-idx1-ubyte"                     # label 12
 : >"$T/idx_empty/train-images-idx3-ubyte"; lab_ok >"$T/idx_empty/train-labels-idx1-ubyte"
-printf 'this is not gzip' | gzip -c | head -c 20 >"$T/idx_gz.gz"
+mkdir -p "$T/idx_gzbad" "$T/idx_npy"       # a cut gzip stream; a .npy where the images should be
+img_ok | gzip -c | head -c 40 >"$T/idx_gzbad/train-images-idx3-ubyte.gz"
+lab_ok >"$T/idx_gzbad/train-labels-idx1-ubyte"; lab_ok >"$T/idx_npy/train-labels-idx1-ubyte"
+cp "$T/ok.npy" "$T/idx_npy/train-images-idx3-ubyte"
 
 # ---- checkpoints: a real one from `regimes train`, then damaged copies ---------------------------
 TRAIN="train --task score --data $T/ok.npy --hidden 4 --t-embed 2 --epochs 1 --batch 2 --warmup 0"
