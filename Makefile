@@ -54,7 +54,7 @@ $(FUZZ)/fuzz_%: fuzz/fuzz_%.c fuzz/fuzz_common.h $(FUZZ_OBJ)
 fuzz: deps $(FUZZ_BIN)
 	@for t in idx npy ckpt; do mkdir -p $(FUZZ)/corpus-$$t; \
 	  echo "make fuzz: $$t for $(FUZZ_SECONDS) s"; \
-	  OMP_NUM_THREADS=1 OPENBLAS_NUM_THREADS=1 ./$(FUZZ)/fuzz_$$t -max_total_time=$(FUZZ_SECONDS) -print_final_stats=1 \
+	  OMP_NUM_THREADS=1 OPENBLAS_NUM_THREADS=1 $(FUZZ)/fuzz_$$t -max_total_time=$(FUZZ_SECONDS) -print_final_stats=1 \
 	    -artifact_prefix=$(FUZZ)/crash-$$t- $(FUZZ)/corpus-$$t fuzz/corpus/$$t || exit 1; done
 
 # Install library, headers, pkg-config file and CLI under PREFIX (default /usr/local).
