@@ -117,6 +117,8 @@ int theory_mnist(int argc, char **argv)
     rg_mnist_free(raw);
     rg_data_set_free(s);
     if (rs != RG_OK) return cli_status(rs);
+    if (!coupled && !(lam > 0))
+        return cli_usage("the %zu selected images have no variance (Lambda = %g): t_S = 1/2 log Lambda is undefined", n, lam);
     FILE *f = stdout;
     int json = v[M_JSON].value != NULL;
     if (!coupled) {

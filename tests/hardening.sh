@@ -41,6 +41,7 @@ F4="{'descr': '<f4', 'fortran_order': False, 'shape': (4, 3), }"
 : >"$T/f4data"
 for i in 1 2 3 4 5 6 7 8 9 10 11 12; do hex 00 00 80 3f >>"$T/f4data"; done
 head -c 20 "$T/f4data" >"$T/f4short"
+head -c 12 "$T/f4data" >"$T/f4row"
 { head -c 8 "$T/f4data"; hex 00 00 c0 7f; tail -c 36 "$T/f4data"; } >"$T/f4nan"   # row 0 col 2 NaN
 { head -c 28 "$T/f4data"; hex 00 00 80 7f; tail -c 16 "$T/f4data"; } >"$T/f4inf"  # row 2 col 1 +Inf
 { cat "$T/f4data"; hex 00; } >"$T/f4long"
@@ -51,6 +52,7 @@ for i in 1 2 3 4 5 6 7 8 9 10 11 12; do hex 9c 75 88 3c e4 37 7e 7e >>"$T/f8huge
 npy "$T/ok.npy" 1 "$F4" "$T/f4data"
 npy "$T/ok_v2.npy" 2 "$F4" "$T/f4data"
 npy "$T/short.npy" 1 "$F4" "$T/f4short"
+npy "$T/onerow.npy" 1 "{'descr': '<f4', 'fortran_order': False, 'shape': (1, 3), }" "$T/f4row"
 npy "$T/trailing.npy" 1 "$F4" "$T/f4long"
 npy "$T/nan.npy" 1 "$F4" "$T/f4nan"
 npy "$T/inf.npy" 1 "$F4" "$T/f4inf"
