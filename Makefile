@@ -3,8 +3,11 @@ BUILD  ?= build
 ASAN   ?= build-asan
 JOBS   ?= $(shell nproc)
 PREFIX ?= /usr/local
+FUZZ   ?= build-fuzz
+FUZZ_SECONDS ?= 60
+CLANG  ?= clang
 
-.PHONY: all deps build check demo bench install clean
+.PHONY: all deps build check demo bench install clean fuzz
 
 all: build
 
@@ -34,9 +37,29 @@ demo: build
 bench: build
 	@cmake --build $(BUILD) --target bench
 
+# libFuzzer (clang) on the idx, npy and checkpoint readers, FUZZ_SECONDS each (default 60); new
+# inputs go to $(FUZZ)/corpus-*, fuzz/corpus/* are the seeds, a crash stops with its input saved as
+# $(FUZZ)/crash-<target>-* (make it a regression test in tests/test_<module>.c).
+FUZZ_CFLAGS = -std=c11 -Wall -Wextra -g -O1 -fno-omit-frame-pointer -fsanitize=address,undefined -fno-sanitize-recover=all \
+              -fopenmp -Iinclude -Isrc $(shell pkg-config --cflags openblas lapacke libpng zlib)
+FUZZ_LIBS   = $(shell pkg-config --libs openblas lapacke libpng zlib) -lm
+FUZZ_OBJ    = $(patsubst src/%.c,$(FUZZ)/obj/%.o,$(wildcard src/*.c))
+FUZZ_BIN    = $(FUZZ)/fuzz_idx $(FUZZ)/fuzz_npy $(FUZZ)/fuzz_ckpt
+.SECONDARY: $(FUZZ_OBJ)
+$(FUZZ)/obj/%.o: src/%.c $(wildcard src/*.h include/regimes/*.h)
+	@mkdir -p $(FUZZ)/obj
+	$(CLANG) $(FUZZ_CFLAGS) -fsanitize=fuzzer-no-link -c $< -o $@
+$(FUZZ)/fuzz_%: fuzz/fuzz_%.c fuzz/fuzz_common.h $(FUZZ_OBJ)
+	$(CLANG) $(FUZZ_CFLAGS) -fsanitize=fuzzer $< $(FUZZ_OBJ) $(FUZZ_LIBS) -o $@
+fuzz: deps $(FUZZ_BIN)
+	@for t in idx npy ckpt; do mkdir -p $(FUZZ)/corpus-$$t; \
+	  echo "make fuzz: $$t for $(FUZZ_SECONDS) s"; \
+	  OMP_NUM_THREADS=1 OPENBLAS_NUM_THREADS=1 $(FUZZ)/fuzz_$$t -max_total_time=$(FUZZ_SECONDS) -print_final_stats=1 \
+	    -artifact_prefix=$(FUZZ)/crash-$$t- $(FUZZ)/corpus-$$t fuzz/corpus/$$t || exit 1; done
+
 # Install library, headers, pkg-config file and CLI under PREFIX (default /usr/local).
 install: build
 	@cmake --install $(BUILD) --prefix $(PREFIX)
 
 clean:
-	rm -rf $(BUILD) $(ASAN)
+	rm -rf $(BUILD) $(ASAN) $(FUZZ)

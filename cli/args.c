@@ -1,10 +1,13 @@
 /* Strict argument scanning and number parsing for the regimes CLI (see args.h). */
+#define _POSIX_C_SOURCE 200809L
 #include <errno.h>
 #include <math.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
 
 #include "regimes/error.h"
 #include "args.h"
@@ -168,5 +171,35 @@ int cli_parse_list(const char *flag, const char *s, cli_range r, double **out, s
     }
     *out = v;
     *n_out = n;
+    return CLI_OK;
+}
+
+int cli_check_input(const char *flag, const char *path)
+{
+    struct stat sb;
+    if (stat(path, &sb) != 0 || access(path, R_OK) != 0)
+        return cli_usage("%s: cannot read '%s': %s", flag, path, strerror(errno));
+    if (S_ISDIR(sb.st_mode)) return cli_usage("%s: '%s' is a directory, want a file", flag, path);
+    return CLI_OK;
+}
+
+int cli_check_output_file(const char *flag, const char *path)
+{
+    char dir[4096];
+    const char *slash = strrchr(path, '/');
+    size_t n = slash ? (size_t)(slash - path) : 0;
+    if (path[0] == '\0' || (slash && slash[1] == '\0')) return cli_usage("%s wants a file name, got '%s'", flag, path);
+    if (n >= sizeof dir) return cli_usage("%s: path too long", flag);
+    if (!slash) strcpy(dir, ".");
+    else if (n == 0) strcpy(dir, "/");
+    else {
+        memcpy(dir, path, n);
+        dir[n] = '\0';
+    }
+    struct stat sb;
+    if (stat(path, &sb) == 0 && S_ISDIR(sb.st_mode)) return cli_usage("%s: '%s' is a directory, want a file", flag, path);
+    if (stat(dir, &sb) != 0) return cli_usage("%s: cannot use directory '%s': %s", flag, dir, strerror(errno));
+    if (!S_ISDIR(sb.st_mode)) return cli_usage("%s: '%s' is not a directory", flag, dir);
+    if (access(dir, W_OK | X_OK) != 0) return cli_usage("%s: directory '%s' is not writable", flag, dir);
     return CLI_OK;
 }

@@ -60,4 +60,11 @@ int cli_parse_size(const char *flag, const char *s, size_t lo, size_t hi, size_t
 int cli_parse_list(const char *flag, const char *s, cli_range r, double **out, size_t *n);
 int cli_parse_choice(const char *flag, const char *s, const char *const *words, int *out);
 
+/* Input and output paths, checked before any work so that a typo costs one line and exit 2, not a
+ * finished computation and exit 1. cli_check_input: path names a readable file that is not a
+ * directory ("--data: cannot read 'x': No such file or directory"). cli_check_output_file: path's
+ * directory exists, is a directory and is writable (path itself need not exist). */
+int cli_check_input(const char *flag, const char *path);
+int cli_check_output_file(const char *flag, const char *path);
+
 #endif

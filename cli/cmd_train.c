@@ -74,6 +74,7 @@ static int load_data(const char *data, const char *labels, int classifier, rg_da
         /* MNIST_HOOK: when include/regimes/mnist.h exists, load the split here into *X (pixels / 255,
          * N = 784) and *lab, and drop this refusal. */
         return cli_usage("--data %s: the MNIST loader is not built yet; pass --data FILE.npy", data);
+    if (cli_check_input("--data", data) || (labels && cli_check_input("--labels", labels))) return CLI_USAGE;
     int st = rg_data_set_read_npy(data, 0, X);
     if (st != RG_OK) return cli_status(st);
     if (!classifier) return CLI_OK;
@@ -126,6 +127,8 @@ int cmd_train(int argc, char **argv)
     if (cli_parse_choice("--task", o[O_TASK].value, tasks, &task) != CLI_OK) return CLI_USAGE;
     if (!o[O_DATA].value) return cli_usage("missing --data FILE.npy");
     if (!o[O_OUT].value) return cli_usage("missing --out FILE");
+    if (cli_check_output_file("--out", o[O_OUT].value) ||
+        (o[O_RESUME].value && cli_check_input("--resume", o[O_RESUME].value))) return CLI_USAGE;
     rg_nn_train_config c = rg_nn_train_defaults();
     size_t classes = 0, nh = 2, hid[RG_NN_MAX_HIDDEN] = { 512, 512 }, temb = 32, threads = 0, seed = 1;
     if (task == 1) hid[0] = hid[1] = 256;

@@ -110,8 +110,7 @@ int run_parse(int argc, char **argv, size_t samples, size_t steps, run_opts *ro,
     }
     ro->out = v[R_OUT].value;
     ro->train = v[R_TRAIN].value;
-    if (!st && ro->train && access(ro->train, R_OK) != 0)
-        st = cli_usage("--train: cannot read '%s': %s", ro->train, strerror(errno));
+    if (!st && ro->train) st = cli_check_input("--train", ro->train);
     ro->quiet = v[R_QUIET].value != NULL;
     ro->json = v[R_JSON].value != NULL;
     if (!st && !isnan(ro->T) && !isnan(ro->t_end) && ro->t_end >= ro->T)

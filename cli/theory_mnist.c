@@ -3,10 +3,12 @@
  * preprocessed images, t_S = 1/2 log Lambda (the parent paper) and the exact 1/2 log(1 + Lambda).
  * Paired images under --process coupled: Lambda_c, Lambda_d of u = (x+y)/sqrt 2, v = (x-y)/sqrt 2
  * and t_S^k = log(1 + lambda_k Lambda_k) / (2 lambda_k) per mode, lambda_k the mode's rate. */
+#define _POSIX_C_SOURCE 200809L
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "regimes/data.h"
 #include "regimes/error.h"
@@ -49,6 +51,23 @@ void theory_mnist_help(FILE *f)
           "t_S_exact (= 1/2 log(1 + Lambda)), and for coupled lambda_c, lambda_d, modes, sync_gap.\n", f);
 }
 
+/* The training split's two files (plain or .gz) must be readable in dir: a wrong directory is bad
+ * input (one line, exit 2), not a runtime failure. */
+static int mnist_dir_check(const char *dir, int fashion)
+{
+    static const char *const names[] = { "train-images-idx3-ubyte", "train-labels-idx1-ubyte" };
+    char path[4096];
+    for (int i = 0; i < 2; i++) {
+        snprintf(path, sizeof path, "%s/%s", dir, names[i]);
+        if (access(path, R_OK) == 0) continue;
+        snprintf(path, sizeof path, "%s/%s.gz", dir, names[i]);
+        if (access(path, R_OK) == 0) continue;
+        return cli_usage("%s: no readable %s (nor .gz); %s", dir, names[i],
+                         fashion ? "apt-get install dataset-fashion-mnist" : "scripts/get-mnist.sh fetches MNIST");
+    }
+    return CLI_OK;
+}
+
 int theory_mnist(int argc, char **argv)
 {
     cli_opt v[M_COUNT] = { { "--data", 1, NULL },    { "--digits", 1, NULL },   { "--n", 1, NULL },
@@ -85,6 +104,7 @@ int theory_mnist(int argc, char **argv)
     if (!st && coupled && nd != 2) st = cli_usage("paired images (--process coupled) need exactly two --digits");
     if (st) return st;
     const char *dir = fashion ? RG_MNIST_FASHION_DIR : v[M_DIR].value ? v[M_DIR].value : "data/mnist";
+    if (mnist_dir_check(dir, fashion)) return CLI_USAGE;
     rg_mnist_raw *raw = NULL;
     rg_data_set *s = NULL;
     double lam = NAN, lc = NAN, ld = NAN;
@@ -97,6 +117,8 @@ int theory_mnist(int argc, char **argv)
     rg_mnist_free(raw);
     rg_data_set_free(s);
     if (rs != RG_OK) return cli_status(rs);
+    if (!coupled && !(lam > 0))
+        return cli_usage("the %zu selected images have no variance (Lambda = %g): t_S = 1/2 log Lambda is undefined", n, lam);
     FILE *f = stdout;
     int json = v[M_JSON].value != NULL;
     if (!coupled) {

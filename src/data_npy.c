@@ -128,6 +128,16 @@ static int npy_read_rows(FILE *f, const char *path, size_t elt, rg_data_set *s)
     return st;
 }
 
+/* Bytes from the current position to the end of f, or -1 when f cannot seek (a pipe). */
+static long long npy_bytes_left(FILE *f)
+{
+    long here = ftell(f), end;
+    if (here < 0 || fseek(f, 0, SEEK_END) != 0) return -1;
+    end = ftell(f);
+    if (fseek(f, here, SEEK_SET) != 0 || end < here) return -1;
+    return (long long)(end - here);
+}
+
 static int npy_read(FILE *f, const char *path, size_t N_want, rg_data_set **out)
 {
     char *h = malloc(NPY_HEADER_MAX + 1);
@@ -140,7 +150,13 @@ static int npy_read(FILE *f, const char *path, size_t N_want, rg_data_set **out)
     RG_TRY(st);
     if (N_want && N != N_want)
         RG_FAIL(RG_EFORMAT, "%s: %" PRIu64 " columns, want N = %zu", path, N, N_want);
-    if (P > SIZE_MAX || N > SIZE_MAX / P) RG_FAIL(RG_EFORMAT, "%s: shape too large for memory", path);
+    if (P > SIZE_MAX || N > SIZE_MAX / P / elt) RG_FAIL(RG_EFORMAT, "%s: shape too large for memory", path);
+    /* A short file is refused before the allocation: a 100-byte file announcing (1e8, 1000) must not
+     * ask for 400 GB first (found by tests/hardening.sh). Unseekable streams are checked while read. */
+    long long left = npy_bytes_left(f);
+    if (left >= 0 && (unsigned long long)left < (unsigned long long)(P * N * elt))
+        RG_FAIL(RG_EFORMAT, "%s: truncated data: the header announces %" PRIu64 " x %" PRIu64 " values of %zu bytes, "
+                "the file holds %lld bytes after it", path, P, N, elt, left);
     rg_data_set *s;
     RG_TRY(rg_data_set_new((size_t)P, (size_t)N, 0, &s));
     if ((st = npy_read_rows(f, path, elt, s)) != RG_OK) {

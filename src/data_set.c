@@ -125,13 +125,16 @@ int rg_data_covariance_top(const float *X, size_t P, size_t N, double *lambda_ma
 {
     RG_TRY(check_data(X, P, N, "covariance_top"));
     if (!lambda_max) RG_FAIL(RG_EINVAL, "covariance_top: output is NULL");
-    double *C = malloc(N * N * sizeof *C);
+    /* C, then w: dsyevr's W has dimension N even when one eigenvalue is asked for (it is workspace
+     * too: a zero covariance, e.g. constant images, made it write N values into a w[1] on the stack;
+     * found by tests/hardening.sh through theory --data mnist). */
+    double *C = malloc((N * N + N) * sizeof *C);
     if (!C) RG_FAIL(RG_ENOMEM, "out of memory for the %zu x %zu covariance", N, N);
     int st = rg_data_covariance(X, P, N, C);
     if (st == RG_OK) {
         /* C is symmetric, so its row-major and column-major readings agree: no transposed copy. */
         lapack_int n = (lapack_int)N, m = 0, isuppz[2];
-        double w[1] = { 0.0 }, z[1];
+        double *w = C + N * N, z[1];
         lapack_int info = LAPACKE_dsyevr(LAPACK_COL_MAJOR, 'N', 'I', 'U', n, C, n, 0.0, 0.0, n, n, 0.0, &m,
                                          w, z, 1, isuppz);
         if (info == LAPACK_WORK_MEMORY_ERROR || info == LAPACK_TRANSPOSE_MEMORY_ERROR)

@@ -128,6 +128,18 @@ typedef struct {
 
 static int read_u64(rd *r, uint64_t *v, const char *what) { return take(r, v, 8, what); }
 
+/* Parameters the (checked) architecture needs: the layout of nn.c, in 64 bits (at most ~2^43). */
+static uint64_t arch_nparams(const rg_nn_arch *a)
+{
+    uint64_t n = 0, in = a->n_in + a->t_embed;
+    for (size_t l = 0; l <= a->n_hidden; l++) {
+        uint64_t out = l < a->n_hidden ? a->hidden[l] : a->n_out;
+        n += in * out + out;
+        in = out;
+    }
+    return n;
+}
+
 static int parse(rd *r, ckpt *k)
 {
     char magic[8];
@@ -154,6 +166,10 @@ static int parse(rd *r, ckpt *k)
         RG_FAIL(RG_EFORMAT, "%s: invalid architecture in checkpoint (%s)", r->path,
                 task > 1 || act > 1 || u[2] > RG_NN_MAX_HIDDEN ? "bad enum or depth" : rg_nn_arch_check(&k->a));
     RG_TRY(read_u64(r, &k->nparams, "the parameter count"));
+    /* Before anything is allocated: a forged header must not make the loader build a 4 TB model. */
+    if (k->nparams != arch_nparams(&k->a))
+        RG_FAIL(RG_EFORMAT, "%s: %llu parameters, the architecture needs %llu", r->path,
+                (unsigned long long)k->nparams, (unsigned long long)arch_nparams(&k->a));
     if (k->nparams > (r->n - r->at) / 4)
         RG_FAIL(RG_EFORMAT, "%s: truncated checkpoint (%llu parameters announced)", r->path, (unsigned long long)k->nparams);
     k->params = (const float *)(const void *)(r->p + r->at);

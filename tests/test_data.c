@@ -446,6 +446,20 @@ static void hadamard(size_t n, double *H)
  * so C = sum_k 2 a_k^2 u_k u_k^T / 127 exactly up to the final division: eigenvalues 2 a_k^2 / 127, top
  * 2 * 64^2 / 127 = 8192/127. Tolerance 1e-12 relative: dsyevr is backward stable, error <~ N eps ||C||
  * = 1.4e-14 ||C||, and ||C|| = lambda_max. */
+/* Regression (tests/hardening.sh, theory --data mnist on two blank images): a zero covariance made
+ * LAPACKE_dsyevr write N eigenvalues into a one-element array on the stack (W has dimension N),
+ * a segmentation fault for N >= 10. Constant rows: C = 0 exactly, so lambda_max = 0 exactly. */
+static void test_covariance_top_zero(void **state)
+{
+    (void)state;
+    enum { P = 3, N = 100 };
+    float X[P * N];
+    for (size_t i = 0; i < P * N; i++) X[i] = 0.25f * (float)(i % N);   /* every row the same */
+    double lam = -1.0;
+    assert_int_equal(rg_data_covariance_top(X, P, N, &lam), RG_OK);
+    assert_true(lam == 0.0);
+}
+
 static void test_covariance_known_spectrum(void **state)
 {
     (void)state;
@@ -652,6 +666,12 @@ static void test_npy(void **state)
         expect_fail(rg_data_set_read_npy(path, 0, &t), RG_EFORMAT, "");
         assert_null(t);
     }
+    /* Regression (tests/hardening.sh): a 150-byte file announcing (1e8, 1000) float32 values was
+     * allocated (400 GB) before the data were read: RG_ENOMEM, or an ASan abort. The length is now
+     * checked first. */
+    write_npy_raw(path, "<f4", "(100000000, 1000)", d64, sizeof d64);
+    expect_fail(rg_data_set_read_npy(path, 0, &t), RG_EFORMAT, "the file holds 48 bytes");
+    assert_null(t);
     const double nan2[2] = { 1.0, NAN };
     write_npy_raw(path, "<f8", "(1, 2)", nan2, sizeof nan2);
     expect_fail(rg_data_set_read_npy(path, 0, &t), RG_EFORMAT, "NaN");
@@ -673,6 +693,7 @@ int main(void)
         cmocka_unit_test(test_mixture_components),
         cmocka_unit_test(test_gmm4_structure),
         cmocka_unit_test(test_covariance_known_spectrum),
+        cmocka_unit_test(test_covariance_top_zero),
         cmocka_unit_test(test_covariance_naive),
         cmocka_unit_test(test_classify_gmm2),
         cmocka_unit_test(test_classify_gmm4),

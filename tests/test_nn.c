@@ -321,6 +321,34 @@ static unsigned char *read_bytes(const char *path, size_t *n)
     return b;
 }
 
+/* Regression (found while writing fuzz/fuzz_ckpt.c): a checkpoint whose header announces a huge
+ * score network (n_in = n_out = 2^24, one hidden layer of 65536: 2^41 parameters, 8 TB) but carries
+ * no parameters, with a valid checksum, made rg_nn_load build the model before comparing the counts:
+ * RG_ENOMEM, or an ASan abort (allocation-size-too-big). Now the count is checked first. The bytes
+ * follow the layout of src/nn_ckpt.c: magic, u32 version, task, act, u64 n_in, n_out, n_hidden,
+ * hidden[8], t_embed, nparams, (no parameters), u32 has_opt, u64 FNV-1a 64 of all before it. */
+static void test_checkpoint_forged_size(void **state)
+{
+    (void)state;
+    unsigned char b[8 + 3 * 4 + 13 * 8 + 4 + 8];
+    uint32_t u32[3] = { RG_NN_CKPT_VERSION, RG_NN_SCORE, RG_NN_RELU };
+    uint64_t u64[13] = { 1u << 24, 1u << 24, 1, 65536, 0, 0, 0, 0, 0, 0, 0, 2, 0 };
+    const uint32_t has_opt = 0;
+    memcpy(b, "RGNNCKPT", 8);
+    memcpy(b + 8, u32, sizeof u32);
+    memcpy(b + 20, u64, sizeof u64);
+    memcpy(b + 124, &has_opt, 4);
+    uint64_t h = 0xcbf29ce484222325ull;
+    for (size_t i = 0; i < 128; i++) h = (h ^ b[i]) * 0x100000001b3ull;
+    memcpy(b + 128, &h, 8);
+    const char *path = "test_nn_forged.bin";
+    write_bytes(path, b, sizeof b);
+    rg_nn_model *m = NULL;
+    expect_fail(rg_nn_load(path, &m), RG_EFORMAT, "0 parameters, the architecture needs 2199040229376");
+    assert_null(m);
+    remove(path);
+}
+
 static void test_checkpoint_round_trip_and_rejects(void **state)
 {
     (void)state;
@@ -595,6 +623,7 @@ int main(void)
         cmocka_unit_test(test_threads_bit_identical_score),
         cmocka_unit_test(test_lr_schedule),
         cmocka_unit_test(test_checkpoint_round_trip_and_rejects),
+        cmocka_unit_test(test_checkpoint_forged_size),
         cmocka_unit_test(test_resume_bit_exact),
         cmocka_unit_test(test_classifier_synthetic),
         cmocka_unit_test(test_score_eval_coupled),
