@@ -5,6 +5,8 @@
 #include <string.h>
 #include "internal.h"
 #include "score_internal.h"
+#include "regimes/process.h"
+#include "regimes/score.h"
 
 int rg_score__inv(size_t k, const double *A, double *Ainv)
 {
@@ -81,4 +83,29 @@ void rg_score__apply_d(const double *C, size_t k, size_t r, const double *in, do
             for (size_t j = 0; j < k; j++) acc += C[i * k + j] * in[j * r + c];
             out[i * r + c] = acc;
         }
+}
+
+int rg_score_denoise(const rg_process *p, double t, size_t B, const float *x, const float *s, float *x0)
+{
+    if (!p || !x || !s || !x0 || !(t > 0)) RG_FAIL(RG_EINVAL, "rg_score_denoise: NULL argument or t = %g <= 0", t);
+    const size_t k = rg_process_core(p), r = rg_process_mult(p), N = k * r;
+    double *M = malloc(3 * k * k * sizeof *M);
+    if (!M) RG_FAIL(RG_ENOMEM, "rg_score_denoise: out of memory");
+    double *S = M + k * k, *Mi = S + k * k;
+    int st = rg_process_moments(p, t, M, S);
+    if (st == RG_OK) st = rg_score__inv(k, M, Mi);
+    if (st == RG_OK) {
+        rg_score__apply(S, NULL, k, r, B, s, x0);              /* x0 = (S (x) I) s */
+        for (size_t i = 0; i < B * N; i++) x0[i] = (float)((double)x0[i] + (double)x[i]);
+        float *tmp = malloc(N * sizeof *tmp);
+        if (!tmp) st = RG_ENOMEM;
+        for (size_t b = 0; b < B && st == RG_OK; b++) {        /* x0 = (M^{-1} (x) I) x0, row by row */
+            rg_score__apply(Mi, NULL, k, r, 1, x0 + b * N, tmp);
+            memcpy(x0 + b * N, tmp, N * sizeof *tmp);
+        }
+        free(tmp);
+    }
+    free(M);
+    if (st != RG_OK) RG_FAIL(st, "rg_score_denoise: M_t at t = %g is singular or out of memory", t);
+    return RG_OK;
 }

@@ -153,12 +153,45 @@ static void test_permutation(void **state)
     rg_process_free(p);
 }
 
+/* Tweedie (MATH.md 5.1): with one training point a the posterior of z_0 given z_t is a point mass, so
+ * E[z_0 | z_t = x] = a for every x and t; this holds for ou, coupled (2 x 2 core, non-symmetric M_t)
+ * and nonrev (dense, d = 6) alike, so it checks M_t^{-1}, S_t and the (k, r) layout of rg_score_denoise.
+ * Float32 score and state: 1e-4 relative to the scale of x (|x| ~ 3, S_t s ~ x). */
+static void test_denoise_one_point(void **state)
+{
+    (void)state;
+    enum { N = 6, B = 4 };
+    float a[N], x[B * N], s[B * N], x0[B * N];
+    fill(a, N, 3, 1.0f);
+    fill(x, B * N, 4, 3.0f);
+    const double Mc[4] = { 1.0, 0.5, 0.3, 1.2 };
+    double U[N * N] = { 0 }, Q[N * N] = { 0 };
+    for (size_t i = 0; i < N; i++) U[i * N + i] = 0.2 + 0.3 * (double)i;
+    Q[1] = 0.7, Q[N] = -0.7, Q[2 * N + 4] = 0.4, Q[4 * N + 2] = -0.4;
+    rg_process *p[3] = { NULL, NULL, NULL };
+    assert_int_equal(rg_process_ou(N, &p[0]), RG_OK);
+    assert_int_equal(rg_process_coupled(Mc, N / 2, &p[1]), RG_OK);
+    assert_int_equal(rg_process_nonrev(N, U, Q, &p[2]), RG_OK);
+    for (size_t q = 0; q < 3; q++)
+        for (double t = 0.05; t < 3.0; t *= 3.0) {
+            rg_score_emp *e = NULL;
+            assert_int_equal(rg_score_emp_new(p[q], a, 1, N, B, &e), RG_OK);
+            assert_int_equal(rg_score_emp_eval(e, t, B, x, s, NULL), RG_OK);
+            assert_int_equal(rg_score_denoise(p[q], t, B, x, s, x0), RG_OK);
+            for (size_t i = 0; i < B * N; i++) assert_true(fabs((double)x0[i] - (double)a[i % N]) < 1e-4 * exp(t) * 3.0);
+            rg_score_emp_free(e);
+        }
+    assert_int_equal(rg_score_denoise(p[0], 0.0, B, x, s, x0), RG_EINVAL);
+    for (size_t q = 0; q < 3; q++) rg_process_free(p[q]);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_extras_vs_closed_form),
         cmocka_unit_test(test_eval_ws_threads),
         cmocka_unit_test(test_permutation),
+        cmocka_unit_test(test_denoise_one_point),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -150,4 +150,11 @@ int rg_score_gmm_is_tanh(const rg_score_gmm *m);
 int rg_score_gmm_naive(const rg_process *p, const rg_data_gmm *g, double t, size_t B, const double *x,
                        double *s, double *logp);
 
+/* ---- posterior mean (Tweedie, MATH.md 5.1) ------------------------------------------------------------ */
+/* x0 (B, N) = E[z_0 | z_t = x] = (M_t^{-1} (x) I_r)(x + (S_t (x) I_r) s) for states x and their exact scores s
+ * (B, N) at time t > 0 under p. With the empirical score it is the softmax average of the training
+ * points, one point once collapsed; MATH.md 8.2 d applied to x0 gives the memorised fraction at t.
+ * x0 may alias neither x nor s. RG_EINVAL (t <= 0, NULL), RG_EDOM (M_t singular), RG_ENOMEM. */
+int rg_score_denoise(const rg_process *p, double t, size_t B, const float *x, const float *s, float *x0);
+
 #endif
