@@ -11,6 +11,7 @@
 #include "score_internal.h"
 
 #define CH RG_SAMPLER_CHUNK
+#define STEP_CACHE_BYTES ((size_t)64 << 20) /* cached step matrices of one run, at most */
 
 /* Core matrices of one step (k x k each), built outside the parallel region. */
 typedef struct {
@@ -18,6 +19,8 @@ typedef struct {
     double *C1, *C2, *Ln; /* EM: C1 = I + h A; EXP: C1, C2, Ln = chol(cov) (NULL-like when t2 = 0) */
     double *A, *A2;       /* HEUN: A(t), A(t2) */
     int noise;            /* EXP: 1 if cov > 0 */
+    const float *f;       /* the five matrices in float (C1, C2, Ln, A, A2) for one sgemm per chunk when
+                           * r == 1 and k > 2, else NULL */
 } step_mats;
 
 /* How rows get their noise, and where the outputs of a phase go. */
@@ -43,7 +46,10 @@ typedef struct {
     float *snap;            /* (max rows, N) when an observer records */
     int *nearest;           /* (max rows) extras */
     double *lse, *ratio, *entropy;
-    double *mats;           /* storage of step_mats */
+    double *mats;           /* storage of step_mats: one slot, or one per grid step when cached */
+    float *matsf;           /* the same slots in float when r == 1 and k > 2, else NULL */
+    unsigned char *have;    /* (K) slot k holds step k (cached runs), else NULL */
+    int *noise;             /* (K) the cached steps' noise flags */
 } run_ctx;
 
 const char *rg_sampler_check(const rg_sampler_cfg *c)
@@ -81,7 +87,7 @@ static void ctx_free(run_ctx *x)
         for (int i = 0; i < x->nthr; i++)
             if (x->c->score.ws_free) x->c->score.ws_free(x->ws[i]);
     free(x->ws), free(x->buf), free(x->chst), free(x->snap), free(x->nearest), free(x->lse), free(x->ratio);
-    free(x->entropy), free(x->mats), free(x->rec_q);
+    free(x->entropy), free(x->mats), free(x->rec_q), free(x->have), free(x->noise), free(x->matsf);
 }
 
 static int ctx_init(run_ctx *x, const rg_sampler_cfg *c, size_t max_rows)
@@ -105,10 +111,22 @@ static int ctx_init(run_ctx *x, const rg_sampler_cfg *c, size_t max_rows)
     x->lse = malloc(max_rows * sizeof *x->lse);
     x->ratio = malloc(max_rows * sizeof *x->ratio);
     x->entropy = malloc(max_rows * sizeof *x->entropy);
-    x->mats = malloc(5 * kk * sizeof *x->mats);
+    /* A clone run walks the same grid once per branch time: keep every step's core matrices when they
+     * fit in STEP_CACHE_BYTES (the same numbers, computed once). */
+    if (x->K * 5 * kk * sizeof(double) <= STEP_CACHE_BYTES) {
+        x->mats = malloc(x->K * 5 * kk * sizeof *x->mats);
+        x->have = calloc(x->K, 1);
+        x->noise = calloc(x->K, sizeof *x->noise);
+        if (!x->have || !x->noise) free(x->mats), x->mats = NULL;
+    } else {
+        x->mats = malloc(5 * kk * sizeof *x->mats);
+    }
     if (c->observer && c->n_rec) x->snap = malloc(max_rows * N * sizeof *x->snap);
+    const size_t n_slots = x->have ? x->K : 1;
+    if (x->r == 1 && x->k > 2) x->matsf = malloc(n_slots * 5 * kk * sizeof *x->matsf);
     int ok = x->rec_q && x->ws && x->buf && x->chst && x->nearest && x->lse && x->ratio && x->entropy && x->mats &&
              (x->snap || !(c->observer && c->n_rec));
+    ok = ok && (x->matsf || !(x->r == 1 && x->k > 2));
     for (int i = 0; ok && i < x->nthr && c->score.ws_new; i++) ok = (x->ws[i] = c->score.ws_new(c->score.ctx, CH)) != NULL;
     if (!ok) {
         ctx_free(x);
@@ -127,11 +145,35 @@ static int ctx_init(run_ctx *x, const rg_sampler_cfg *c, size_t max_rows)
 }
 
 /* Core matrices of step k (t_k -> t_{k+1}). */
+static int step_compute(run_ctx *x, size_t k, step_mats *m, double *w);
+
 static int step_setup(run_ctx *x, size_t k, step_mats *m)
 {
     const rg_sampler_cfg *c = x->c;
     const size_t n = x->k, kk = n * n;
-    double *w = x->mats;
+    double *w = x->mats + (x->have ? k * 5 * kk : 0);
+    if (x->have && x->have[k]) {
+        m->t = c->grid[k], m->t2 = c->grid[k + 1], m->h = m->t - m->t2;
+        m->C1 = w, m->C2 = w + kk, m->Ln = w + 2 * kk, m->A = w + 3 * kk, m->A2 = w + 4 * kk;
+        m->noise = x->noise[k];
+        m->f = x->matsf ? x->matsf + k * 5 * kk : NULL;
+        return RG_OK;
+    }
+    RG_TRY(step_compute(x, k, m, w));
+    m->f = NULL;
+    if (x->matsf) {
+        float *f = x->matsf + (x->have ? k * 5 * kk : 0);
+        for (size_t i = 0; i < 5 * kk; i++) f[i] = (float)w[i];
+        m->f = f;
+    }
+    if (x->have) x->have[k] = 1, x->noise[k] = m->noise;
+    return RG_OK;
+}
+
+static int step_compute(run_ctx *x, size_t k, step_mats *m, double *w)
+{
+    const rg_sampler_cfg *c = x->c;
+    const size_t n = x->k, kk = n * n;
     m->t = c->grid[k];
     m->t2 = c->grid[k + 1];
     m->h = m->t - m->t2;
@@ -225,29 +267,29 @@ static int step_chunk(const run_ctx *x, const phase *ph, const step_mats *m, siz
     RG_TRY(c->score.eval(c->score.ctx, ws, m->t, B, Xc, S, exp_));
     const size_t BN = B * N;
     if (c->method == RG_SAMPLER_EM) {
-        rg_score__apply(m->C1, NULL, n, r, B, Xc, T);
+        rg_score__apply(m->C1, m->f ? m->f : NULL, n, r, B, Xc, T);
         noise_rows(x, ph, i0, B, k, V);
         const double h2 = 2.0 * m->h, sq = sqrt(2.0 * m->h);
         for (size_t i = 0; i < BN; i++) Xc[i] = (float)((double)T[i] + h2 * (double)S[i] + sq * (double)V[i]);
     } else if (c->method == RG_SAMPLER_EXP) {
-        rg_score__apply(m->C1, NULL, n, r, B, Xc, T);
-        rg_score__apply(m->C2, NULL, n, r, B, S, U);
+        rg_score__apply(m->C1, m->f ? m->f : NULL, n, r, B, Xc, T);
+        rg_score__apply(m->C2, m->f ? m->f + n * n : NULL, n, r, B, S, U);
         if (m->noise) {
             noise_rows(x, ph, i0, B, k, S);
-            rg_score__apply(m->Ln, NULL, n, r, B, S, V);
+            rg_score__apply(m->Ln, m->f ? m->f + 2 * n * n : NULL, n, r, B, S, V);
             for (size_t i = 0; i < BN; i++) Xc[i] = (float)((double)T[i] + (double)U[i] + (double)V[i]);
         } else {
             for (size_t i = 0; i < BN; i++) Xc[i] = (float)((double)T[i] + (double)U[i]);
         }
     } else { /* Heun on f = A z + s */
-        rg_score__apply(m->A, NULL, n, r, B, Xc, T);
+        rg_score__apply(m->A, m->f ? m->f + 3 * n * n : NULL, n, r, B, Xc, T);
         for (size_t i = 0; i < BN; i++) {
             T[i] = (float)((double)T[i] + (double)S[i]);                 /* k1 */
             U[i] = (float)((double)Xc[i] + m->h * (double)T[i]);         /* z~ */
         }
         if (m->t2 > 0) {
             RG_TRY(c->score.eval(c->score.ctx, ws, m->t2, B, U, S, NULL));
-            rg_score__apply(m->A2, NULL, n, r, B, U, V);
+            rg_score__apply(m->A2, m->f ? m->f + 4 * n * n : NULL, n, r, B, U, V);
             for (size_t i = 0; i < BN; i++)
                 Xc[i] = (float)((double)Xc[i] + 0.5 * m->h * ((double)T[i] + (double)V[i] + (double)S[i]));
         } else {

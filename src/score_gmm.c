@@ -8,6 +8,9 @@
 #include "internal.h"
 #include "score_internal.h"
 
+#define GMM_CACHE_BYTES ((size_t)32 << 20) /* per-time caches of one score object, at most */
+#define GMM_MAX_SLOTS 1024
+
 typedef struct {
     int valid;
     double t;
@@ -25,8 +28,8 @@ struct rg_score_gmm {
     const rg_data_gmm *g;
     size_t K, N, k, r;
     int iso, tanh_path;
-    gmm_slot slot[2];
-    int next;
+    gmm_slot *slot;   /* n_slot per-time caches, replaced round-robin (a clone run revisits its grid) */
+    size_t n_slot, next;
     rg_score_gmm_ws *ws;
 };
 
@@ -43,8 +46,8 @@ static void slot_free(gmm_slot *s)
 void rg_score_gmm_free(rg_score_gmm *m)
 {
     if (!m) return;
-    slot_free(&m->slot[0]);
-    slot_free(&m->slot[1]);
+    for (size_t i = 0; m->slot && i < m->n_slot; i++) slot_free(&m->slot[i]);
+    free(m->slot);
     rg_score_gmm_ws_free(m->ws);
     free(m);
 }
@@ -108,8 +111,12 @@ int rg_score_gmm_new(const rg_process *p, const rg_data_gmm *g, size_t B_max, rg
     m->tanh_path = detect_tanh(g);
     const size_t K = m->K, N = m->N, kk = m->k * m->k;
     const size_t nR = m->iso ? K * kk : K * N * N;
-    int ok = 1;
-    for (int i = 0; i < 2 && ok; i++) {
+    const size_t bytes = (nR + 2 * (m->iso ? K * kk : 1) + K + K * N + kk + N) * sizeof(double);
+    m->n_slot = GMM_CACHE_BYTES / bytes;
+    m->n_slot = m->n_slot < 2 ? 2 : m->n_slot > GMM_MAX_SLOTS ? GMM_MAX_SLOTS : m->n_slot;
+    m->slot = calloc(m->n_slot, sizeof *m->slot);
+    int ok = m->slot != NULL;
+    for (size_t i = 0; i < m->n_slot && ok; i++) {
         gmm_slot *s = &m->slot[i];
         s->R = malloc(nR * sizeof(double));
         s->Rinv = malloc((m->iso ? K * kk : 1) * sizeof(double));
@@ -133,7 +140,7 @@ int rg_score_gmm_is_tanh(const rg_score_gmm *m) { return m ? m->tanh_path : 0; }
 
 static const gmm_slot *find_slot(const rg_score_gmm *m, double t)
 {
-    for (int i = 0; i < 2; i++)
+    for (size_t i = 0; i < m->n_slot; i++)
         if (m->slot[i].valid && m->slot[i].t == t) return &m->slot[i];
     return NULL;
 }
@@ -231,7 +238,7 @@ int rg_score_gmm_prepare(rg_score_gmm *m, double t)
     if (st != RG_OK) return st;
     s->t = t;
     s->valid = 1;
-    m->next ^= 1;
+    m->next = (m->next + 1) % m->n_slot;
     return RG_OK;
 }
 
