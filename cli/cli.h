@@ -6,6 +6,7 @@
 #define REGIMES_CLI_CLI_H
 
 #include <stddef.h>
+#include <stdint.h>
 #include <stdio.h>
 
 #include "spec.h"
@@ -73,6 +74,8 @@ void theory_mnist_help(FILE *f);
 /* Subcommands: argv[0] is the subcommand's name. Return the exit status. */
 int cmd_theory(int argc, char **argv);
 int cmd_demo(int argc, char **argv);
+/* The measured demo (demo_run.c): report.md and plots under dir; samples 0: each step's default. */
+int demo_run(const char *dir, uint64_t seed, int threads, size_t samples);
 int cmd_train(int argc, char **argv); /* cmd_train.c: regimes train (nn module) */
 int cmd_sample(int argc, char **argv);   /* cmd_sample.c */
 int cmd_clone(int argc, char **argv);    /* cmd_clone.c */
@@ -87,6 +90,18 @@ typedef struct {
 int clone_main(int argc, char **argv, clone_summary *sum);
 int cmd_reproduce(int argc, char **argv); /* cmd_reproduce.c */
 int cmd_collapse(int argc, char **argv); /* cmd_collapse.c */
+/* What one collapse experiment measured (rank 0); the arrays are the CSV files' rows (owned: free). */
+typedef struct {
+    size_t m, n_rec, P, N, trajectories;
+    double *res;  /* (m, 5) entropy.csv: t, f, f_lo, f_hi, f_theory */
+    double *mem;  /* (n_rec, 4) memorised.csv: t, memorised fraction of the denoised states, lo, hi */
+    double *sw;   /* (n_rec, 2) switch.csv: t, fraction already on the final nearest point */
+    double tc, tc_lo, tc_hi, tc_theory, tc_theory_f0, alpha;
+    double sw_mean, sw_sd, mf, mf_lo, mf_hi; /* last switch; final-sample memorised fraction */
+} collapse_summary;
+/* `regimes collapse` on argv (argv[0] the command name), writing its files; sum filled when not NULL. */
+int collapse_main(int argc, char **argv, collapse_summary *sum);
+void collapse_summary_free(collapse_summary *s);
 int cmd_schedule(int argc, char **argv); /* cmd_schedule.c: design a coupling schedule gamma(t) */
 
 #endif

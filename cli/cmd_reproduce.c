@@ -17,9 +17,13 @@
 
 static const repro_experiment EXPERIMENTS[] = {
     { "speciation-gmm", "two-class GMM, d = 64, 256, 1024: phi(t_b) and t_S against theory", repro_speciation_gmm },
+    { "collapse-gmm", "empirical training sets of the two-class GMM (d = 256, P = 20000 and 2000): f(t) against\n"
+                      "the closed form, t_C, the memorised fraction and the last switch against t", repro_collapse_gmm },
     { "multimodal-gmm", "4-component GMM (d = 128, |m_c|^2 = 25, |m_d|^2 = 9): t_S per mode and the gap for\n"
                         "cross-drive gamma in {-0.5, 0, 0.25, 0.5, 0.75}, two anisotropic couplings, one schedule",
       repro_multimodal_gmm },
+    { "nonrev-gmm", "d = 64, U = diag(linspace(0.2, 1.8)), Q in {0, Q_opt}: decay of the mean against the\n"
+                    "relaxation rate, t_S for m along the slowest, fastest and all-ones directions, t_C", repro_nonrev_gmm },
 };
 enum { N_EXP = sizeof EXPERIMENTS / sizeof EXPERIMENTS[0] };
 
@@ -134,10 +138,11 @@ static void reproduce_help(void)
 int cmd_reproduce(int argc, char **argv)
 {
     cli_set_command("regimes reproduce");
-    if (argc >= 2 && strcmp(argv[1], "--help") == 0) {
-        reproduce_help();
-        return CLI_OK;
-    }
+    for (int a = 1; a < argc; a++)
+        if (strcmp(argv[a], "--help") == 0) {
+            reproduce_help();
+            return CLI_OK;
+        }
     const char *names[N_EXP + 1];
     char list[512] = "";
     for (size_t i = 0; i < N_EXP; i++) {

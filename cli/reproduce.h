@@ -57,5 +57,12 @@ int repro_plot(repro *r, const char *name, const char *title, const char *xlabel
 /* The experiments (their files). */
 int repro_speciation_gmm(repro *r);
 int repro_multimodal_gmm(repro *r);
+int repro_collapse_gmm(repro *r);
+int repro_nonrev_gmm(repro *r);
+
+/* nonrev-gmm pieces the demo reuses: the process flags; the mean-decay rows (rate[q], its interval
+ * and the relaxation rate for Q = 0, Q_opt). */
+#define REPRO_NONREV_BASE "--process nonrev --dim 64 --U diag:0.2:1.8 --mean-norm2 64 --sigma2 1"
+int repro_nonrev_decay(repro *r, double rate[2], double lo[2], double hi[2], double theory[2]);
 
 #endif
