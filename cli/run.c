@@ -4,6 +4,7 @@
 
 #include <errno.h>
 #include <math.h>
+#include <omp.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -277,7 +278,7 @@ int run_write_meta(const char *dir, const char *command, int argc, char **argv, 
     cli_json_num(f, t_end);
     fprintf(f, ", \"method\": \"%s\", \"grid\": \"%s\",\n  \"ranks\": %d, \"threads\": %d, \"wall_s\": ",
             (const char *[]){ "em", "exp", "heun" }[ro->method], (const char *[]){ "uniform", "geometric", "ddpm" }[ro->grid],
-            par_size(), ro->threads);
+            par_size(), ro->threads ? ro->threads : omp_get_max_threads());
     cli_json_num(f, wall);
     fputs("\n}\n", f);
     if (fclose(f) != 0) {

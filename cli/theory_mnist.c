@@ -41,7 +41,8 @@ void theory_mnist_help(FILE *f)
 {
     fputs("Image data (--data mnist|fashion)\n"
           "  --digits LIST     classes to keep, comma-separated digits 0-9 (default 1,8)\n"
-          "  --n N             images in all, split evenly over the classes (default 10000)\n"
+          "  --n N             ou: images in all, split evenly over the classes (default 10000);\n"
+          "                    coupled: pairs, each class needing N images of its own (default 5000)\n"
           "  --mnist-dir DIR   MNIST idx files (default data/mnist, fetched by scripts/get-mnist.sh);\n"
           "                    Fashion-MNIST is read from " RG_MNIST_FASHION_DIR "\n"
           "  --process ou|coupled, --gamma G, --coupling cross|diffusive: coupled uses paired images\n"
@@ -76,13 +77,14 @@ int theory_mnist(int argc, char **argv)
                            { "--json", 0, NULL } };
     int st = cli_scan(argc, argv, 1, v, M_COUNT);
     int fashion = 0, coupled = 0, form = 0;
-    size_t n = 10000, seed = 1;
+    size_t n = 0, seed = 1; /* 0: the default of --n for the case */
     double gamma = 0.0, rho = 1.0, *dig = NULL;
     size_t nd = 0;
     if (!st) st = cli_parse_choice("--data", v[M_DATA].value, MDATA, &fashion);
     if (!st && v[M_PROCESS].value) st = cli_parse_choice("--process", v[M_PROCESS].value, MPROC, &coupled);
     if (!st && v[M_COUPLING].value) st = cli_parse_choice("--coupling", v[M_COUPLING].value, MCOUP, &form);
     if (!st && v[M_N].value) st = cli_parse_size("--n", v[M_N].value, 2, 1000000, &n);
+    if (!n) n = coupled ? 5000 : 10000;
     if (!st && v[M_SEED].value) st = cli_parse_size("--seed", v[M_SEED].value, 0, (size_t)-1, &seed);
     if (!st && v[M_RHO].value) st = cli_parse_double("--rho", v[M_RHO].value, (cli_range){ 0, 1, 0, 0 }, &rho);
     if (!st && v[M_GAMMA].value) {

@@ -13,7 +13,7 @@
  * unpacked by scripts/get-mnist.sh (sha256 sums of MATH.md 10.1). Fashion-MNIST: Debian's
  * dataset-fashion-mnist installs the gzipped files in RG_MNIST_FASHION_DIR. The library never reads
  * the environment: callers (CLI, tests) choose the directory (tests use RG_MNIST_DIR, see
- * docs/library-mnist.md).
+ * docs/library.md, section mnist).
  *
  * Preprocessing (MATH.md 10.2, the parent paper), rg_mnist_select:
  *   1. split: training (60000) or test (10000) images;
