@@ -404,7 +404,7 @@ void rg_nn__forward_naive(const rg_nn_model *m, const double *params, const doub
 }
 
 double rg_nn__loss_naive(const rg_nn_model *m, const double *params, size_t B, const double *x,
-                         const double *t, const int *labels, const double *eps)
+                         const double *t, const int *labels, const double *eps, double smooth)
 {
     const size_t no = m->a.n_out, nin = m->a.n_in;
     double *scr = malloc((3 * m->maxw + 2 * m->a.t_embed + no) * sizeof *scr), *y = NULL, sum = 0.0;
@@ -416,7 +416,8 @@ double rg_nn__loss_naive(const rg_nn_model *m, const double *params, size_t B, c
             double mx = -INFINITY, z = 0.0;
             for (size_t o = 0; o < no; o++) mx = fmax(mx, y[o]);
             for (size_t o = 0; o < no; o++) z += exp(y[o] - mx);
-            sum += mx + log(z) - y[labels[b]];
+            for (size_t o = 0; o < no; o++) /* -log p_o = mx + log z - y_o, weighted by the target */
+                sum += ((1.0 - smooth) * (o == (size_t)labels[b]) + smooth / (double)no) * (mx + log(z) - y[o]);
         } else {
             for (size_t o = 0; o < no; o++) sum += (y[o] - eps[b * no + o]) * (y[o] - eps[b * no + o]) / (double)no;
         }

@@ -104,7 +104,7 @@ static void test_forward_matches_naive(void **state)
  * a ReLU kink inside [w - h, w + h] is improbable at these sizes. The float gradient carries ~1e-6
  * relative error, so rtol 2e-3 of the largest entry passes a correct gradient and catches a missing
  * term (O(1)). */
-static void check_grad(const rg_nn_arch *a)
+static void check_grad(const rg_nn_arch *a, double smooth)
 {
     rg_nn_model *m;
     assert_int_equal(rg_nn_model_new(a, SEED, &m), RG_OK);
@@ -124,6 +124,7 @@ static void check_grad(const rg_nn_arch *a)
     rg_nn_data d = { .P = B, .X = X, .labels = lab, .process = ou };
     rg_nn_train_config c = rg_nn_train_defaults();
     c.batch = B;
+    c.label_smooth = smooth;
     rg_nn_trainer *tr;
     assert_int_equal(rg_nn_trainer_new(m, &c, &d, &tr), RG_OK);
     int score = a->task == RG_NN_SCORE;
@@ -131,15 +132,15 @@ static void check_grad(const rg_nn_arch *a)
     assert_int_equal(rg_nn_trainer_loss_grad(tr, B, X, score ? t : NULL, score ? NULL : lab, score ? eps : NULL,
                                              &loss, g), RG_OK);
     for (size_t i = 0; i < np; i++) p[i] = rg_nn_model_params(m)[i];
-    double l0 = rg_nn__loss_naive(m, p, B, xd, score ? t : NULL, lab, ed);
+    double l0 = rg_nn__loss_naive(m, p, B, xd, score ? t : NULL, lab, ed, smooth);
     rg_assert_rel(loss, l0, 1e-5, "loss vs naive (float forward, ~1e-6)");
     const double h = 1e-5;
     for (size_t i = 0; i < np; i++) {
         double keep = p[i];
         p[i] = keep + h;
-        double lp = rg_nn__loss_naive(m, p, B, xd, score ? t : NULL, lab, ed);
+        double lp = rg_nn__loss_naive(m, p, B, xd, score ? t : NULL, lab, ed, smooth);
         p[i] = keep - h;
-        double lm = rg_nn__loss_naive(m, p, B, xd, score ? t : NULL, lab, ed);
+        double lm = rg_nn__loss_naive(m, p, B, xd, score ? t : NULL, lab, ed, smooth);
         p[i] = keep;
         fd[i] = (lp - lm) / (2.0 * h);
         gd[i] = g[i];
@@ -156,14 +157,15 @@ static void test_gradients(void **state)
     (void)state;
     size_t wd[2] = { 9, 7 };
     rg_nn_arch c = rg_nn_classifier_arch(6, 4, 2, wd);
-    check_grad(&c);                      /* dense + ReLU + softmax cross-entropy */
+    check_grad(&c, 0.0);                 /* dense + ReLU + softmax cross-entropy */
+    check_grad(&c, 0.1);                 /* label smoothing */
     c.act = RG_NN_SILU;
-    check_grad(&c);                      /* SiLU */
+    check_grad(&c, 0.0);                 /* SiLU */
     rg_nn_arch s = rg_nn_score_arch(3, 4, 2, wd);
-    check_grad(&s);                      /* time embedding input + SiLU + DSM loss */
+    check_grad(&s, 0.0);                 /* time embedding input + SiLU + DSM loss */
     s.act = RG_NN_RELU;
     s.n_hidden = 1;
-    check_grad(&s);                      /* one hidden layer, ReLU */
+    check_grad(&s, 0.0);                 /* one hidden layer, ReLU */
 }
 
 /* ---- training fixtures --------------------------------------------------------------------------- */
