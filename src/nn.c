@@ -234,13 +234,16 @@ void rg_nn__chunk_forward(const rg_nn_model *m, rg_nn__chunk *c, size_t n, const
         float *Z = c->z[l], *A = c->act[l + 1];
         cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasTrans, (int)n, (int)NO, (int)NI, 1.0f, c->act[l],
                     (int)NI, W, (int)NI, 0.0f, Z, (int)NO);
-        int last = l + 1 == m->nl;
-        for (size_t b = 0; b < n; b++)
-            for (size_t o = 0; o < NO; o++) {
-                float z = Z[b * NO + o] + bias[o];
-                Z[b * NO + o] = z;
-                A[b * NO + o] = last ? z : m->a.act == RG_NN_RELU ? (z > 0.0f ? z : 0.0f) : z * sigmoidf_(z);
-            }
+        const int last = l + 1 == m->nl, relu = m->a.act == RG_NN_RELU;
+        for (size_t b = 0; b < n; b++) {   /* one branch per row, vectorisable inner loops */
+            float *zr = Z + b * NO, *ar = A + b * NO;
+            for (size_t o = 0; o < NO; o++) zr[o] += bias[o];
+            if (last) memcpy(ar, zr, NO * sizeof *ar);
+            else if (relu)
+                for (size_t o = 0; o < NO; o++) ar[o] = zr[o] > 0.0f ? zr[o] : 0.0f;
+            else
+                for (size_t o = 0; o < NO; o++) ar[o] = zr[o] * sigmoidf_(zr[o]);
+        }
     }
 }
 

@@ -311,14 +311,19 @@ int rg_nn_trainer_step(rg_nn_trainer *tr, double *loss)
     const double bc1 = 1.0 - pow(c->beta1, n), bc2 = 1.0 - pow(c->beta2, n);
     float *w = tr->m->p;
     const size_t np = tr->m->nparams;
+    /* float arithmetic (as the moments are stored), scalars folded in double: w -= a m / (sqrt(v) q + eps)
+     * with a = lr / bc1 and q = 1 / sqrt(bc2); vectorisable, the double loop was a quarter of a step */
+    const float b1 = (float)c->beta1, b2 = (float)c->beta2, nb1 = (float)(1.0 - c->beta1),
+                nb2 = (float)(1.0 - c->beta2), a = (float)(lr / bc1), q = (float)(1.0 / sqrt(bc2)),
+                ae = (float)c->adam_eps;
+    float *restrict am = tr->am, *restrict av = tr->av;
+    const float *restrict gr = tr->grad;
 #pragma omp parallel for schedule(static)
     for (size_t i = 0; i < np; i++) {
-        double g = (double)tr->grad[i];
-        double mi = c->beta1 * (double)tr->am[i] + (1.0 - c->beta1) * g;
-        double vi = c->beta2 * (double)tr->av[i] + (1.0 - c->beta2) * g * g;
-        tr->am[i] = (float)mi;
-        tr->av[i] = (float)vi;
-        w[i] = (float)((double)w[i] - lr * (mi / bc1) / (sqrt(vi / bc2) + c->adam_eps));
+        float g = gr[i], mi = b1 * am[i] + nb1 * g, vi = b2 * av[i] + nb2 * g * g;
+        am[i] = mi;
+        av[i] = vi;
+        w[i] -= a * mi / (sqrtf(vi) * q + ae);
     }
     tr->step++;
     return RG_OK;

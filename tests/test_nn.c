@@ -58,13 +58,14 @@ static void test_arch_check(void **state)
     assert_null(m);
 }
 
-/* Fast float forward (chunked sgemm) vs the naive double loops, B = 37 crosses chunk edges. */
+/* Fast float forward (chunked sgemm) vs the naive double loops, B = 150 = 2 RG_NN_CHUNK + 22 crosses
+ * chunk edges and ends in a ragged chunk. */
 static void check_forward(const rg_nn_arch *a)
 {
     rg_nn_model *m;
     rg_nn_work *w;
     assert_int_equal(rg_nn_model_new(a, SEED, &m), RG_OK);
-    const size_t B = 37, nin = a->n_in, no = a->n_out, np = rg_nn_model_nparams(m);
+    const size_t B = 150, nin = a->n_in, no = a->n_out, np = rg_nn_model_nparams(m);
     assert_int_equal(rg_nn_work_new(m, B, &w), RG_OK);
     float *x = malloc(B * nin * sizeof *x), *y = malloc(B * no * sizeof *y);
     double *xd = malloc(B * nin * sizeof *xd), *t = malloc(B * sizeof *t), *p = malloc(np * sizeof *p);
@@ -108,11 +109,11 @@ static void check_grad(const rg_nn_arch *a, double smooth)
 {
     rg_nn_model *m;
     assert_int_equal(rg_nn_model_new(a, SEED, &m), RG_OK);
-    const size_t B = 21, nin = a->n_in, no = a->n_out, np = rg_nn_model_nparams(m);
+    const size_t B = 70, nin = a->n_in, no = a->n_out, np = rg_nn_model_nparams(m); /* 2 chunks, ragged */
     float *X = malloc(B * nin * sizeof *X), *eps = malloc(B * no * sizeof *eps), *g = malloc(np * sizeof *g);
     double *xd = malloc(B * nin * sizeof *xd), *ed = malloc(B * no * sizeof *ed), *t = malloc(B * sizeof *t);
     double *p = malloc(np * sizeof *p), *fd = malloc(np * sizeof *fd), *gd = malloc(np * sizeof *gd);
-    int lab[21];
+    int lab[70];
     fillf(X, B * nin, 1.2f, 0.3);
     fillf(eps, B * no, 1.0f, 0.7);
     for (size_t i = 0; i < B * nin; i++) xd[i] = X[i];
@@ -198,7 +199,7 @@ static run make_run(const rg_data_set *s, size_t epochs)
     run r;
     assert_int_equal(rg_nn_model_new(&a, SEED, &r.m), RG_OK);
     rg_nn_train_config c = rg_nn_train_defaults();
-    c.batch = 40; /* not a multiple of RG_NN_CHUNK: a ragged last chunk */
+    c.batch = 72; /* RG_NN_CHUNK + 8: two chunks, a ragged last one */
     c.epochs = epochs;
     c.warmup = 10;
     rg_nn_data d = { .P = s->P, .X = s->X, .labels = s->labels };
@@ -246,7 +247,7 @@ static void test_threads_bit_identical_score(void **state)
     rg_nn_model *m[2];
     rg_nn_trainer *tr[2];
     rg_nn_train_config c = rg_nn_train_defaults();
-    c.batch = 50;
+    c.batch = 100; /* two chunks */
     rg_nn_data dd = { .P = P, .X = X, .process = p };
     int keep = omp_get_max_threads();
     for (int i = 0; i < 2; i++) {
@@ -266,19 +267,19 @@ static void test_threads_bit_identical_score(void **state)
 }
 
 /* Learning-rate schedules against their formulas (nn.h), evaluated by hand: warmup 10 steps of lr
- * 1e-3 gives 1e-4 at step 0; cosine over K = 10 * floor(400 / 40) = 100 steps reaches lr_min at
- * the end and the midpoint (lr + lr_min) / 2 at u = 1/2; step decay halves every 20 steps. */
+ * 1e-3 gives 1e-4 at step 0; cosine over K = 10 * floor(400 / 72) = 50 steps reaches lr_min at
+ * the end and the midpoint (lr + lr_min) / 2 at u = 1/2 (step 30); step decay halves every 20 steps. */
 static void test_lr_schedule(void **state)
 {
     (void)state;
     rg_data_set *s = mixture_set(400, SEED, NULL);
     run r = make_run(s, 10);
-    assert_int_equal(rg_nn_trainer_steps_total(r.tr), 100);
+    assert_int_equal(rg_nn_trainer_steps_total(r.tr), 50);
     rg_assert_rel(rg_nn_trainer_lr(r.tr, 0), 1e-4, 1e-15, "warmup step 0");
     rg_assert_rel(rg_nn_trainer_lr(r.tr, 9), 1e-3, 1e-15, "warmup end");
     rg_assert_rel(rg_nn_trainer_lr(r.tr, 10), 1e-3, 1e-15, "cosine start");
-    rg_assert_rel(rg_nn_trainer_lr(r.tr, 55), 0.5 * (1e-3 + 1e-5), 1e-14, "cosine midpoint");
-    rg_assert_rel(rg_nn_trainer_lr(r.tr, 100), 1e-5, 1e-14, "cosine end");
+    rg_assert_rel(rg_nn_trainer_lr(r.tr, 30), 0.5 * (1e-3 + 1e-5), 1e-14, "cosine midpoint");
+    rg_assert_rel(rg_nn_trainer_lr(r.tr, 50), 1e-5, 1e-14, "cosine end");
     free_run(r);
     size_t wd[1] = { 8 };
     rg_nn_arch a = rg_nn_classifier_arch(s->N, 4, 1, wd);
@@ -375,18 +376,18 @@ static void test_checkpoint_round_trip_and_rejects(void **state)
 }
 
 /* Train 2k steps straight vs k, save, restore into a fresh model and trainer, k more: the same
- * bits. k = 13 with 10 steps per epoch crosses an epoch boundary after the restore. */
+ * bits. k = 13 with 5 steps per epoch crosses an epoch boundary after the restore. */
 static void test_resume_bit_exact(void **state)
 {
     (void)state;
     rg_data_set *s = mixture_set(400, SEED, NULL);
     const size_t k = 13;
-    run a = make_run(s, 3), b = make_run(s, 3);
+    run a = make_run(s, 6), b = make_run(s, 6); /* 30 steps in all */
     assert_int_equal(rg_nn_trainer_run(a.tr, 2 * k, NULL), RG_OK);
     assert_int_equal(rg_nn_trainer_run(b.tr, k, NULL), RG_OK);
     assert_int_equal(rg_nn_save("test_nn_resume.bin", b.m, b.tr), RG_OK);
     free_run(b);
-    run c = make_run(s, 3);
+    run c = make_run(s, 6);
     assert_int_equal(rg_nn_trainer_restore(c.tr, "test_nn_resume.bin"), RG_OK);
     assert_int_equal(rg_nn_trainer_steps_done(c.tr), k);
     assert_int_equal(rg_nn_trainer_run(c.tr, k, NULL), RG_OK);

@@ -57,7 +57,7 @@
 #include "regimes/process.h"
 
 #define RG_NN_MAX_HIDDEN 8      /* hidden layers at most */
-#define RG_NN_CHUNK 16          /* samples per chunk of deterministic parallel work */
+#define RG_NN_CHUNK 64          /* samples per chunk of deterministic parallel work */
 #define RG_NN_CKPT_VERSION 1u
 
 typedef enum { RG_NN_RELU = 0, RG_NN_SILU = 1 } rg_nn_act;
