@@ -223,7 +223,7 @@ typedef struct {
     size_t nd, P, N, classes, nparams, epochs, shift;
     const size_t *hid;
     size_t nh;
-    double smooth, loss, train_acc, test_acc, wall;
+    double smooth, loss, train_acc, test_acc, wall, t_min, t_max;
     size_t test_n;
     uint64_t steps, seed;
     int np;
@@ -252,6 +252,8 @@ static void summary_json(FILE *f, const train_summary *s, int argc, char **argv)
                "\"label_smooth\": ", s->nparams, s->epochs, (unsigned long long)s->steps,
             (unsigned long long)s->seed, s->shift);
     cli_json_num(f, s->smooth);
+    fputs(", \"t_min\": ", f), cli_json_num(f, s->t_min);
+    fputs(", \"t_max\": ", f), cli_json_num(f, s->t_max);
     fputs(", \"final_loss\": ", f), cli_json_num(f, s->loss);
     fputs(",\n \"train_accuracy\": ", f), cli_json_num(f, s->train_acc);
     fputs(", \"test_accuracy\": ", f), cli_json_num(f, s->test_acc);
@@ -449,7 +451,8 @@ int cmd_train(int argc, char **argv)
                           .N = X->N, .classes = task == 0 ? classes : 0, .nparams = rg_nn_model_nparams(m),
                           .epochs = c.epochs, .shift = c.shift, .hid = hid, .nh = nh, .smooth = c.label_smooth,
                           .loss = loss, .train_acc = NAN, .test_acc = NAN, .steps = K, .seed = seed,
-                          .np = npv, .pv = pv };
+                          .np = npv, .pv = pv, .t_min = task == 1 ? c.t_min : (double)NAN,
+                          .t_max = task == 1 ? c.t_max : (double)NAN };
     if (task == 0) {
         if ((st = rg_nn_work_new(m, 256, &w)) != RG_OK) goto done;
         if ((st = rg_nn_classifier_accuracy(m, X->P, X->X, lab, w, &sum.train_acc)) != RG_OK) goto done;

@@ -8,6 +8,7 @@
 #include <string.h>
 
 #include "args.h"
+#include "regimes/error.h"
 
 int model_sidecar_path(char *buf, size_t len, const char *ckpt)
 {
@@ -96,12 +97,11 @@ static int parse_array(const char *text, const char *path, int *argc, char ***ar
     return CLI_OK;
 }
 
-int model_read_process_argv(const char *ckpt, int *argc, char ***argv)
+/* The sidecar's text (malloc'ed) into *text, its path into path (4096). */
+static int read_sidecar(const char *ckpt, char *path, char **text)
 {
-    char path[4096];
-    *argc = 0;
-    *argv = NULL;
-    if (model_sidecar_path(path, sizeof path, ckpt)) return CLI_USAGE;
+    *text = NULL;
+    if (model_sidecar_path(path, 4096, ckpt)) return CLI_USAGE;
     FILE *f = fopen(path, "rb");
     if (!f) return cli_usage("cannot read the checkpoint's sidecar '%s': %s", path, strerror(errno));
     char *buf = NULL;
@@ -126,7 +126,59 @@ int model_read_process_argv(const char *ckpt, int *argc, char ***argv)
         return cli_usage("cannot read the checkpoint's sidecar '%s'", path);
     }
     buf[len] = 0;
-    int st = parse_array(buf, path, argc, argv);
-    free(buf);
+    *text = buf;
+    return CLI_OK;
+}
+
+int model_read_process_argv(const char *ckpt, int *argc, char ***argv)
+{
+    char path[4096], *text;
+    *argc = 0;
+    *argv = NULL;
+    int st = read_sidecar(ckpt, path, &text);
+    if (st) return st;
+    st = parse_array(text, path, argc, argv);
+    free(text);
     return st;
+}
+
+int model_read_number(const char *ckpt, const char *key, double *out)
+{
+    char path[4096], *text, pat[128];
+    if (read_sidecar(ckpt, path, &text)) return CLI_USAGE;
+    snprintf(pat, sizeof pat, "\"%s\":", key);
+    const char *p = strstr(text, pat);
+    int st = CLI_USAGE;
+    if (p) {
+        char *end;
+        double v = strtod(p + strlen(pat), &end);
+        if (end != p + strlen(pat)) {
+            *out = v;
+            st = CLI_OK;
+        }
+    }
+    free(text);
+    return st;
+}
+
+static void *ms_ws_new(void *ctx, size_t B_max)
+{
+    const model_score *ms = ctx;
+    rg_nn_work *w = NULL;
+    return rg_nn_work_new(ms->model, B_max, &w) == RG_OK ? w : NULL;
+}
+
+static void ms_ws_free(void *ws) { rg_nn_work_free(ws); }
+
+static int ms_eval(void *ctx, void *ws, double t, size_t B, const float *x, float *s, rg_score_extra *extra)
+{
+    const model_score *ms = ctx;
+    (void)extra;
+    return rg_nn_score_eval(ms->model, ms->process, t, B, x, s, ws);
+}
+
+rg_score model_score_iface(model_score *ms)
+{
+    return (rg_score){ .prepare = NULL, .eval = ms_eval, .ws_new = ms_ws_new, .ws_free = ms_ws_free, .ctx = ms,
+                       .has_extra = 0 };
 }

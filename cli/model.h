@@ -8,6 +8,10 @@
 
 #include <stddef.h>
 
+#include "regimes/nn.h"
+#include "regimes/process.h"
+#include "regimes/score.h"
+
 /* FILE.json for the checkpoint path ckpt into buf (len bytes). CLI_OK, or one line and CLI_USAGE
  * when it does not fit. */
 int model_sidecar_path(char *buf, size_t len, const char *ckpt);
@@ -17,5 +21,18 @@ int model_sidecar_path(char *buf, size_t len, const char *ckpt);
  * sidecar, no such key, malformed array). */
 int model_read_process_argv(const char *ckpt, int *argc, char ***argv);
 void model_argv_free(int argc, char **argv);
+
+/* A number stored under "key" in ckpt's sidecar into *out (CLI_OK), or CLI_USAGE: silently when
+ * the key is absent or null, with one line when the sidecar cannot be read. */
+int model_read_number(const char *ckpt, const char *key, double *out);
+
+/* A trained score network behind the sampler's rg_score interface: prepare is NULL, ws_new gives an
+ * rg_nn_work of B_max rows per thread, eval is rg_nn_score_eval (no extras). ms must outlive the
+ * returned value. */
+typedef struct {
+    const rg_nn_model *model;
+    const rg_process *process;
+} model_score;
+rg_score model_score_iface(model_score *ms);
 
 #endif
