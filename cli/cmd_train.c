@@ -41,14 +41,14 @@ static const char HELP[] =
 "  --labels FILE   classifier on .npy data: (P, 1) .npy of class indices 0..C-1 (stored as floats)\n"
 "  --classes C     classifier: number of classes, integer in [2, 65536]; default 1 + max label\n"
 "                  (10 for mnist|fashion)\n"
-"  --hidden LIST   hidden widths, comma separated; default 1024,1024 (classifier), 256,256 (score)\n"
+"  --hidden LIST   hidden widths, comma separated; default 512,512 (classifier), 256,256 (score)\n"
 "  --shift S       classifier: random translations by up to S pixels (images of width 28 for\n"
 "                  mnist|fashion; needs image data), integer in [0, 8]; default 2 on mnist|fashion, else 0\n"
 "  --label-smooth E classifier: label smoothing in [0, 1); default 0.1 on mnist|fashion, else 0\n"
 "  --t-embed E     score: time-embedding features, even integer in [2, 4096]; default 32\n"
 "  --t-min T0      score: smallest training time, > 0; default 1e-3\n"
 "  --t-max T1      score: largest training time, > t-min; default 5\n"
-"  --epochs K      integer >= 1; default 20 (classifier on mnist|fashion), else 10\n"
+"  --epochs K      integer >= 1; default 10\n"
 "  --batch B       integer in [1, P]; default 128\n"
 "  --lr LR         peak learning rate in (0, 1); default 1e-3 (cosine down to lr/100)\n"
 "  --warmup W      warmup steps, integer >= 0; default 100\n"
@@ -359,11 +359,10 @@ int cmd_train(int argc, char **argv)
     }
     const int img_cls = images && task == 0;
     rg_nn_train_config c = rg_nn_train_defaults();
-    size_t classes = img_cls ? 10 : 0, nh = 2, hid[RG_NN_MAX_HIDDEN] = { 1024, 1024 }, temb = 32, threads = 0,
+    size_t classes = img_cls ? 10 : 0, nh = 2, hid[RG_NN_MAX_HIDDEN] = { 512, 512 }, temb = 32, threads = 0,
            seed = 1, n_img = 0, nd = 0;
     if (task == 1) hid[0] = hid[1] = 256;
-    if (img_cls) {
-        c.epochs = 20;
+    if (img_cls) { /* the recipe of docs/library-nn.md: 99.04% on the MNIST test split */
         c.shift = 2;
         c.label_smooth = 0.1;
     }
