@@ -105,15 +105,15 @@ static void test_forward_matches_naive(void **state)
  * a ReLU kink inside [w - h, w + h] is improbable at these sizes. The float gradient carries ~1e-6
  * relative error, so rtol 2e-3 of the largest entry passes a correct gradient and catches a missing
  * term (O(1)). */
-static void check_grad(const rg_nn_arch *a, double smooth)
+static void check_grad(const rg_nn_arch *a, double smooth, size_t B)
 {
     rg_nn_model *m;
     assert_int_equal(rg_nn_model_new(a, SEED, &m), RG_OK);
-    const size_t B = 70, nin = a->n_in, no = a->n_out, np = rg_nn_model_nparams(m); /* 2 chunks, ragged */
+    const size_t nin = a->n_in, no = a->n_out, np = rg_nn_model_nparams(m);
     float *X = malloc(B * nin * sizeof *X), *eps = malloc(B * no * sizeof *eps), *g = malloc(np * sizeof *g);
     double *xd = malloc(B * nin * sizeof *xd), *ed = malloc(B * no * sizeof *ed), *t = malloc(B * sizeof *t);
     double *p = malloc(np * sizeof *p), *fd = malloc(np * sizeof *fd), *gd = malloc(np * sizeof *gd);
-    int lab[70];
+    int *lab = malloc(B * sizeof *lab);
     fillf(X, B * nin, 1.2f, 0.3);
     fillf(eps, B * no, 1.0f, 0.7);
     for (size_t i = 0; i < B * nin; i++) xd[i] = X[i];
@@ -150,7 +150,7 @@ static void check_grad(const rg_nn_arch *a, double smooth)
     rg_nn_trainer_free(tr);
     rg_process_free(ou);
     rg_nn_model_free(m);
-    free(X); free(eps); free(g); free(xd); free(ed); free(t); free(p); free(fd); free(gd);
+    free(X); free(eps); free(g); free(xd); free(ed); free(t); free(p); free(fd); free(gd); free(lab);
 }
 
 static void test_gradients(void **state)
@@ -158,15 +158,15 @@ static void test_gradients(void **state)
     (void)state;
     size_t wd[2] = { 9, 7 };
     rg_nn_arch c = rg_nn_classifier_arch(6, 4, 2, wd);
-    check_grad(&c, 0.0);                 /* dense + ReLU + softmax cross-entropy */
-    check_grad(&c, 0.1);                 /* label smoothing */
+    check_grad(&c, 0.0, 70);             /* dense + ReLU + softmax cross-entropy; 2 chunks, ragged */
+    check_grad(&c, 0.1, 21);             /* label smoothing */
     c.act = RG_NN_SILU;
-    check_grad(&c, 0.0);                 /* SiLU */
+    check_grad(&c, 0.0, 21);             /* SiLU */
     rg_nn_arch s = rg_nn_score_arch(3, 4, 2, wd);
-    check_grad(&s, 0.0);                 /* time embedding input + SiLU + DSM loss */
+    check_grad(&s, 0.0, 70);             /* time embedding input + SiLU + DSM loss; 2 chunks */
     s.act = RG_NN_RELU;
     s.n_hidden = 1;
-    check_grad(&s, 0.0);                 /* one hidden layer, ReLU */
+    check_grad(&s, 0.0, 21);             /* one hidden layer, ReLU */
 }
 
 /* ---- training fixtures --------------------------------------------------------------------------- */
@@ -227,6 +227,52 @@ static void test_threads_bit_identical(void **state)
     assert_memory_equal(rg_nn_model_params(a.m), rg_nn_model_params(b.m), rg_nn_model_nparams(a.m) * sizeof(float));
     free_run(a);
     free_run(b);
+    rg_data_set_free(s);
+}
+
+/* Augmented classifier training (shifts of up to 1 pixel of 5 x 2 "images" of the N = 10 mixture
+ * points, label smoothing 0.1) is bit-identical for 1 and 3 threads, differs from the plain run
+ * (the shifts act), and bad augmentation settings are refused up front. */
+static void test_augmented_training(void **state)
+{
+    (void)state;
+    rg_data_set *s = mixture_set(400, SEED, NULL);
+    size_t wd[1] = { 16 };
+    rg_nn_arch a = rg_nn_classifier_arch(s->N, 4, 1, wd);
+    rg_nn_train_config c = rg_nn_train_defaults();
+    c.batch = 100;
+    c.shift = 1;
+    c.img_w = 2;
+    c.label_smooth = 0.1;
+    rg_nn_data d = { .P = s->P, .X = s->X, .labels = s->labels };
+    rg_nn_model *m[3];
+    rg_nn_trainer *tr[3];
+    int keep = omp_get_max_threads();
+    for (int i = 0; i < 3; i++) {
+        if (i == 2) c.shift = 0, c.img_w = 0;
+        assert_int_equal(rg_nn_model_new(&a, SEED, &m[i]), RG_OK);
+        assert_int_equal(rg_nn_trainer_new(m[i], &c, &d, &tr[i]), RG_OK);
+        omp_set_num_threads(i == 1 ? 3 : 1);
+        assert_int_equal(rg_nn_trainer_run(tr[i], 8, NULL), RG_OK);
+    }
+    omp_set_num_threads(keep);
+    const size_t bytes = rg_nn_model_nparams(m[0]) * sizeof(float);
+    assert_memory_equal(rg_nn_model_params(m[0]), rg_nn_model_params(m[1]), bytes);
+    assert_true(memcmp(rg_nn_model_params(m[0]), rg_nn_model_params(m[2]), bytes) != 0);
+    rg_nn_trainer *bad = NULL;
+    c.shift = 1;
+    c.img_w = 3;                                  /* 10 inputs are not rows of width 3 */
+    expect_fail(rg_nn_trainer_new(m[0], &c, &d, &bad), RG_EINVAL, "not images of width 3");
+    c.img_w = 0;
+    expect_fail(rg_nn_trainer_new(m[0], &c, &d, &bad), RG_EINVAL, "shift needs an image width");
+    c.shift = 0;
+    c.label_smooth = 1.0;
+    expect_fail(rg_nn_trainer_new(m[0], &c, &d, &bad), RG_EINVAL, "label_smooth");
+    assert_null(bad);
+    for (int i = 0; i < 3; i++) {
+        rg_nn_trainer_free(tr[i]);
+        rg_nn_model_free(m[i]);
+    }
     rg_data_set_free(s);
 }
 
@@ -595,6 +641,7 @@ int main(void)
         cmocka_unit_test(test_forward_matches_naive),
         cmocka_unit_test(test_gradients),
         cmocka_unit_test(test_threads_bit_identical),
+        cmocka_unit_test(test_augmented_training),
         cmocka_unit_test(test_threads_bit_identical_score),
         cmocka_unit_test(test_lr_schedule),
         cmocka_unit_test(test_checkpoint_round_trip_and_rejects),
