@@ -1,5 +1,6 @@
 /* `regimes sample`: reverse-time generation with the exact score (mixture, or the empirical score
- * of a training set), final samples as .npy and their class balance (MATH.md 6). */
+ * of a training set), final samples as .npy and their class balance (MATH.md 6); or, with --model
+ * FILE, with a trained score network (regimes train) under the process its sidecar names. */
 #include <math.h>
 #include <omp.h>
 #include <stdio.h>
@@ -14,6 +15,7 @@
 #include "args.h"
 #include "cli.h"
 #include "exp.h"
+#include "model.h"
 #include "par.h"
 #include "run.h"
 
@@ -28,8 +30,109 @@ static void sample_help(FILE *f)
           "Defaults: --samples 1000, --steps 200, --method exp, --grid geometric, --out results/sample.\n"
           "Output (--out DIR): samples.npy (samples x N float32), classes.csv (per mode and class: count,\n"
           "fraction, the data model's weight 1/2), meta.json. --json prints {samples, classes: ...}.\n"
-          "  --empirical        use the empirical score of --n-train drawn points\n\n", f);
+          "  --empirical        use the empirical score of --n-train drawn points\n"
+          "  --model FILE       use the score network FILE written by regimes train --task score, under\n"
+          "                     the process recorded in FILE.json (process flags are then not given);\n"
+          "                     default T: the training t-max. Output: samples.npy, meta.json and, for\n"
+          "                     784 (28 x 28) or 2 x 784 (paired, x above y) dimensions, samples.png (the\n"
+          "                     first 100 samples, 10 per row, gray levels from [0, 1])\n\n", f);
     run_print_help(f);
+}
+
+/* The first min(n, 100) samples as a PNG grid when N is one or two 28 x 28 images. */
+static int sample_png(const char *out, const float *X, size_t n, size_t N)
+{
+    if (N != 784 && N != 2 * 784) return CLI_OK;
+    char path[4096];
+    if (run_path(path, sizeof path, out, "samples.png")) return CLI_USAGE;
+    int s = rg_io_png_grid(path, n < 100 ? n : 100, N / 28, 28, X, 10, 0.0f, 1.0f);
+    return s ? cli_status(s) : CLI_OK;
+}
+
+/* regimes sample --model FILE: av (ac, without --model) gets the sidecar's process flags. */
+static int sample_model(int argc, char **argv, int ac, char **av, const char *model, double t0)
+{
+    rg_nn_model *m = NULL;
+    int s = rg_nn_load(model, &m);
+    if (s) return cli_usage("--model %s: %s", model, rg_strerror_last());
+    if (rg_nn_model_arch(m)->task != RG_NN_SCORE) {
+        rg_nn_model_free(m);
+        return cli_usage("--model %s is a classifier, not a score network", model);
+    }
+    const size_t N = rg_nn_model_arch(m)->n_in;
+    int pc = 0;
+    char **pv = NULL;
+    char **bv = NULL;
+    int st = model_read_process_argv(model, &pc, &pv);
+    if (!st && !(bv = malloc((size_t)(ac + pc + 1) * sizeof *bv))) st = cli_runtime("out of memory");
+    run_opts ro;
+    theory_result th;
+    int parsed = 0;
+    if (!st) {
+        int nb = 0;
+        bv[nb++] = av[0];
+        for (int a = 0; a < pc; a++) bv[nb++] = pv[a];
+        for (int a = 1; a < ac; a++) bv[nb++] = av[a];
+        bv[nb] = NULL;
+        st = run_parse(nb, bv, 1000, 200, &ro, &th);
+        parsed = !st;
+        if (!st && ro.help) sample_help(stdout);
+        if (!st && !ro.help && rg_process_dim(th.b.p) != N)
+            st = cli_usage("--model %s: the recorded process has dimension %zu, the network %zu", model,
+                           rg_process_dim(th.b.p), N);
+    }
+    double T = 0, t_end = 0, t_max = NAN, *grid = NULL;
+    size_t n_grid = 0, n = 0, lo = 0, hi = 0;
+    rg_data_set *S = NULL;
+    const char *out = NULL;
+    if (!st && !ro.help) {
+        out = ro.out ? ro.out : "results/sample";
+        if (ro.threads) omp_set_num_threads(ro.threads);
+        run_opts r2 = ro;
+        if (isnan(r2.T) && model_read_number(model, "t_max", &t_max) == CLI_OK) r2.T = t_max;
+        st = run_times(&r2, &th, th.t_s, &T, &t_end);
+        if (!st && par_rank() == 0) st = run_outdir(out);
+        st = par_status(st);
+        n = ro.samples;
+        if (!st && (s = rg_data_set_new(n, N, 0, &S))) st = cli_status(s);
+        if (!st) st = run_time_grid(&ro, T, t_end, NULL, 0, &grid, &n_grid);
+        par_slice(n, &lo, &hi);
+    }
+    model_score ms = { .model = m, .process = parsed ? th.b.p : NULL };
+    if (!st && !ro.help && hi > lo) {
+        rg_sampler_cfg cfg = { .proc = th.b.p, .score = model_score_iface(&ms), .method = (rg_sampler_method)ro.method,
+                               .grid = grid, .n_grid = n_grid, .seed = ro.seed, .traj0 = lo };
+        if ((s = rg_sampler_run(&cfg, hi - lo, 0, S->X + lo * N))) st = cli_status(s);
+    }
+    free(grid);
+    if (parsed && !ro.help) {
+        st = par_status(st);
+        if (!st && par_gather_float(S ? S->X : NULL, n, N)) st = cli_runtime("MPI gather failed");
+    }
+    if (!st && parsed && !ro.help && par_rank() == 0) {
+        char path[4096];
+        if (!(st = run_path(path, sizeof path, out, "samples.npy")) && (s = rg_data_set_write_npy(path, S)))
+            st = cli_status(s);
+        if (!st) st = sample_png(out, S->X, n, N);
+        if (!st) st = run_write_meta(out, "sample", argc, argv, &ro, T, t_end, run_now() - t0);
+        if (!st && ro.json) {
+            printf("{\"command\": \"sample\", \"model\": ");
+            cli_json_str(stdout, model);
+            printf(", \"samples\": %zu, \"N\": %zu, \"T\": ", n, N);
+            cli_json_num(stdout, T);
+            printf(", \"t_end\": ");
+            cli_json_num(stdout, t_end);
+            printf(", \"png\": %s, \"out\": ", N == 784 || N == 2 * 784 ? "true" : "false");
+            cli_json_str(stdout, out);
+            printf("}\n");
+        }
+    }
+    rg_data_set_free(S);
+    if (parsed) run_free(&ro, &th);
+    free(bv);
+    model_argv_free(pc, pv);
+    rg_nn_model_free(m);
+    return st;
 }
 
 int cmd_sample(int argc, char **argv)
@@ -38,11 +141,25 @@ int cmd_sample(int argc, char **argv)
     double t0 = run_now();
     /* --empirical is ours alone: strip it before the shared parser. */
     int empirical = 0, ac = 0;
+    const char *model = NULL;
     char **av = malloc((size_t)(argc + 1) * sizeof *av);
     if (!av) return cli_runtime("out of memory");
     for (int a = 0; a < argc; a++) {
         if (a > 0 && strcmp(argv[a], "--empirical") == 0) empirical = 1;
-        else av[ac++] = argv[a];
+        else if (a > 0 && strncmp(argv[a], "--model=", 8) == 0) model = argv[a] + 8;
+        else if (a > 0 && strcmp(argv[a], "--model") == 0) {
+            if (a + 1 >= argc || strncmp(argv[a + 1], "--", 2) == 0) {
+                free(av);
+                return cli_usage("--model needs a value");
+            }
+            model = argv[++a];
+        } else
+            av[ac++] = argv[a];
+    }
+    if (model) {
+        int st = empirical ? cli_usage("--model and --empirical exclude each other") : sample_model(argc, argv, ac, av, model, t0);
+        free(av);
+        return st;
     }
     run_opts ro;
     theory_result th;

@@ -1,4 +1,4 @@
-/* Atomic CSV and text files, gnuplot plots (io.h). */
+/* Atomic CSV, text and PNG grid files, gnuplot plots (io.h). */
 #define _POSIX_C_SOURCE 200809L
 #include "regimes/io.h"
 
@@ -8,6 +8,8 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/wait.h>
+
+#include <png.h>
 
 #include "regimes/error.h"
 #include "internal.h"
@@ -78,6 +80,71 @@ int rg_io_text_write(const char *path, const char *text, size_t len)
 }
 
 /* A gnuplot string literal: single quotes, a quote doubled. */
+/* ---- PNG grids ---- */
+
+/* Tile k's pixels into the 8-bit canvas px (W wide). */
+static void png_tile(unsigned char *px, size_t W, size_t k, size_t cols, size_t h, size_t w, const float *img,
+                     float lo, float hi)
+{
+    const size_t R = k / cols, C = k % cols;
+    const double span = (double)hi - (double)lo;
+    for (size_t y = 0; y < h; y++)
+        for (size_t x = 0; x < w; x++) {
+            double v = ((double)img[(k * h + y) * w + x] - (double)lo) / span;
+            v = isnan(v) ? 0.0 : fmin(fmax(v, 0.0), 1.0);
+            px[(R * (h + 1) + y) * W + C * (w + 1) + x] = (unsigned char)lround(255.0 * v);
+        }
+}
+
+/* Encode the canvas into f; 1 on success (libpng reports errors by longjmp). */
+static int png_encode(FILE *f, unsigned char *px, png_bytep *rowp, size_t W, size_t H)
+{
+    volatile int ok = 0; /* read after a longjmp */
+    png_structp png = png_create_write_struct(PNG_LIBPNG_VER_STRING, NULL, NULL, NULL);
+    png_infop info = png ? png_create_info_struct(png) : NULL;
+    for (size_t y = 0; y < H; y++) rowp[y] = px + y * W;
+    if (png && info && !setjmp(png_jmpbuf(png))) {
+        png_init_io(png, f);
+        png_set_IHDR(png, info, (png_uint_32)W, (png_uint_32)H, 8, PNG_COLOR_TYPE_GRAY, PNG_INTERLACE_NONE,
+                     PNG_COMPRESSION_TYPE_DEFAULT, PNG_FILTER_TYPE_DEFAULT);
+        png_write_info(png, info);
+        png_write_image(png, rowp);
+        png_write_end(png, NULL);
+        ok = 1;
+    }
+    png_destroy_write_struct(png ? &png : NULL, info ? &info : NULL);
+    return ok;
+}
+
+int rg_io_png_grid(const char *path, size_t n, size_t h, size_t w, const float *img, size_t cols, float lo, float hi)
+{
+    if (!path || !img || n == 0 || h == 0 || w == 0 || cols == 0)
+        RG_FAIL(RG_EINVAL, "io: png grid needs a path, >= 1 image of >= 1 x 1 pixels and >= 1 column");
+    if (!(hi > lo) || isinf(lo) || isinf(hi)) RG_FAIL(RG_EINVAL, "io: png grid needs finite lo < hi (got %g, %g)", (double)lo, (double)hi);
+    if (cols > n) cols = n;
+    const size_t rows = (n + cols - 1) / cols;
+    if (h > 100000 / rows || w > 100000 / cols) RG_FAIL(RG_EINVAL, "io: png grid of %zu x %zu tiles of %zu x %zu is too large", rows, cols, h, w);
+    const size_t W = cols * w + (cols - 1), H = rows * h + (rows - 1);
+    unsigned char *px = calloc(W * H, 1);
+    png_bytep *rowp = malloc(H * sizeof *rowp);
+    if (!px || !rowp) {
+        free(px);
+        free(rowp);
+        RG_FAIL(RG_ENOMEM, "io: png grid of %zu x %zu pixels", W, H);
+    }
+    for (size_t k = 0; k < n; k++) png_tile(px, W, k, cols, h, w, img, lo, hi);
+    char tmp[4200];
+    int st = tmp_name(tmp, sizeof tmp, path, ".tmp");
+    FILE *f = st == RG_OK ? fopen(tmp, "wb") : NULL;
+    if (st == RG_OK && !f) st = rg__fail(RG_EIO, __FILE__, __LINE__, "io: cannot create %s: %s", tmp, strerror(errno));
+    if (st == RG_OK) st = finish(f, png_encode(f, px, rowp, W, H), tmp, path);
+    free(px);
+    free(rowp);
+    return st;
+}
+
+/* ---- gnuplot ---- */
+
 static void gp_str(FILE *f, const char *s)
 {
     fputc('\'', f);

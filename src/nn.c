@@ -234,13 +234,16 @@ void rg_nn__chunk_forward(const rg_nn_model *m, rg_nn__chunk *c, size_t n, const
         float *Z = c->z[l], *A = c->act[l + 1];
         cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasTrans, (int)n, (int)NO, (int)NI, 1.0f, c->act[l],
                     (int)NI, W, (int)NI, 0.0f, Z, (int)NO);
-        int last = l + 1 == m->nl;
-        for (size_t b = 0; b < n; b++)
-            for (size_t o = 0; o < NO; o++) {
-                float z = Z[b * NO + o] + bias[o];
-                Z[b * NO + o] = z;
-                A[b * NO + o] = last ? z : m->a.act == RG_NN_RELU ? (z > 0.0f ? z : 0.0f) : z * sigmoidf_(z);
-            }
+        const int last = l + 1 == m->nl, relu = m->a.act == RG_NN_RELU;
+        for (size_t b = 0; b < n; b++) {   /* one branch per row, vectorisable inner loops */
+            float *zr = Z + b * NO, *ar = A + b * NO;
+            for (size_t o = 0; o < NO; o++) zr[o] += bias[o];
+            if (last) memcpy(ar, zr, NO * sizeof *ar);
+            else if (relu)
+                for (size_t o = 0; o < NO; o++) ar[o] = zr[o] > 0.0f ? zr[o] : 0.0f;
+            else
+                for (size_t o = 0; o < NO; o++) ar[o] = zr[o] * sigmoidf_(zr[o]);
+        }
     }
 }
 
@@ -404,7 +407,7 @@ void rg_nn__forward_naive(const rg_nn_model *m, const double *params, const doub
 }
 
 double rg_nn__loss_naive(const rg_nn_model *m, const double *params, size_t B, const double *x,
-                         const double *t, const int *labels, const double *eps)
+                         const double *t, const int *labels, const double *eps, double smooth)
 {
     const size_t no = m->a.n_out, nin = m->a.n_in;
     double *scr = malloc((3 * m->maxw + 2 * m->a.t_embed + no) * sizeof *scr), *y = NULL, sum = 0.0;
@@ -416,7 +419,8 @@ double rg_nn__loss_naive(const rg_nn_model *m, const double *params, size_t B, c
             double mx = -INFINITY, z = 0.0;
             for (size_t o = 0; o < no; o++) mx = fmax(mx, y[o]);
             for (size_t o = 0; o < no; o++) z += exp(y[o] - mx);
-            sum += mx + log(z) - y[labels[b]];
+            for (size_t o = 0; o < no; o++) /* -log p_o = mx + log z - y_o, weighted by the target */
+                sum += ((1.0 - smooth) * (o == (size_t)labels[b]) + smooth / (double)no) * (mx + log(z) - y[o]);
         } else {
             for (size_t o = 0; o < no; o++) sum += (y[o] - eps[b * no + o]) * (y[o] - eps[b * no + o]) / (double)no;
         }

@@ -48,9 +48,10 @@ void rg_nn__chunk_forward(const rg_nn_model *m, rg_nn__chunk *c, size_t n, const
 void rg_nn__chunk_backward(const rg_nn_model *m, rg_nn__chunk *c, size_t n, float *g);
 
 /* Naive double reference of the mean loss (header formulas), params (nparams) double; inputs
- * x (B, n_in); t (B) or NULL; labels (classifier) or eps (score, (B, n_in)). */
+ * x (B, n_in); t (B) or NULL; labels (classifier) or eps (score, (B, n_in)); smooth: the
+ * classifier's label smoothing (0: plain cross-entropy). */
 double rg_nn__loss_naive(const rg_nn_model *m, const double *params, size_t B, const double *x,
-                         const double *t, const int *labels, const double *eps);
+                         const double *t, const int *labels, const double *eps, double smooth);
 /* Naive double forward of one row into y (n_out); scratch of 2 maxw + t_embed doubles. */
 void rg_nn__forward_naive(const rg_nn_model *m, const double *params, const double *x, double t,
                           double *y, double *scratch);

@@ -85,6 +85,16 @@ tail -1 "$TMP/k/memorised.csv" | awk -F, '{ exit !($2 == 1) }' || fail "collapse
 run_ok "$BIN" sample $SMALL --out "$TMP/s" --json
 head -c 6 "$TMP/s/samples.npy" | grep -q NUMPY || fail "sample: samples.npy lacks the NumPy magic"
 
+# A trained score network: 1 epoch on 784-dimensional samples, then sample --model under the
+# process of its sidecar (net.json records --dim 784): samples.npy, samples.png, meta.json.
+run_ok "$BIN" sample --process ou --dim 784 --samples 128 --steps 5 --quiet --out "$TMP/d784"
+run_ok "$BIN" train --task score --data "$TMP/d784/samples.npy" --epochs 1 --batch 64 --hidden 16 --t-embed 4 \
+    --out "$TMP/net" --json
+grep -q '"process_argv": \["--dim", "784"\]' "$TMP/net.json" || fail "train: sidecar lacks process_argv: $(cat "$TMP/net.json")"
+run_ok "$BIN" sample --model "$TMP/net" --samples 20 --steps 10 --quiet --out "$TMP/sm" --json
+for f in samples.npy samples.png meta.json; do [ -s "$TMP/sm/$f" ] || fail "sample --model: no $f"; done
+expect_2 "not a regimes nn checkpoint" "$TMP/sm2" sample --model "$TMP/d784/samples.npy" --out "$TMP/sm2"
+
 # Bad input: one line, exit 2, nothing written.
 expect_2 "unknown option '--bogus'" "$TMP/b1" clone --bogus 1 --out "$TMP/b1"
 expect_2 "--samples wants" "$TMP/b2" clone --samples x --out "$TMP/b2"

@@ -1,4 +1,5 @@
-/* io: atomic CSV and text files, gnuplot plots (skipped without gnuplot). */
+/* io: atomic CSV and text files, PNG grids read back with libpng, gnuplot plots (skipped without
+ * gnuplot). */
 #define _POSIX_C_SOURCE 200809L
 #include <math.h>
 #include <stdio.h>
@@ -6,6 +7,8 @@
 #include <string.h>
 #include <sys/stat.h>
 #include <unistd.h>
+
+#include <png.h>
 
 #include "rg_test.h"
 #include "regimes/error.h"
@@ -116,10 +119,59 @@ static int teardown(void **state)
     return system(cmd) == 0 ? 0 : -1;
 }
 
+/* PNG grid: 3 images of 2 x 3 pixels, 2 per row, so a 2 x 2 tiling with an empty last tile:
+ * W = 2 * 3 + 1 = 7, H = 2 * 2 + 1 = 5. Expected gray levels from io.h's map with lo = -1,
+ * hi = 1: round(255 clamp((v + 1) / 2, 0, 1)), computed here independently; NaN is 0. Read back
+ * with libpng's simplified API, every pixel compared exactly (8-bit, lossless). */
+static void test_png_grid(void **state)
+{
+    (void)state;
+    char path[256], tmp[300];
+    snprintf(path, sizeof path, "%s/g.png", dir);
+    snprintf(tmp, sizeof tmp, "%s.tmp", path);
+    const float img[3 * 6] = { -2.0f, -1.0f, 0.0f, 0.5f, 1.0f, 3.0f,      /* clamps, midpoint 127.5 -> 128 */
+                               0.25f, -0.5f, NAN, 0.1f, -0.1f, 0.9f,
+                               1.0f, 1.0f, 1.0f, -1.0f, -1.0f, -1.0f };
+    assert_int_equal(rg_io_png_grid(path, 3, 2, 3, img, 2, -1.0f, 1.0f), RG_OK);
+    assert_false(exists(tmp));
+    unsigned char want[5 * 7];
+    memset(want, 0, sizeof want);
+    for (size_t k = 0; k < 3; k++)
+        for (size_t y = 0; y < 2; y++)
+            for (size_t x = 0; x < 3; x++) {
+                double v = img[k * 6 + y * 3 + x];
+                v = isnan(v) ? 0.0 : (v + 1.0) / 2.0;
+                v = v < 0.0 ? 0.0 : v > 1.0 ? 1.0 : v;
+                want[((k / 2) * 3 + y) * 7 + (k % 2) * 4 + x] = (unsigned char)floor(255.0 * v + 0.5);
+            }
+    assert_int_equal(want[2], 128);  /* hand check of the map: v = 0 -> 127.5 rounds up */
+    assert_int_equal(want[4 + 2], 0); /* NaN */
+    png_image im;
+    memset(&im, 0, sizeof im);
+    im.version = PNG_IMAGE_VERSION;
+    assert_true(png_image_begin_read_from_file(&im, path));
+    assert_int_equal(im.width, 7);
+    assert_int_equal(im.height, 5);
+    im.format = PNG_FORMAT_GRAY;
+    unsigned char got[5 * 7];
+    assert_int_equal(PNG_IMAGE_SIZE(im), sizeof got);
+    assert_true(png_image_finish_read(&im, NULL, got, 0, NULL));
+    assert_memory_equal(got, want, sizeof got);
+    /* bad input: nothing written, nothing left behind */
+    char bad[256];
+    snprintf(bad, sizeof bad, "%s/bad.png", dir);
+    assert_int_equal(rg_io_png_grid(bad, 3, 2, 3, img, 2, 1.0f, 1.0f), RG_EINVAL);
+    assert_int_equal(rg_io_png_grid(bad, 0, 2, 3, img, 2, 0.0f, 1.0f), RG_EINVAL);
+    assert_false(exists(bad));
+    assert_int_equal(rg_io_png_grid("/nonexistent_rg_dir/x.png", 3, 2, 3, img, 2, 0.0f, 1.0f), RG_EIO);
+    remove(path);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_csv), cmocka_unit_test(test_unwritable), cmocka_unit_test(test_text),
+        cmocka_unit_test(test_png_grid),
         cmocka_unit_test(test_plot),
     };
     return cmocka_run_group_tests(tests, setup, teardown);

@@ -58,13 +58,14 @@ static void test_arch_check(void **state)
     assert_null(m);
 }
 
-/* Fast float forward (chunked sgemm) vs the naive double loops, B = 37 crosses chunk edges. */
+/* Fast float forward (chunked sgemm) vs the naive double loops, B = 150 = 2 RG_NN_CHUNK + 22 crosses
+ * chunk edges and ends in a ragged chunk. */
 static void check_forward(const rg_nn_arch *a)
 {
     rg_nn_model *m;
     rg_nn_work *w;
     assert_int_equal(rg_nn_model_new(a, SEED, &m), RG_OK);
-    const size_t B = 37, nin = a->n_in, no = a->n_out, np = rg_nn_model_nparams(m);
+    const size_t B = 150, nin = a->n_in, no = a->n_out, np = rg_nn_model_nparams(m);
     assert_int_equal(rg_nn_work_new(m, B, &w), RG_OK);
     float *x = malloc(B * nin * sizeof *x), *y = malloc(B * no * sizeof *y);
     double *xd = malloc(B * nin * sizeof *xd), *t = malloc(B * sizeof *t), *p = malloc(np * sizeof *p);
@@ -104,15 +105,15 @@ static void test_forward_matches_naive(void **state)
  * a ReLU kink inside [w - h, w + h] is improbable at these sizes. The float gradient carries ~1e-6
  * relative error, so rtol 2e-3 of the largest entry passes a correct gradient and catches a missing
  * term (O(1)). */
-static void check_grad(const rg_nn_arch *a)
+static void check_grad(const rg_nn_arch *a, double smooth, size_t B)
 {
     rg_nn_model *m;
     assert_int_equal(rg_nn_model_new(a, SEED, &m), RG_OK);
-    const size_t B = 21, nin = a->n_in, no = a->n_out, np = rg_nn_model_nparams(m);
+    const size_t nin = a->n_in, no = a->n_out, np = rg_nn_model_nparams(m);
     float *X = malloc(B * nin * sizeof *X), *eps = malloc(B * no * sizeof *eps), *g = malloc(np * sizeof *g);
     double *xd = malloc(B * nin * sizeof *xd), *ed = malloc(B * no * sizeof *ed), *t = malloc(B * sizeof *t);
     double *p = malloc(np * sizeof *p), *fd = malloc(np * sizeof *fd), *gd = malloc(np * sizeof *gd);
-    int lab[21];
+    int *lab = malloc(B * sizeof *lab);
     fillf(X, B * nin, 1.2f, 0.3);
     fillf(eps, B * no, 1.0f, 0.7);
     for (size_t i = 0; i < B * nin; i++) xd[i] = X[i];
@@ -124,6 +125,7 @@ static void check_grad(const rg_nn_arch *a)
     rg_nn_data d = { .P = B, .X = X, .labels = lab, .process = ou };
     rg_nn_train_config c = rg_nn_train_defaults();
     c.batch = B;
+    c.label_smooth = smooth;
     rg_nn_trainer *tr;
     assert_int_equal(rg_nn_trainer_new(m, &c, &d, &tr), RG_OK);
     int score = a->task == RG_NN_SCORE;
@@ -131,15 +133,15 @@ static void check_grad(const rg_nn_arch *a)
     assert_int_equal(rg_nn_trainer_loss_grad(tr, B, X, score ? t : NULL, score ? NULL : lab, score ? eps : NULL,
                                              &loss, g), RG_OK);
     for (size_t i = 0; i < np; i++) p[i] = rg_nn_model_params(m)[i];
-    double l0 = rg_nn__loss_naive(m, p, B, xd, score ? t : NULL, lab, ed);
+    double l0 = rg_nn__loss_naive(m, p, B, xd, score ? t : NULL, lab, ed, smooth);
     rg_assert_rel(loss, l0, 1e-5, "loss vs naive (float forward, ~1e-6)");
     const double h = 1e-5;
     for (size_t i = 0; i < np; i++) {
         double keep = p[i];
         p[i] = keep + h;
-        double lp = rg_nn__loss_naive(m, p, B, xd, score ? t : NULL, lab, ed);
+        double lp = rg_nn__loss_naive(m, p, B, xd, score ? t : NULL, lab, ed, smooth);
         p[i] = keep - h;
-        double lm = rg_nn__loss_naive(m, p, B, xd, score ? t : NULL, lab, ed);
+        double lm = rg_nn__loss_naive(m, p, B, xd, score ? t : NULL, lab, ed, smooth);
         p[i] = keep;
         fd[i] = (lp - lm) / (2.0 * h);
         gd[i] = g[i];
@@ -148,7 +150,7 @@ static void check_grad(const rg_nn_arch *a)
     rg_nn_trainer_free(tr);
     rg_process_free(ou);
     rg_nn_model_free(m);
-    free(X); free(eps); free(g); free(xd); free(ed); free(t); free(p); free(fd); free(gd);
+    free(X); free(eps); free(g); free(xd); free(ed); free(t); free(p); free(fd); free(gd); free(lab);
 }
 
 static void test_gradients(void **state)
@@ -156,14 +158,15 @@ static void test_gradients(void **state)
     (void)state;
     size_t wd[2] = { 9, 7 };
     rg_nn_arch c = rg_nn_classifier_arch(6, 4, 2, wd);
-    check_grad(&c);                      /* dense + ReLU + softmax cross-entropy */
+    check_grad(&c, 0.0, 70);             /* dense + ReLU + softmax cross-entropy; 2 chunks, ragged */
+    check_grad(&c, 0.1, 21);             /* label smoothing */
     c.act = RG_NN_SILU;
-    check_grad(&c);                      /* SiLU */
+    check_grad(&c, 0.0, 21);             /* SiLU */
     rg_nn_arch s = rg_nn_score_arch(3, 4, 2, wd);
-    check_grad(&s);                      /* time embedding input + SiLU + DSM loss */
+    check_grad(&s, 0.0, 70);             /* time embedding input + SiLU + DSM loss; 2 chunks */
     s.act = RG_NN_RELU;
     s.n_hidden = 1;
-    check_grad(&s);                      /* one hidden layer, ReLU */
+    check_grad(&s, 0.0, 21);             /* one hidden layer, ReLU */
 }
 
 /* ---- training fixtures --------------------------------------------------------------------------- */
@@ -196,7 +199,7 @@ static run make_run(const rg_data_set *s, size_t epochs)
     run r;
     assert_int_equal(rg_nn_model_new(&a, SEED, &r.m), RG_OK);
     rg_nn_train_config c = rg_nn_train_defaults();
-    c.batch = 40; /* not a multiple of RG_NN_CHUNK: a ragged last chunk */
+    c.batch = 72; /* RG_NN_CHUNK + 8: two chunks, a ragged last one */
     c.epochs = epochs;
     c.warmup = 10;
     rg_nn_data d = { .P = s->P, .X = s->X, .labels = s->labels };
@@ -227,6 +230,52 @@ static void test_threads_bit_identical(void **state)
     rg_data_set_free(s);
 }
 
+/* Augmented classifier training (shifts of up to 1 pixel of 5 x 2 "images" of the N = 10 mixture
+ * points, label smoothing 0.1) is bit-identical for 1 and 3 threads, differs from the plain run
+ * (the shifts act), and bad augmentation settings are refused up front. */
+static void test_augmented_training(void **state)
+{
+    (void)state;
+    rg_data_set *s = mixture_set(400, SEED, NULL);
+    size_t wd[1] = { 16 };
+    rg_nn_arch a = rg_nn_classifier_arch(s->N, 4, 1, wd);
+    rg_nn_train_config c = rg_nn_train_defaults();
+    c.batch = 100;
+    c.shift = 1;
+    c.img_w = 2;
+    c.label_smooth = 0.1;
+    rg_nn_data d = { .P = s->P, .X = s->X, .labels = s->labels };
+    rg_nn_model *m[3];
+    rg_nn_trainer *tr[3];
+    int keep = omp_get_max_threads();
+    for (int i = 0; i < 3; i++) {
+        if (i == 2) c.shift = 0, c.img_w = 0;
+        assert_int_equal(rg_nn_model_new(&a, SEED, &m[i]), RG_OK);
+        assert_int_equal(rg_nn_trainer_new(m[i], &c, &d, &tr[i]), RG_OK);
+        omp_set_num_threads(i == 1 ? 3 : 1);
+        assert_int_equal(rg_nn_trainer_run(tr[i], 8, NULL), RG_OK);
+    }
+    omp_set_num_threads(keep);
+    const size_t bytes = rg_nn_model_nparams(m[0]) * sizeof(float);
+    assert_memory_equal(rg_nn_model_params(m[0]), rg_nn_model_params(m[1]), bytes);
+    assert_true(memcmp(rg_nn_model_params(m[0]), rg_nn_model_params(m[2]), bytes) != 0);
+    rg_nn_trainer *bad = NULL;
+    c.shift = 1;
+    c.img_w = 3;                                  /* 10 inputs are not rows of width 3 */
+    expect_fail(rg_nn_trainer_new(m[0], &c, &d, &bad), RG_EINVAL, "not images of width 3");
+    c.img_w = 0;
+    expect_fail(rg_nn_trainer_new(m[0], &c, &d, &bad), RG_EINVAL, "shift needs an image width");
+    c.shift = 0;
+    c.label_smooth = 1.0;
+    expect_fail(rg_nn_trainer_new(m[0], &c, &d, &bad), RG_EINVAL, "label_smooth");
+    assert_null(bad);
+    for (int i = 0; i < 3; i++) {
+        rg_nn_trainer_free(tr[i]);
+        rg_nn_model_free(m[i]);
+    }
+    rg_data_set_free(s);
+}
+
 /* Score training (DSM pairs drawn inside the parallel chunks, coupled process) is also
  * bit-identical for 1 and 3 threads. */
 static void test_threads_bit_identical_score(void **state)
@@ -244,7 +293,7 @@ static void test_threads_bit_identical_score(void **state)
     rg_nn_model *m[2];
     rg_nn_trainer *tr[2];
     rg_nn_train_config c = rg_nn_train_defaults();
-    c.batch = 50;
+    c.batch = 100; /* two chunks */
     rg_nn_data dd = { .P = P, .X = X, .process = p };
     int keep = omp_get_max_threads();
     for (int i = 0; i < 2; i++) {
@@ -264,19 +313,19 @@ static void test_threads_bit_identical_score(void **state)
 }
 
 /* Learning-rate schedules against their formulas (nn.h), evaluated by hand: warmup 10 steps of lr
- * 1e-3 gives 1e-4 at step 0; cosine over K = 10 * floor(400 / 40) = 100 steps reaches lr_min at
- * the end and the midpoint (lr + lr_min) / 2 at u = 1/2; step decay halves every 20 steps. */
+ * 1e-3 gives 1e-4 at step 0; cosine over K = 10 * floor(400 / 72) = 50 steps reaches lr_min at
+ * the end and the midpoint (lr + lr_min) / 2 at u = 1/2 (step 30); step decay halves every 20 steps. */
 static void test_lr_schedule(void **state)
 {
     (void)state;
     rg_data_set *s = mixture_set(400, SEED, NULL);
     run r = make_run(s, 10);
-    assert_int_equal(rg_nn_trainer_steps_total(r.tr), 100);
+    assert_int_equal(rg_nn_trainer_steps_total(r.tr), 50);
     rg_assert_rel(rg_nn_trainer_lr(r.tr, 0), 1e-4, 1e-15, "warmup step 0");
     rg_assert_rel(rg_nn_trainer_lr(r.tr, 9), 1e-3, 1e-15, "warmup end");
     rg_assert_rel(rg_nn_trainer_lr(r.tr, 10), 1e-3, 1e-15, "cosine start");
-    rg_assert_rel(rg_nn_trainer_lr(r.tr, 55), 0.5 * (1e-3 + 1e-5), 1e-14, "cosine midpoint");
-    rg_assert_rel(rg_nn_trainer_lr(r.tr, 100), 1e-5, 1e-14, "cosine end");
+    rg_assert_rel(rg_nn_trainer_lr(r.tr, 30), 0.5 * (1e-3 + 1e-5), 1e-14, "cosine midpoint");
+    rg_assert_rel(rg_nn_trainer_lr(r.tr, 50), 1e-5, 1e-14, "cosine end");
     free_run(r);
     size_t wd[1] = { 8 };
     rg_nn_arch a = rg_nn_classifier_arch(s->N, 4, 1, wd);
@@ -401,18 +450,18 @@ static void test_checkpoint_round_trip_and_rejects(void **state)
 }
 
 /* Train 2k steps straight vs k, save, restore into a fresh model and trainer, k more: the same
- * bits. k = 13 with 10 steps per epoch crosses an epoch boundary after the restore. */
+ * bits. k = 13 with 5 steps per epoch crosses an epoch boundary after the restore. */
 static void test_resume_bit_exact(void **state)
 {
     (void)state;
     rg_data_set *s = mixture_set(400, SEED, NULL);
     const size_t k = 13;
-    run a = make_run(s, 3), b = make_run(s, 3);
+    run a = make_run(s, 6), b = make_run(s, 6); /* 30 steps in all */
     assert_int_equal(rg_nn_trainer_run(a.tr, 2 * k, NULL), RG_OK);
     assert_int_equal(rg_nn_trainer_run(b.tr, k, NULL), RG_OK);
     assert_int_equal(rg_nn_save("test_nn_resume.bin", b.m, b.tr), RG_OK);
     free_run(b);
-    run c = make_run(s, 3);
+    run c = make_run(s, 6);
     assert_int_equal(rg_nn_trainer_restore(c.tr, "test_nn_resume.bin"), RG_OK);
     assert_int_equal(rg_nn_trainer_steps_done(c.tr), k);
     assert_int_equal(rg_nn_trainer_run(c.tr, k, NULL), RG_OK);
@@ -620,6 +669,7 @@ int main(void)
         cmocka_unit_test(test_forward_matches_naive),
         cmocka_unit_test(test_gradients),
         cmocka_unit_test(test_threads_bit_identical),
+        cmocka_unit_test(test_augmented_training),
         cmocka_unit_test(test_threads_bit_identical_score),
         cmocka_unit_test(test_lr_schedule),
         cmocka_unit_test(test_checkpoint_round_trip_and_rejects),

@@ -6,6 +6,10 @@
  *
  * CSV: one header line of column names (with units in brackets, e.g. "t_b [time]"), then rows of
  * numbers printed with %.17g (round-trip exact), NaN as "nan", +-Inf as "inf"/"-inf".
+ * PNG grids (libpng): 8-bit grayscale, n images of h x w floats (row-major, image k at img + k h w)
+ * tiled cols per row, image k at tile (k / cols, k % cols); rows = ceil(n / cols) (cols > n is
+ * taken as n); 1-pixel black separators between tiles, empty tiles of the last row black. A value v
+ * becomes round(255 clamp((v - lo) / (hi - lo), 0, 1)); NaN becomes 0.
  * Plots: rg_io_plot writes a gnuplot script and its data next to the target and runs gnuplot
  * (pngcairo) on them: the one place in the library that starts a process. RG_EIO when gnuplot is
  * missing or fails; the PNG appears only when gnuplot succeeded. */
@@ -19,6 +23,11 @@ int rg_io_csv_write(const char *path, size_t ncol, const char *const *header, si
 
 /* Write len bytes of text to path atomically. */
 int rg_io_text_write(const char *path, const char *text, size_t len);
+
+/* PNG grid of n images (h, w) into path, cols tiles per row, gray levels from [lo, hi] (above).
+ * RG_EINVAL (NULL, zero sizes, !(lo < hi), infinite bounds, more than 100000 pixels a side),
+ * RG_ENOMEM, RG_EIO. */
+int rg_io_png_grid(const char *path, size_t n, size_t h, size_t w, const float *img, size_t cols, float lo, float hi);
 
 /* One curve of a plot: n points (x, y); lo/hi (n) an error band drawn as error bars, or NULL. */
 typedef struct {

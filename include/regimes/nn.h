@@ -11,7 +11,7 @@
  * SiLU(z) = z sigmoid(z). Parameters are one float block: W_1, b_1, W_2, b_2, ... in layer order.
  *
  * Losses (mean over the batch, accumulated in double):
- *     classifier  -log softmax(y)_label
+ *     classifier  -(1 - e) log softmax(y)_label - (e / C) sum_o log softmax(y)_o   (e = label_smooth)
  *     score       |y - eps|^2 / n_in   with x_t = M_t x_0 + L_t eps, t ~ U[t_min, t_max]
  * The score network predicts the whitened noise eps_theta (MATH.md 5.6), and the score is
  *     s(x, t) = -L_t^{-T} eps_theta(x, t)       (core Cholesky factor, (k, r) state layout of process.h),
@@ -27,7 +27,9 @@
  *     rg_rng_normals({seed, NN_INIT}, traj = l, step = 0) * sqrt(2 / fan_in)   (He), biases 0;
  * training draws from RG_STREAM_NN_TRAIN: epoch e's order is a Fisher-Yates permutation with
  * rg_rng_index(traj = e, step = 0, i); the sample at global position q = step * B + b draws its time
- * from rg_rng_uniform(traj = q, step = 1, 0) and its noise from rg_rng_normals(traj = q, step = 2).
+ * from rg_rng_uniform(traj = q, step = 1, 0) and its noise from rg_rng_normals(traj = q, step = 2);
+ * a classifier sample's augmentation shift is dx = rg_rng_index(traj = q, step = 3, 0, 2 s + 1) - s,
+ * dy = rg_rng_index(traj = q, step = 3, 1, 2 s + 1) - s (s = shift; dx moves the image right).
  * Hence the "rng position" of a run is just its step counter, which checkpoints store.
  *
  * Learning rate at step k (0-based) of K = epochs * floor(P / B) steps: linear warmup
@@ -55,7 +57,7 @@
 #include "regimes/process.h"
 
 #define RG_NN_MAX_HIDDEN 8      /* hidden layers at most */
-#define RG_NN_CHUNK 16          /* samples per chunk of deterministic parallel work */
+#define RG_NN_CHUNK 64          /* samples per chunk of deterministic parallel work */
 #define RG_NN_CKPT_VERSION 1u
 
 typedef enum { RG_NN_RELU = 0, RG_NN_SILU = 1 } rg_nn_act;
@@ -135,10 +137,15 @@ typedef struct {
     double beta1, beta2, adam_eps;
     uint64_t seed;         /* RG_STREAM_NN_TRAIN key */
     double t_min, t_max;   /* score: training times, 0 < t_min < t_max */
+    /* classifier only (0 for a score network): */
+    size_t shift;          /* augmentation: each training image is translated by (dx, dy), both
+                            * uniform in [-shift, shift] pixels, vacated pixels 0; 0: none */
+    size_t img_w;          /* image width for shift: rows are (n_in / img_w, img_w) row-major images */
+    double label_smooth;   /* target (1 - e) onehot + e / n_out, e in [0, 1); 0: plain cross-entropy */
 } rg_nn_train_config;
 
 /* Defaults: batch 128, epochs 10, lr 1e-3, lr_min 1e-5, warmup 100, cosine, betas 0.9/0.999,
- * eps 1e-8, seed 1, t_min 1e-3, t_max 5. */
+ * eps 1e-8, seed 1, t_min 1e-3, t_max 5, shift 0, img_w 0, label_smooth 0. */
 rg_nn_train_config rg_nn_train_defaults(void);
 const char *rg_nn_train_check(const rg_nn_train_config *c);
 

@@ -1,0 +1,38 @@
+/* regimes CLI: the sidecar of a trained checkpoint. `regimes train --out FILE` writes FILE (the
+ * nn checkpoint, nn.h) and FILE.json: what was trained on which data, the measured figures (final
+ * loss, training and test accuracy), and for a score network the `regimes theory` process flags
+ * it was trained under ("process_argv", including the --dim that was filled in). `regimes sample
+ * --model FILE` reads process_argv back so that sampling runs under the checkpoint's process. */
+#ifndef REGIMES_CLI_MODEL_H
+#define REGIMES_CLI_MODEL_H
+
+#include <stddef.h>
+
+#include "regimes/nn.h"
+#include "regimes/process.h"
+#include "regimes/score.h"
+
+/* FILE.json for the checkpoint path ckpt into buf (len bytes). CLI_OK, or one line and CLI_USAGE
+ * when it does not fit. */
+int model_sidecar_path(char *buf, size_t len, const char *ckpt);
+
+/* The "process_argv" string array of ckpt's sidecar: *argv (malloc'ed, *argc strings, each
+ * malloc'ed; free with model_argv_free). CLI_OK, or one line and CLI_USAGE (missing or unreadable
+ * sidecar, no such key, malformed array). */
+int model_read_process_argv(const char *ckpt, int *argc, char ***argv);
+void model_argv_free(int argc, char **argv);
+
+/* A number stored under "key" in ckpt's sidecar into *out (CLI_OK), or CLI_USAGE: silently when
+ * the key is absent or null, with one line when the sidecar cannot be read. */
+int model_read_number(const char *ckpt, const char *key, double *out);
+
+/* A trained score network behind the sampler's rg_score interface: prepare is NULL, ws_new gives an
+ * rg_nn_work of B_max rows per thread, eval is rg_nn_score_eval (no extras). ms must outlive the
+ * returned value. */
+typedef struct {
+    const rg_nn_model *model;
+    const rg_process *process;
+} model_score;
+rg_score model_score_iface(model_score *ms);
+
+#endif
