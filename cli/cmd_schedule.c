@@ -4,6 +4,7 @@
  * the string is checked to reproduce them. */
 #include <math.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "regimes/error.h"
@@ -12,13 +13,16 @@
 #include "args.h"
 #include "cli.h"
 
-enum { O_COUPLING, O_GAMMA, O_DIM, O_MC2, O_MD2, O_SIGMA2, O_TARGET, O_SEGMENTS, O_JSON, O_HELP, O_COUNT };
+enum { O_COUPLING, O_GAMMA, O_DIM, O_MC2, O_MD2, O_SIGMA2, O_TARGET, O_SEGMENTS, O_JSON, O_HELP, O_VERIFY, O_SAMPLES,
+       O_VDIM, O_SEED, O_OUT, O_THREADS, O_COUNT };
 
 static const char *const NAMES[O_COUNT] = {
     [O_COUPLING] = "--coupling", [O_GAMMA] = "--gamma",   [O_DIM] = "--dim",
     [O_MC2] = "--mc2",           [O_MD2] = "--md2",       [O_SIGMA2] = "--sigma2",
     [O_TARGET] = "--target",     [O_SEGMENTS] = "--segments", [O_JSON] = "--json",
-    [O_HELP] = "--help",
+    [O_HELP] = "--help",         [O_VERIFY] = "--verify", [O_SAMPLES] = "--samples",
+    [O_VDIM] = "--verify-dim",   [O_SEED] = "--seed",     [O_OUT] = "--out",
+    [O_THREADS] = "--threads",
 };
 
 static const char *const COUPLING_NAMES[] = { "cross", "diffusive", NULL };
@@ -47,7 +51,16 @@ static const char HELP[] =
 "                    Default close.\n"
 "  --segments N      1 | 2, number of constant segments. Default 2.\n"
 "  --json            one JSON object on stdout (schema: docs/cli.md) instead of the table.\n"
+"  --verify          also measure both gaps (below).\n"
 "  --help            this text.\n"
+"\n"
+"Verification by measurement (--verify): two `regimes clone` runs with the exact mixture score, one\n"
+"with the constant --gamma and one with the designed --schedule, each with --samples N clone pairs\n"
+"per branch time (default 4000; 120 steps) at d = --verify-dim D per modality (default 16: with\n"
+"isotropic sigma^2 the class posterior sees only the projections on m_c and m_d, so the times do not\n"
+"depend on d), --seed S (default 1), --threads N, files under --out DIR (default results/schedule:\n"
+"before/, after/). It prints the measured gaps with their 95% intervals and passes when the measured\n"
+"gap after is within 0.05 of the target; exit 1 when it is not.\n"
 "\n"
 "An unreachable target (the gap over the whole search range stays on one side) is an error, exit 2.\n"
 "Exit status: 0 success, 1 runtime failure, 2 bad usage or bad input (one line on stderr).\n"
@@ -58,7 +71,10 @@ typedef struct {
     double gamma0, target;
     size_t dim, n_seg;
     double mc2, md2, sigma2;
-    int json;
+    int json, verify, threads;
+    size_t samples, vdim;
+    unsigned long long seed;
+    const char *out;
 } sched_opts;
 
 static int opt_double(const cli_opt *v, int id, cli_range r, double *out)
@@ -70,7 +86,7 @@ static int parse(const cli_opt *v, sched_opts *o)
 {
     const cli_range pos = { 0.0, INFINITY, 1, 1 }, any = { -INFINITY, INFINITY, 1, 1 };
     int form = 0;
-    *o = (sched_opts){ RG_COUPLING_CROSS, 0.0, 0.0, 1000, 2, 25.0, 25.0, 1.0, 0 };
+    *o = (sched_opts){ RG_COUPLING_CROSS, 0.0, 0.0, 1000, 2, 25.0, 25.0, 1.0, 0, 0, 0, 4000, 16, 1, "results/schedule" };
     if (v[O_COUPLING].value && cli_parse_choice("--coupling", v[O_COUPLING].value, COUPLING_NAMES, &form))
         return CLI_USAGE;
     o->form = form ? RG_COUPLING_DIFFUSIVE : RG_COUPLING_CROSS;
@@ -87,6 +103,15 @@ static int parse(const cli_opt *v, sched_opts *o)
         st = cli_parse_double("--target gap:G", t + 4, any, &o->target);
     }
     o->json = v[O_JSON].value != NULL;
+    o->verify = v[O_VERIFY].value != NULL;
+    size_t sz = 0;
+    if (!st && v[O_SAMPLES].value) st = cli_parse_size("--samples", v[O_SAMPLES].value, 10, 10000000, &o->samples);
+    if (!st && v[O_VDIM].value) st = cli_parse_size("--verify-dim", v[O_VDIM].value, 1, 4096, &o->vdim);
+    if (!st && v[O_SEED].value && !(st = cli_parse_size("--seed", v[O_SEED].value, 0, (size_t)-1, &sz))) o->seed = sz;
+    if (!st && v[O_THREADS].value && !(st = cli_parse_size("--threads", v[O_THREADS].value, 1, 1024, &sz))) o->threads = (int)sz;
+    if (v[O_OUT].value) o->out = v[O_OUT].value;
+    if (!st && !o->verify && (v[O_SAMPLES].value || v[O_VDIM].value || v[O_SEED].value || v[O_OUT].value || v[O_THREADS].value))
+        st = cli_usage("--samples, --verify-dim, --seed, --out and --threads need --verify");
     return st;
 }
 
@@ -133,7 +158,53 @@ typedef struct {
     char text[160];
 } sched_result;
 
-static void print_json(const sched_opts *o, const sched_result *r, FILE *f)
+#define VERIFY_TOL 0.05 /* issue 5: a measured gap within 0.05 of the target */
+
+typedef struct {
+    double gap[2], lo[2], hi[2]; /* before, after */
+    int pass;
+} sched_measured;
+
+/* One clone run of the verification: gmm4 on the coupled process, `coupling` the --gamma or
+ * --schedule words. */
+static int verify_run(const sched_opts *o, const char *sub, const char *coupling, clone_summary *s)
+{
+    char line[2048], thr[32] = "";
+    if (o->threads) snprintf(thr, sizeof thr, " --threads %d", o->threads);
+    snprintf(line, sizeof line,
+             "clone --process coupled --data gmm4 --coupling %s --dim %zu --mc2 %.17g --md2 %.17g --sigma2 %.17g %s "
+             "--steps 120 --samples %zu --seed %llu --quiet%s --out %s/%s",
+             o->form == RG_COUPLING_CROSS ? "cross" : "diffusive", o->vdim, o->mc2, o->md2, o->sigma2, coupling,
+             o->samples, o->seed, thr, o->out, sub);
+    char *argv[64];
+    int argc = 0;
+    for (char *tok = strtok(line, " "); tok && argc < 63; tok = strtok(NULL, " ")) argv[argc++] = tok;
+    argv[argc] = NULL;
+    memset(s, 0, sizeof *s);
+    int st = clone_main(argc, argv, s);
+    cli_set_command("regimes schedule");
+    return st;
+}
+
+static int verify(const sched_opts *o, const sched_result *r, sched_measured *m)
+{
+    char before[64];
+    snprintf(before, sizeof before, "--gamma %.17g", o->gamma0);
+    char after[200];
+    snprintf(after, sizeof after, "--schedule %s", r->text);
+    const char *words[2] = { before, after }, *subs[2] = { "before", "after" };
+    for (int i = 0; i < 2; i++) {
+        clone_summary s;
+        int st = verify_run(o, subs[i], words[i], &s);
+        free(s.res);
+        if (st) return st;
+        m->gap[i] = s.gap, m->lo[i] = s.gap_lo, m->hi[i] = s.gap_hi;
+    }
+    m->pass = fabs(m->gap[1] - o->target) < VERIFY_TOL;
+    return CLI_OK;
+}
+
+static void print_json(const sched_opts *o, const sched_result *r, const sched_measured *m, FILE *f)
 {
     fprintf(f, "{\"command\": \"schedule\", \"coupling\": \"%s\", \"dim\": %zu, \"mc2\": ",
             o->form == RG_COUPLING_CROSS ? "cross" : "diffusive", o->dim);
@@ -147,10 +218,20 @@ static void print_json(const sched_opts *o, const sched_result *r, FILE *f)
     fputs(", \"t_s_common\": ", f), jnum(f, r->tc0), fputs(", \"t_s_difference\": ", f), jnum(f, r->td0);
     fputs(", \"sync_gap\": ", f), jnum(f, r->tc0 - r->td0);
     fputs("}, \"after\": {\"t_s_common\": ", f), jnum(f, r->tc), fputs(", \"t_s_difference\": ", f);
-    jnum(f, r->td), fputs(", \"sync_gap\": ", f), jnum(f, r->tc - r->td), fputs("}}\n", f);
+    jnum(f, r->td), fputs(", \"sync_gap\": ", f), jnum(f, r->tc - r->td), fputs("}", f);
+    if (m) {
+        fputs(", \"measured\": {", f);
+        for (int i = 0; i < 2; i++) {
+            fprintf(f, "%s\"%s\": {\"sync_gap\": ", i ? ", " : "", i ? "after" : "before"), jnum(f, m->gap[i]);
+            fputs(", \"sync_gap_ci\": [", f), jnum(f, m->lo[i]), fputs(", ", f), jnum(f, m->hi[i]), fputs("]}", f);
+        }
+        fprintf(f, ", \"samples\": %zu, \"verify_dim\": %zu, \"tolerance\": %g, \"pass\": %s}", o->samples, o->vdim,
+                VERIFY_TOL, m->pass ? "true" : "false");
+    }
+    fputs("}\n", f);
 }
 
-static void print_table(const sched_opts *o, const sched_result *r, FILE *f)
+static void print_table(const sched_opts *o, const sched_result *r, const sched_measured *m, FILE *f)
 {
     char a[32], b[32], c[32];
     fprintf(f, "coupled %s, d = %zu per modality; gmm4 |m_c|^2 = %s, |m_d|^2 = %s, sigma^2 = %s\n",
@@ -163,6 +244,14 @@ static void print_table(const sched_opts *o, const sched_result *r, FILE *f)
     fprintf(f, "t_S difference     %-20s  %s\n", theory_num(r->td0, a, sizeof a), theory_num(r->td, b, sizeof b));
     fprintf(f, "sync gap           %-20s  %s\n", theory_num(r->tc0 - r->td0, a, sizeof a),
             theory_num(r->tc - r->td, b, sizeof b));
+    if (m) {
+        fprintf(f, "measured gap       %-20s  %s\n", theory_num(m->gap[0], a, sizeof a), theory_num(m->gap[1], b, sizeof b));
+        char lo[32], hi[32], i0[80];
+        snprintf(i0, sizeof i0, "[%s, %s]", theory_num(m->lo[0], lo, sizeof lo), theory_num(m->hi[0], hi, sizeof hi));
+        fprintf(f, "  95%% interval     %-20s  [%s, %s]\n", i0, theory_num(m->lo[1], lo, sizeof lo), theory_num(m->hi[1], hi, sizeof hi));
+        fprintf(f, "verification       %s (measured gap after within %g of the target; %zu pairs, d = %zu, files in %s)\n",
+                m->pass ? "pass" : "FAIL", VERIFY_TOL, o->samples, o->vdim, o->out);
+    }
 }
 
 int cmd_schedule(int argc, char **argv)
@@ -174,7 +263,7 @@ int cmd_schedule(int argc, char **argv)
             return CLI_OK;
         }
     cli_opt v[O_COUNT];
-    for (int i = 0; i < O_COUNT; i++) v[i] = (cli_opt){ NAMES[i], i != O_JSON && i != O_HELP, NULL };
+    for (int i = 0; i < O_COUNT; i++) v[i] = (cli_opt){ NAMES[i], i != O_JSON && i != O_HELP && i != O_VERIFY, NULL };
     sched_opts o;
     int st = cli_scan(argc, argv, 1, v, O_COUNT);
     if (!st) st = parse(v, &o);
@@ -194,8 +283,11 @@ int cmd_schedule(int argc, char **argv)
     if (!(fabs(r.tc - tc_lib) <= 1e-9 * fabs(tc_lib)) || !(fabs(r.td - td_lib) <= 1e-9 * fabs(td_lib)))
         return cli_runtime("the schedule string does not reproduce the designed times (%.17g, %.17g)", tc_lib,
                            td_lib);
-    if (o.json) print_json(&o, &r, stdout);
-    else print_table(&o, &r, stdout);
+    sched_measured m;
+    if (o.verify && (st = verify(&o, &r, &m))) return st;
+    if (o.json) print_json(&o, &r, o.verify ? &m : NULL, stdout);
+    else print_table(&o, &r, o.verify ? &m : NULL, stdout);
     if (fflush(stdout) != 0 || ferror(stdout)) return cli_runtime("cannot write the output");
+    if (o.verify && !m.pass) return cli_runtime("verification failed: measured gap %.4g after the schedule, target %.4g +- %g", m.gap[1], o.target, VERIFY_TOL);
     return CLI_OK;
 }
