@@ -12,6 +12,7 @@
 #include "regimes/theory.h"
 #include "args.h"
 #include "cli.h"
+#include "run.h"
 
 enum { O_COUPLING, O_GAMMA, O_DIM, O_MC2, O_MD2, O_SIGMA2, O_TARGET, O_SEGMENTS, O_JSON, O_HELP, O_VERIFY, O_SAMPLES,
        O_VDIM, O_SEED, O_OUT, O_THREADS, O_COUNT };
@@ -268,6 +269,7 @@ int cmd_schedule(int argc, char **argv)
     int st = cli_scan(argc, argv, 1, v, O_COUNT);
     if (!st) st = parse(v, &o);
     if (st) return st;
+    if (o.verify && run_outdir(o.out)) return CLI_USAGE; /* before any work: nothing half-done */
 
     sched_result r;
     st = times_via_spec(&o, o.gamma0, NULL, &r.tc0, &r.td0);
