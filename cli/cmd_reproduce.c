@@ -20,6 +20,9 @@ static const repro_experiment EXPERIMENTS[] = {
     { "multimodal-gmm", "4-component GMM (d = 128, |m_c|^2 = 25, |m_d|^2 = 9): t_S per mode and the gap for\n"
                         "cross-drive gamma in {-0.5, 0, 0.25, 0.5, 0.75}, two anisotropic couplings, one schedule",
       repro_multimodal_gmm },
+    { "mnist-exact", "MNIST 1 and 8, exact empirical score (P = 10000): phi(t_b) and t_S against 1/2 log Lambda,\n"
+                     "the memorised fraction against t; paired MNIST, gamma in {0, 0.5}: per-mode t_S and the gap",
+      repro_mnist_exact },
 };
 enum { N_EXP = sizeof EXPERIMENTS / sizeof EXPERIMENTS[0] };
 

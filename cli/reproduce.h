@@ -57,5 +57,6 @@ int repro_plot(repro *r, const char *name, const char *title, const char *xlabel
 /* The experiments (their files). */
 int repro_speciation_gmm(repro *r);
 int repro_multimodal_gmm(repro *r);
+int repro_mnist_exact(repro *r); /* reproduce_mnist.c */
 
 #endif
