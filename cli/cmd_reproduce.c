@@ -24,6 +24,9 @@ static const repro_experiment EXPERIMENTS[] = {
       repro_multimodal_gmm },
     { "nonrev-gmm", "d = 64, U = diag(linspace(0.2, 1.8)), Q in {0, Q_opt}: decay of the mean against the\n"
                     "relaxation rate, t_S for m along the slowest, fastest and all-ones directions, t_C", repro_nonrev_gmm },
+    { "mnist-exact", "MNIST 1 and 8, exact empirical score (P = 10000): phi(t_b) and t_S against 1/2 log Lambda,\n"
+                     "the memorised fraction against t; paired MNIST, gamma in {0, 0.5}: per-mode t_S and the gap",
+      repro_mnist_exact },
 };
 enum { N_EXP = sizeof EXPERIMENTS / sizeof EXPERIMENTS[0] };
 

@@ -59,6 +59,7 @@ int repro_speciation_gmm(repro *r);
 int repro_multimodal_gmm(repro *r);
 int repro_collapse_gmm(repro *r);
 int repro_nonrev_gmm(repro *r);
+int repro_mnist_exact(repro *r); /* reproduce_mnist.c */
 
 /* nonrev-gmm pieces the demo reuses: the process flags; the mean-decay rows (rate[q], its interval
  * and the relaxation rate for Q = 0, Q_opt). */
