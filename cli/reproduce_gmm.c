@@ -37,6 +37,9 @@ int repro_speciation_gmm(repro *r)
     return st;
 }
 
+/* d = 16 per modality: with isotropic sigma^2 the class posterior sees only the projections of z on
+ * m_c and m_d, the other coordinates relax as plain OU noise, so phi and the times do not depend on d
+ * (MATH.md 7.3); a small d buys pairs, and pairs buy precision. */
 int repro_multimodal_gmm(repro *r)
 {
     static const char *const CFG[][2] = {
@@ -53,11 +56,11 @@ int repro_multimodal_gmm(repro *r)
     size_t ng = 0;
     for (size_t i = 0; i < NC && !st; i++) {
         char extra[256], sub[96], what[96];
-        snprintf(extra, sizeof extra, "--process coupled --data gmm4 --dim 128 --mc2 25 --md2 9 --sigma2 1 --steps 120 %s",
+        snprintf(extra, sizeof extra, "--process coupled --data gmm4 --dim 16 --mc2 25 --md2 9 --sigma2 1 --steps 120 %s",
                  CFG[i][1]);
         snprintf(sub, sizeof sub, "multimodal-gmm/%s", CFG[i][0]);
         clone_summary s;
-        st = repro_clone(r, sub, extra, 240, &s);
+        st = repro_clone(r, sub, extra, 800, &s);
         if (st) break;
         for (size_t l = 0; l < 2; l++) {
             snprintf(what, sizeof what, "t_S %s, %s", MODE[l], CFG[i][0]);
