@@ -17,13 +17,15 @@
 #include "regimes/io.h"
 #include "cli.h"
 
-typedef struct {
+typedef struct repro {
     FILE *md;          /* report.md being written (rows, plots, notes) */
     const char *dir;   /* --out: every file of the reproduction goes under it */
     size_t samples;    /* --samples; 0: the experiment's default */
     uint64_t seed;     /* --seed */
     int threads;       /* --threads (0: OpenMP's default), passed on to every run */
     int rows, pass;
+    int quick;         /* regimes demo: an experiment may run its headline part only */
+    struct repro *headline; /* regimes demo: the summary table its headline rows also go to, or NULL */
 } repro;
 
 typedef struct {
@@ -38,6 +40,9 @@ void repro_row(repro *r, const char *exp, const char *what, double theory, doubl
 /* The same row with its verdict decided by the caller (ok) and the tolerance stated as text. */
 void repro_row_text(repro *r, const char *exp, const char *what, double theory, double measured, double lo,
                     double hi, const char *tolerance, int ok);
+/* repro_row, also into r->headline when the demo collects its summary. */
+void repro_headline(repro *r, const char *exp, const char *what, double theory, double measured, double lo, double hi,
+                    double tol_abs);
 
 /* Split `line` (modified in place) at spaces into argv (max entries, NULL-terminated); argc. */
 int repro_split(char *line, char **argv, int max);

@@ -131,7 +131,7 @@ for flag in --process --gamma --coupling --gamma-xy --gamma-yx --rate-x --rate-y
     --Q --q-scale --A --data --mean-norm2 --mean-dir --mc2 --md2 --sigma2 --cw --n-train --phi-times --json; do
     has "  $flag "
 done
-run_ok demo
+run_ok demo --theory
 has 'regimes theory --process coupled --gamma G'
 
 # Real images (MATH.md 9.2, 10.2): digits 1 and 8, first 5000 + 5000 training images, Lambda = 7.668,
