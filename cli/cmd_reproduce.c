@@ -71,16 +71,33 @@ int repro_split(char *line, char **argv, int max)
     return argc;
 }
 
+/* argv of `CMD EXTRA --samples N --seed S --quiet [--threads T] --out DIR/SUB` in line (modified). */
+static int run_argv(const repro *r, const char *cmd, const char *sub, const char *extra, size_t def, char *line,
+                    size_t len, char **argv)
+{
+    char thr[32] = "";
+    if (r->threads) snprintf(thr, sizeof thr, " --threads %d", r->threads);
+    snprintf(line, len, "%s %s --samples %zu --seed %llu --quiet%s --out %s/%s", cmd, extra, r->samples ? r->samples : def,
+             (unsigned long long)r->seed, thr, r->dir, sub);
+    return repro_split(line, argv, 64);
+}
+
 int repro_clone(repro *r, const char *sub, const char *extra, size_t default_pairs, clone_summary *s)
 {
-    char line[2048], thr[32] = "";
-    if (r->threads) snprintf(thr, sizeof thr, " --threads %d", r->threads);
-    snprintf(line, sizeof line, "clone %s --samples %zu --seed %llu --quiet%s --out %s/%s", extra,
-             r->samples ? r->samples : default_pairs, (unsigned long long)r->seed, thr, r->dir, sub);
-    char *argv[64];
-    int argc = repro_split(line, argv, 64);
+    char line[2048], *argv[64];
+    int argc = run_argv(r, "clone", sub, extra, default_pairs, line, sizeof line, argv);
     memset(s, 0, sizeof *s);
     int st = clone_main(argc, argv, s);
+    cli_set_command("regimes reproduce");
+    return st;
+}
+
+int repro_collapse(repro *r, const char *sub, const char *extra, size_t default_samples, collapse_summary *s)
+{
+    char line[2048], *argv[64];
+    int argc = run_argv(r, "collapse", sub, extra, default_samples, line, sizeof line, argv);
+    memset(s, 0, sizeof *s);
+    int st = collapse_main(argc, argv, s);
     cli_set_command("regimes reproduce");
     return st;
 }

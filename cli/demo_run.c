@@ -26,20 +26,6 @@ typedef struct {
     repro sum;    /* the summary table (sum.md) */
 } demo;
 
-static int collapse_run(demo *d, const char *sub, const char *extra, collapse_summary *s)
-{
-    char line[2048], thr[32] = "";
-    if (d->r.threads) snprintf(thr, sizeof thr, " --threads %d", d->r.threads);
-    snprintf(line, sizeof line, "collapse %s --seed %llu --quiet%s --out %s/%s", extra, (unsigned long long)d->r.seed,
-             thr, d->r.dir, sub);
-    char *argv[64];
-    int argc = repro_split(line, argv, 64);
-    memset(s, 0, sizeof *s);
-    int st = collapse_main(argc, argv, s);
-    cli_set_command("regimes demo");
-    return st;
-}
-
 static int speciation(demo *d)
 {
     fputs("\n### Speciation, two-class GMM (parent paper; MATH.md 7.1, 7.2)\n\n", d->r.md);
@@ -58,7 +44,8 @@ static int collapse(demo *d)
 {
     fputs("\n### Collapse onto the training set (parent paper; MATH.md 7.6, 8.2)\n\n", d->r.md);
     collapse_summary s;
-    int st = collapse_run(d, "collapse", "--process ou --data gmm2 --dim 256 --sigma2 1 --n-train 20000 --samples 4000 --steps 100", &s);
+    int st = repro_collapse(&d->r, "collapse", "--process ou --data gmm2 --dim 256 --sigma2 1 --n-train 20000 --steps 100",
+                            4000, &s);
     if (st) return st;
     repro_headline(&d->r, "collapse", "t_C (f/alpha = 0.05), d = 256, P = 20000", s.tc_theory, s.tc, s.tc_lo, s.tc_hi,
              TOL_TC * s.tc_theory);
@@ -125,11 +112,11 @@ static int nonrev(demo *d)
         snprintf(what, sizeof what, "speciation: t_S, m along ones, Q = %s", QS[q]);
         repro_headline(&d->r, "nonrev", what, s.ts_theory[0], s.ts[0], s.ts_lo[0], s.ts_hi[0], TOL_TS * s.ts_theory[0]);
         free(s.res);
-        snprintf(extra, sizeof extra, "%s --data gmm2 --Q %s --mean-dir slow --n-train 20000 --samples 1000 --steps 100",
-                 REPRO_NONREV_BASE, QS[q]);
+        snprintf(extra, sizeof extra, "%s --data gmm2 --Q %s --mean-dir slow --n-train 20000 --steps 100", REPRO_NONREV_BASE,
+                 QS[q]);
         snprintf(sub, sizeof sub, "nonrev/collapse-Q%s", QS[q]);
         collapse_summary c;
-        if ((st = collapse_run(d, sub, extra, &c))) break;
+        if ((st = repro_collapse(&d->r, sub, extra, 1000, &c))) break;
         snprintf(what, sizeof what, "collapse: t_C (f/alpha = 0.05), P = 20000, Q = %s", QS[q]);
         repro_row(&d->r, "nonrev", what, c.tc_theory, c.tc, c.tc_lo, c.tc_hi, TOL_TC * c.tc_theory);
         sw[q] = c.sw_mean, se[q] = c.sw_sd / sqrt((double)c.trajectories), tct[q] = c.tc_theory;

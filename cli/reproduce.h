@@ -50,6 +50,8 @@ int repro_split(char *line, char **argv, int max);
 /* `regimes clone EXTRA --samples N --seed S --quiet --out DIR/SUB`; the summary into *s (s->res
  * owned by the caller). N is r->samples or default_pairs when that is 0. */
 int repro_clone(repro *r, const char *sub, const char *extra, size_t default_pairs, clone_summary *s);
+/* The same for `regimes collapse` (N: the entropy samples; trajectories min(N, 500)). */
+int repro_collapse(repro *r, const char *sub, const char *extra, size_t default_samples, collapse_summary *s);
 
 /* phi curves of n clone runs (measured with its band, theory) in one PNG DIR/NAME; labels holds
  * 2 n strings (measured, theory per run); mode selects the label (0 common/ou, 1 difference). */

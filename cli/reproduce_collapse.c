@@ -13,20 +13,6 @@
 #define TOL_F 0.15    /* f(t) against the closed form: max |f - f_theory| within 15% of alpha */
 #define N_RUNS 2
 
-static int collapse_run(repro *r, const char *sub, const char *extra, size_t samples, collapse_summary *s)
-{
-    char line[2048], thr[32] = "";
-    if (r->threads) snprintf(thr, sizeof thr, " --threads %d", r->threads);
-    snprintf(line, sizeof line, "collapse %s --samples %zu --seed %llu --quiet%s --out %s/%s", extra,
-             r->samples ? r->samples : samples, (unsigned long long)r->seed, thr, r->dir, sub);
-    char *argv[64];
-    int argc = repro_split(line, argv, 64);
-    memset(s, 0, sizeof *s);
-    int st = collapse_main(argc, argv, s);
-    cli_set_command("regimes reproduce");
-    return st;
-}
-
 /* Where the memorised fraction of the denoised states first reaches 1/2 coming down from T
  * (linear interpolation on the record times), NAN if never. */
 static double half_time(const collapse_summary *s)
@@ -48,7 +34,7 @@ int repro_collapse_gmm(repro *r)
         char extra[256], sub[64], what[128], tol[96];
         snprintf(extra, sizeof extra, "--process ou --data gmm2 --dim 256 --sigma2 1 --n-train %zu --steps 100", PS[i]);
         snprintf(sub, sizeof sub, "collapse-gmm/P%zu", PS[i]);
-        st = collapse_run(r, sub, extra, 4000, &s[i]);
+        st = repro_collapse(r, sub, extra, 4000, &s[i]);
         if (st) break;
         n++;
         snprintf(what, sizeof what, "t_C (f/alpha = 0.05), d = 256, P = %zu", PS[i]);

@@ -187,16 +187,10 @@ int repro_nonrev_gmm(repro *r)
     collapse_summary c[2];
     size_t nc = 0;
     for (size_t q = 0; q < 2 && !st; q++) {
-        char line[1024], thr[32] = "", what[128];
-        if (r->threads) snprintf(thr, sizeof thr, " --threads %d", r->threads);
-        snprintf(line, sizeof line, "collapse %s --data gmm2 --Q %s --mean-dir slow --n-train 20000 --steps 100 "
-                 "--samples %zu --seed %llu --quiet%s --out %s/nonrev-gmm/collapse-Q%s", BASE, QS[q],
-                 r->samples ? r->samples : 1000, (unsigned long long)r->seed, thr, r->dir, QS[q]);
-        char *argv[64];
-        int argc = repro_split(line, argv, 64);
-        memset(&c[q], 0, sizeof c[q]);
-        st = collapse_main(argc, argv, &c[q]);
-        cli_set_command("regimes reproduce");
+        char extra[512], sub[64], what[128];
+        snprintf(extra, sizeof extra, "%s --data gmm2 --Q %s --mean-dir slow --n-train 20000 --steps 100", BASE, QS[q]);
+        snprintf(sub, sizeof sub, "nonrev-gmm/collapse-Q%s", QS[q]);
+        st = repro_collapse(r, sub, extra, 1000, &c[q]);
         if (st) break;
         nc++;
         snprintf(what, sizeof what, "t_C (f/alpha = 0.05), Q = %s, P = 20000", QS[q]);
