@@ -2,6 +2,7 @@
  * classifier prediction and score evaluation, and the naive double references. Contracts:
  * include/regimes/nn.h. */
 #include <cblas.h>
+#include <lapacke.h>
 #include <math.h>
 #include <stdlib.h>
 #include <string.h>
@@ -27,7 +28,9 @@ const char *rg_nn_arch_check(const rg_nn_arch *a)
     if (a->task == RG_NN_CLASSIFIER) {
         if (a->n_out < 2 || a->n_out > 65536) return "a classifier needs 2 .. 65536 classes";
         if (a->t_embed != 0) return "a classifier takes no time embedding (t_embed = 0)";
+        if (a->sigma_data2 != 0.0) return "a classifier takes no preconditioning (sigma_data2 = 0)";
     } else {
+        if (!(a->sigma_data2 >= 0.0) || isinf(a->sigma_data2)) return "sigma_data2 must be finite and >= 0";
         if (a->n_out != a->n_in) return "a score network has n_out = n_in";
         if (a->t_embed < 2 || a->t_embed % 2 || a->t_embed > 4096) return "t_embed must be even, in [2, 4096]";
     }
@@ -66,6 +69,7 @@ int rg_nn_model_new(const rg_nn_arch *a, uint64_t seed, rg_nn_model **out)
     m->a.n_out = a->n_out;
     m->a.n_hidden = a->n_hidden;
     m->a.t_embed = a->t_embed;
+    m->a.sigma_data2 = a->sigma_data2;
     for (size_t l = 0; l < a->n_hidden; l++) m->a.hidden[l] = a->hidden[l];
     layout(m);
     m->p = calloc(m->nparams, sizeof *m->p);
@@ -96,7 +100,7 @@ void rg_nn_model_free(rg_nn_model *m)
 int rg_nn__arch_equal(const rg_nn_arch *a, const rg_nn_arch *b)
 {
     if (a->task != b->task || a->act != b->act || a->n_in != b->n_in || a->n_out != b->n_out ||
-        a->n_hidden != b->n_hidden || a->t_embed != b->t_embed)
+        a->n_hidden != b->n_hidden || a->t_embed != b->t_embed || a->sigma_data2 != b->sigma_data2)
         return 0;
     for (size_t l = 0; l < a->n_hidden; l++)
         if (a->hidden[l] != b->hidden[l]) return 0;
@@ -172,6 +176,7 @@ void rg_nn__work_release(rg_nn_work *w)
     free(w->dblock);
     free(w->ybuf);
     free(w->L);
+    free(w->pc);
     memset(w, 0, sizeof *w);
 }
 
@@ -191,7 +196,10 @@ int rg_nn_work_new(const rg_nn_model *m, size_t B_max, rg_nn_work **out)
     w->B_max = B_max;
     w->ybuf = malloc(B_max * m->a.n_out * sizeof *w->ybuf);
     w->L = k ? malloc(k * k * sizeof *w->L) : NULL;
-    if (!w->ybuf || (k && !w->L)) {
+    /* preconditioned: room for cores up to 16 (ou, coupled, small dense) up front, larger on demand */
+    w->pc_k = m->a.sigma_data2 > 0.0 ? (k < RG_NN__KMAX_STACK ? k : RG_NN__KMAX_STACK) : 0;
+    w->pc = w->pc_k ? malloc(RG_NN__PC_DOUBLES(w->pc_k) * sizeof *w->pc) : NULL;
+    if (!w->ybuf || (k && !w->L) || (w->pc_k && !w->pc)) {
         rg_nn__work_release(w);
         free(w);
         RG_FAIL(RG_ENOMEM, "rg_nn_work_new: out of memory");
@@ -219,14 +227,58 @@ void rg_nn_time_embed(double t, size_t t_embed, float *e)
     }
 }
 
+double rg_nn__temb_arg(const rg_nn_arch *a, double t) { return a->sigma_data2 > 0.0 ? 0.25 * log(t) : t; }
+
+int rg_nn__precond(const rg_process *p, double t, double s2, double *scratch, rg_nn__pc *pc)
+{
+    const size_t k = rg_process_core(p), kk = k * k;
+    double *E = scratch, *Sg = E + kk, *L = Sg + kk, *Si = L + kk, *G = Si + kk;
+    RG_TRY(rg_process_moments(p, t, E, Sg));
+    RG_TRY(rg_process_chol(p, t, L));
+    double trS = 0.0;
+    for (size_t i = 0; i < k; i++)   /* S = s2 E E^T + Sigma, lower triangle is enough for dpotrf */
+        for (size_t j = 0; j <= i; j++) {
+            double v = 0.0;
+            for (size_t a = 0; a < k; a++) v += E[i * k + a] * E[j * k + a];
+            Si[i * k + j] = s2 * v + Sg[i * k + j];
+            if (i == j) trS += Si[i * k + i];
+        }
+    lapack_int info = LAPACKE_dpotrf(LAPACK_ROW_MAJOR, 'L', (lapack_int)k, Si, (lapack_int)k);
+    if (info == 0) info = LAPACKE_dpotri(LAPACK_ROW_MAJOR, 'L', (lapack_int)k, Si, (lapack_int)k);
+    if (info != 0 || !(trS > 0.0))
+        RG_FAIL(RG_EINVAL, "preconditioning at t = %g: S_t = s2 E E^T + Sigma_t is not positive definite", t);
+    double trSS = 0.0;
+    for (size_t i = 0; i < k; i++)
+        for (size_t j = 0; j < i; j++) Si[j * k + i] = Si[i * k + j];
+    for (size_t i = 0; i < kk; i++) trSS += Si[i] * Sg[i];
+    for (size_t i = 0; i < k; i++)   /* G = L^T S^{-1}: (L^T)_{ia} = L_{ai}, L lower */
+        for (size_t j = 0; j < k; j++) {
+            double v = 0.0;
+            for (size_t a = i; a < k; a++) v += L[a * k + i] * Si[a * k + j];
+            G[i * k + j] = v;
+        }
+    pc->E = E;
+    pc->L = L;
+    pc->Sinv = Si;
+    pc->G = G;
+    pc->cin = 1.0 / sqrt(trS / (double)k);
+    /* 1 - tr(S^-1 Sigma)/k = s2 tr(E^T S^-1 E)/k > 0; floored where E_t underflows (t of hundreds) */
+    pc->cout = sqrt(fmax(1.0 - trSS / (double)k, 1e-24));
+    return RG_OK;
+}
+
 static inline float sigmoidf_(float z) { return 1.0f / (1.0f + expf(-z)); }
 
-void rg_nn__chunk_forward(const rg_nn_model *m, rg_nn__chunk *c, size_t n, const float *x, const double *t)
+void rg_nn__chunk_forward(const rg_nn_model *m, rg_nn__chunk *c, size_t n, const float *x, float xs,
+                          const double *t)
 {
     const size_t nin = m->a.n_in, in0 = m->in[0];
     for (size_t b = 0; b < n; b++) {
-        memcpy(c->act[0] + b * in0, x + b * nin, nin * sizeof *x);
-        if (m->a.t_embed) rg_nn_time_embed(t[b], m->a.t_embed, c->act[0] + b * in0 + nin);
+        float *h = c->act[0] + b * in0;
+        if (xs == 1.0f) memcpy(h, x + b * nin, nin * sizeof *x);
+        else
+            for (size_t i = 0; i < nin; i++) h[i] = xs * x[b * nin + i];
+        if (m->a.t_embed) rg_nn_time_embed(rg_nn__temb_arg(&m->a, t[b]), m->a.t_embed, h + nin);
     }
     for (size_t l = 0; l < m->nl; l++) {
         const size_t NI = m->in[l], NO = m->out[l];
@@ -288,7 +340,7 @@ int rg_nn_forward(const rg_nn_model *m, size_t B, const float *x, const double *
 #pragma omp parallel for schedule(static)
     for (size_t c = 0; c < nch; c++) {
         size_t b0 = c * RG_NN_CHUNK, n = B - b0 < RG_NN_CHUNK ? B - b0 : RG_NN_CHUNK;
-        rg_nn__chunk_forward(m, &w->c[c], n, x + b0 * nin, t ? t + b0 : NULL);
+        rg_nn__chunk_forward(m, &w->c[c], n, x + b0 * nin, 1.0f, t ? t + b0 : NULL);
         memcpy(y + b0 * no, w->c[c].act[m->nl], n * no * sizeof *y);
     }
     return RG_OK;
@@ -340,8 +392,25 @@ int rg_nn_score_eval(const rg_nn_model *m, const rg_process *p, double t, size_t
     const size_t N = m->a.n_in, k = rg_process_core(p), r = rg_process_mult(p);
     if (rg_process_dim(p) != N)
         RG_FAIL(RG_EINVAL, "rg_nn_score_eval: process dimension %zu != network input %zu", rg_process_dim(p), N);
-    double *L = w->L;
-    RG_TRY(rg_process_chol(p, t, L));
+    const double s2 = m->a.sigma_data2;
+    const double *L = w->L, *Si = NULL;
+    float xs = 1.0f, co = 1.0f;
+    if (s2 > 0.0) {
+        if (k > w->pc_k) {   /* a dense core larger than the room made up front */
+            double *q = realloc(w->pc, RG_NN__PC_DOUBLES(k) * sizeof *q);
+            if (!q) RG_FAIL(RG_ENOMEM, "rg_nn_score_eval: out of memory (core %zu)", k);
+            w->pc = q;
+            w->pc_k = k;
+        }
+        rg_nn__pc pc;
+        RG_TRY(rg_nn__precond(p, t, s2, w->pc, &pc));
+        L = pc.L;
+        Si = pc.Sinv;
+        xs = (float)pc.cin;
+        co = (float)pc.cout;
+    } else {
+        RG_TRY(rg_process_chol(p, t, w->L));
+    }
     for (size_t b0 = 0; b0 < B; b0 += w->B_max) {
         const size_t n = B - b0 < w->B_max ? B - b0 : w->B_max, nch = (n + RG_NN_CHUNK - 1) / RG_NN_CHUNK;
 #pragma omp parallel for schedule(static)
@@ -350,13 +419,14 @@ int rg_nn_score_eval(const rg_nn_model *m, const rg_process *p, double t, size_t
             if (nc > RG_NN_CHUNK) nc = RG_NN_CHUNK;
             double tt[RG_NN_CHUNK];
             for (size_t i = 0; i < nc; i++) tt[i] = t;
-            rg_nn__chunk_forward(m, &w->c[c], nc, x + c0 * N, tt);
+            rg_nn__chunk_forward(m, &w->c[c], nc, x + c0 * N, xs, tt);
             const float *eps = w->c[c].act[m->nl];
             /* s = -(L^{-T} (x) I_r) eps: per column j of the (k, r) state, back-substitute L^T u = e,
-             * (L^T)_{iq} = L_{qi}, in double; then s = -u. */
+             * (L^T)_{iq} = L_{qi}, in double; then s = -u. Preconditioned (eps = F):
+             * s = -(S^{-1} (x) I_r) x - c_out u, the column of x read whole before s overwrites it. */
             for (size_t b = 0; b < nc; b++) {
                 float *sb = s + (c0 + b) * N;
-                const float *eb = eps + b * N;
+                const float *eb = eps + b * N, *xb = x + (c0 + b) * N;
                 for (size_t j = 0; j < r; j++) {
                     double u[RG_NN__KMAX_STACK], *uu = k <= RG_NN__KMAX_STACK ? u : w->c[c].core;
                     for (size_t i = k; i-- > 0;) {
@@ -364,6 +434,12 @@ int rg_nn_score_eval(const rg_nn_model *m, const rg_process *p, double t, size_t
                         for (size_t q = i + 1; q < k; q++) v -= L[q * k + i] * uu[q];
                         uu[i] = v / L[i * k + i];
                     }
+                    if (Si)
+                        for (size_t i = 0; i < k; i++) {
+                            double v = (double)co * uu[i];
+                            for (size_t a = 0; a < k; a++) v += Si[i * k + a] * (double)xb[a * r + j];
+                            uu[i] = v;
+                        }
                     for (size_t i = 0; i < k; i++) sb[i * r + j] = (float)-uu[i];
                 }
             }
@@ -389,10 +465,11 @@ void rg_nn__forward_naive(const rg_nn_model *m, const double *params, const doub
     double *h = scratch, *g = scratch + m->maxw + m->a.t_embed;
     const size_t nin = m->a.n_in, E = m->a.t_embed;
     for (size_t i = 0; i < nin; i++) h[i] = x[i];
+    const double ta = E ? rg_nn__temb_arg(&m->a, t) : 0.0;
     for (size_t j = 0; j < E / 2; j++) {
         double w = E / 2 > 1 ? pow(TEMB_WMAX, (double)j / (double)(E / 2 - 1)) : 1.0;
-        h[nin + j] = sin(w * t);
-        h[nin + E / 2 + j] = cos(w * t);
+        h[nin + j] = sin(w * ta);
+        h[nin + E / 2 + j] = cos(w * ta);
     }
     for (size_t l = 0; l < m->nl; l++) {
         const double *W = params + m->woff[l], *bias = params + m->boff[l];

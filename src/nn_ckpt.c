@@ -1,6 +1,8 @@
 /* nn checkpoints: model and optimiser state in one little-endian file, written atomically, read
  * with every field checked. Layout (nn.h): magic "RGNNCKPT", u32 version, architecture, u64 nparams,
- * float params, u32 has_opt, [optimiser], u64 FNV-1a checksum of everything before it. */
+ * float params, u32 has_opt, [optimiser], u64 FNV-1a checksum of everything before it. Version 2
+ * appends f64 sigma_data2 to the architecture and u32 t_log after t_max; version 1 files (neither
+ * field) load as plain networks with uniform times. */
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -60,6 +62,7 @@ int rg_nn_save(const char *path, const rg_nn_model *m, const rg_nn_trainer *tr)
     put_u64(&w, a->n_hidden);
     for (size_t l = 0; l < RG_NN_MAX_HIDDEN; l++) put_u64(&w, l < a->n_hidden ? a->hidden[l] : 0);
     put_u64(&w, a->t_embed);
+    put_f64(&w, a->sigma_data2);
     put_u64(&w, m->nparams);
     put(&w, m->p, m->nparams * sizeof *m->p);
     put_u32(&w, tr ? 1u : 0u);
@@ -79,6 +82,7 @@ int rg_nn_save(const char *path, const rg_nn_model *m, const rg_nn_trainer *tr)
         put_f64(&w, v.c.adam_eps);
         put_f64(&w, v.c.t_min);
         put_f64(&w, v.c.t_max);
+        put_u32(&w, (uint32_t)v.c.t_log);
         put_u64(&w, v.c.seed);
         put_u64(&w, v.P);
         put_u64(&w, v.step);
@@ -149,8 +153,9 @@ static int parse(rd *r, ckpt *k)
         RG_FAIL(RG_EFORMAT, "%s: not a regimes nn checkpoint (bad magic)", r->path);
     RG_TRY(take(r, magic, 8, "the magic"));
     RG_TRY(take(r, &ver, 4, "the version"));
-    if (ver != RG_NN_CKPT_VERSION)
-        RG_FAIL(RG_EFORMAT, "%s: checkpoint version %u, this build reads version %u", r->path, ver, RG_NN_CKPT_VERSION);
+    if (ver != 1 && ver != RG_NN_CKPT_VERSION)
+        RG_FAIL(RG_EFORMAT, "%s: checkpoint version %u, this build reads versions 1 to %u", r->path, ver,
+                RG_NN_CKPT_VERSION);
     RG_TRY(take(r, &task, 4, "the architecture"));
     RG_TRY(take(r, &act, 4, "the architecture"));
     for (size_t i = 0; i < 3 + RG_NN_MAX_HIDDEN + 1; i++) RG_TRY(read_u64(r, &u[i], "the architecture"));
@@ -162,6 +167,7 @@ static int parse(rd *r, ckpt *k)
     k->a.n_hidden = (size_t)u[2];
     for (size_t l = 0; l < RG_NN_MAX_HIDDEN; l++) k->a.hidden[l] = (size_t)u[3 + l];
     k->a.t_embed = (size_t)u[3 + RG_NN_MAX_HIDDEN];
+    if (ver >= 2) RG_TRY(take(r, &k->a.sigma_data2, 8, "the architecture"));
     if (task > 1 || act > 1 || u[2] > RG_NN_MAX_HIDDEN || rg_nn_arch_check(&k->a))
         RG_FAIL(RG_EFORMAT, "%s: invalid architecture in checkpoint (%s)", r->path,
                 task > 1 || act > 1 || u[2] > RG_NN_MAX_HIDDEN ? "bad enum or depth" : rg_nn_arch_check(&k->a));
@@ -188,6 +194,9 @@ static int parse(rd *r, ckpt *k)
                                      .step_every = (size_t)b[3], .lr_kind = (rg_nn_lr_kind)kind, .lr = f[0],
                                      .lr_min = f[1], .step_gamma = f[2], .beta1 = f[3], .beta2 = f[4],
                                      .adam_eps = f[5], .t_min = f[6], .t_max = f[7] };
+        uint32_t tlog = 0;
+        if (ver >= 2) RG_TRY(take(r, &tlog, 4, "the optimiser state"));
+        k->c.t_log = (int)(tlog > 1 ? 2 : tlog);   /* 2: rejected by rg_nn_train_check below */
         RG_TRY(read_u64(r, &k->c.seed, "the optimiser state"));
         RG_TRY(read_u64(r, &k->P, "the optimiser state"));
         RG_TRY(read_u64(r, &k->step, "the optimiser state"));

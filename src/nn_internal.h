@@ -33,7 +33,22 @@ struct rg_nn_work {
     double *dblock;
     float *ybuf;      /* (B_max, n_out) */
     double *L;        /* score: (n_in, n_in) room for the core L_t */
+    double *pc;       /* preconditioned score: RG_NN__PC_DOUBLES(k) doubles, grown on demand */
+    size_t pc_k;      /* the largest core pc has room for */
 };
+
+/* Preconditioning at one time (nn.h): the k x k core matrices and the two scalars. */
+typedef struct {
+    const double *E, *L, *Sinv, *G;  /* row-major k x k, pointing into the caller's scratch */
+    double cin, cout;
+} rg_nn__pc;
+#define RG_NN__PC_DOUBLES(k) (5 * (k) * (k) + 2 * (k)) /* scratch of rg_nn__precond, plus 2 k spare */
+/* Fill pc for process p at time t with data variance s2 > 0, in scratch (RG_NN__PC_DOUBLES(k)).
+ * RG_EINVAL if S_t is not positive definite, process errors. Safe on worker threads (its LAPACK
+ * calls are on k x k matrices). */
+int rg_nn__precond(const rg_process *p, double t, double s2, double *scratch, rg_nn__pc *pc);
+/* The time embedding's argument: log(t) / 4 for a preconditioned score network, else t. */
+double rg_nn__temb_arg(const rg_nn_arch *a, double t);
 
 #define RG_NN__KMAX_STACK 16 /* core sizes up to this solve on the stack, larger ones in chunk->core */
 
@@ -42,8 +57,9 @@ int rg_nn__work_alloc(const rg_nn_model *m, size_t nchunks, size_t ncore, rg_nn_
 /* 1 if the architectures agree in every used field (padding and unused widths ignored). */
 int rg_nn__arch_equal(const rg_nn_arch *a, const rg_nn_arch *b);
 void rg_nn__work_release(rg_nn_work *w);
-/* Forward n <= CHUNK rows; inputs x (n, n_in), times t (n) or NULL. Output in c->act[nl]. */
-void rg_nn__chunk_forward(const rg_nn_model *m, rg_nn__chunk *c, size_t n, const float *x, const double *t);
+/* Forward n <= CHUNK rows; inputs xs x (n, n_in), times t (n) or NULL. Output in c->act[nl]. */
+void rg_nn__chunk_forward(const rg_nn_model *m, rg_nn__chunk *c, size_t n, const float *x, float xs,
+                          const double *t);
 /* Backward from dy (n, n_out) stored in c->d0: gradient of the chunk into g (nparams, overwritten). */
 void rg_nn__chunk_backward(const rg_nn_model *m, rg_nn__chunk *c, size_t n, float *g);
 

@@ -31,7 +31,7 @@ rg_nn_train_config rg_nn_train_defaults(void)
     return (rg_nn_train_config){ .batch = 128, .epochs = 10, .lr = 1e-3, .lr_min = 1e-5, .warmup = 100,
                                  .lr_kind = RG_NN_LR_COSINE, .step_gamma = 0.5, .step_every = 1000,
                                  .beta1 = 0.9, .beta2 = 0.999, .adam_eps = 1e-8, .seed = 1,
-                                 .t_min = 1e-3, .t_max = 5.0, .shift = 0, .img_w = 0, .label_smooth = 0.0 };
+                                 .t_min = 1e-3, .t_max = 5.0, .t_log = 0, .shift = 0, .img_w = 0, .label_smooth = 0.0 };
 }
 
 const char *rg_nn_train_check(const rg_nn_train_config *c)
@@ -49,6 +49,7 @@ const char *rg_nn_train_check(const rg_nn_train_config *c)
         return "Adam betas must be in [0, 1)";
     if (!(c->adam_eps > 0.0) || isinf(c->adam_eps)) return "adam_eps must be finite and > 0";
     if (!(c->t_min > 0.0) || !(c->t_max > c->t_min) || isinf(c->t_max)) return "times need 0 < t_min < t_max < inf";
+    if (c->t_log != 0 && c->t_log != 1) return "t_log must be 0 or 1";
     if (!(c->label_smooth >= 0.0 && c->label_smooth < 1.0)) return "label_smooth must be in [0, 1)";
     if (c->shift > 0 && (c->img_w == 0 || c->shift >= c->img_w)) return "shift needs an image width img_w > shift";
     return NULL;
@@ -106,7 +107,8 @@ int rg_nn_trainer_new(rg_nn_model *m, const rg_nn_train_config *c, const rg_nn_d
     tr->total = tr->steps_per_epoch * c->epochs;
     tr->perm_epoch = UINT64_MAX;
     const size_t B = c->batch, nch = (B + RG_NN_CHUNK - 1) / RG_NN_CHUNK, np = m->nparams, nin = a->n_in;
-    int st = rg_nn__work_alloc(m, nch, 2 * k * k, &tr->w);
+    /* chunk scratch: E_t and L_t (plain), or the preconditioning matrices and a column (nn_internal.h) */
+    int st = rg_nn__work_alloc(m, nch, a->sigma_data2 > 0.0 ? RG_NN__PC_DOUBLES(k) : 2 * k * k, &tr->w);
     if (st != RG_OK) {
         free(tr);
         return st;
@@ -198,7 +200,7 @@ int rg_nn_trainer_loss_grad(rg_nn_trainer *tr, size_t B, const float *x, const d
     for (size_t c = 0; c < nch; c++) {
         size_t b0 = c * RG_NN_CHUNK, n = B - b0 < RG_NN_CHUNK ? B - b0 : RG_NN_CHUNK;
         rg_nn__chunk *ch = &tr->w.c[c];
-        rg_nn__chunk_forward(m, ch, n, x + b0 * nin, t ? t + b0 : NULL);
+        rg_nn__chunk_forward(m, ch, n, x + b0 * nin, 1.0f, t ? t + b0 : NULL);
         tr->closs[c] = chunk_loss(m, ch, n, B, labels ? labels + b0 : NULL, eps ? eps + b0 * nin : NULL,
                                   tr->c.label_smooth);
         rg_nn__chunk_backward(m, ch, n, tr->gc + c * np);
@@ -231,15 +233,40 @@ static void epoch_order(rg_nn_trainer *tr, uint64_t e)
     tr->perm_epoch = e;
 }
 
-/* x_t = (E_t (x) I_r) x0 + (L_t (x) I_r) eps for sample q; E and L: k x k scratch. */
+/* x_t = (E_t (x) I_r) x0 + (L_t (x) I_r) eps for sample q; E and L: k x k scratch. Preconditioned
+ * (nn.h): xt gets the network input c_in x_t and eps the target (eps - (G_t (x) I_r) x_t) / c_out. */
 static int dsm_pair(const rg_nn_trainer *tr, uint64_t q, const float *x0, double *core, float *xt,
                     float *eps, double *t)
 {
     const rg_rng r = { .seed = tr->c.seed, .stream = RG_STREAM_NN_TRAIN };
     const size_t k = tr->k, R = tr->r;
-    double *E = core, *L = core + k * k;
-    *t = tr->c.t_min + (tr->c.t_max - tr->c.t_min) * rg_rng_uniform(r, q, 1, 0);
+    const double u = rg_rng_uniform(r, q, 1, 0), s2 = tr->m->a.sigma_data2;
+    *t = tr->c.t_log ? tr->c.t_min * pow(tr->c.t_max / tr->c.t_min, u) : tr->c.t_min + (tr->c.t_max - tr->c.t_min) * u;
     rg_rng_normals(r, q, 2, eps, k * R);
+    if (s2 > 0.0) {
+        rg_nn__pc pc;
+        RG_TRY(rg_nn__precond(tr->d.process, *t, s2, core, &pc));
+        double *col = core + 5 * k * k, *res = col + k; /* the 2 k spare doubles */
+        for (size_t j = 0; j < R; j++) {
+            for (size_t i = 0; i < k; i++) {
+                double v = 0.0;
+                for (size_t a = 0; a < k; a++) v += pc.E[i * k + a] * (double)x0[a * R + j];
+                for (size_t a = 0; a <= i; a++) v += pc.L[i * k + a] * (double)eps[a * R + j];
+                col[i] = v;
+            }
+            for (size_t i = 0; i < k; i++) {
+                double v = (double)eps[i * R + j];
+                for (size_t a = 0; a < k; a++) v -= pc.G[i * k + a] * col[a];
+                res[i] = v / pc.cout;
+            }
+            for (size_t i = 0; i < k; i++) {
+                xt[i * R + j] = (float)(pc.cin * col[i]);
+                eps[i * R + j] = (float)res[i];
+            }
+        }
+        return RG_OK;
+    }
+    double *E = core, *L = core + k * k;
     RG_TRY(rg_process_moments(tr->d.process, *t, E, NULL));
     RG_TRY(rg_process_chol(tr->d.process, *t, L));
     for (size_t i = 0; i < k; i++)

@@ -91,6 +91,7 @@ run_ok "$BIN" sample --process ou --dim 784 --samples 128 --steps 5 --quiet --ou
 run_ok "$BIN" train --task score --data "$TMP/d784/samples.npy" --epochs 1 --batch 64 --hidden 16 --t-embed 4 \
     --out "$TMP/net" --json
 grep -q '"process_argv": \["--dim", "784"\]' "$TMP/net.json" || fail "train: sidecar lacks process_argv: $(cat "$TMP/net.json")"
+grep -Eq '"t_sample": "log", "sigma_data2": (0\.[0-9]|[1-9])' "$TMP/net.json" || fail "train: sidecar lacks the preconditioning: $(cat "$TMP/net.json")"
 run_ok "$BIN" sample --model "$TMP/net" --samples 20 --steps 10 --quiet --out "$TMP/sm" --json
 for f in samples.npy samples.png meta.json; do [ -s "$TMP/sm/$f" ] || fail "sample --model: no $f"; done
 expect_2 "not a regimes nn checkpoint" "$TMP/sm2" sample --model "$TMP/d784/samples.npy" --out "$TMP/sm2"

@@ -2,7 +2,9 @@
  * differences in double (every layer: dense, ReLU, SiLU, time embedding input, softmax
  * cross-entropy, whitened DSM loss), thread-count determinism, checkpoints (round trip, truncated,
  * foreign, wrong-version, trailing bytes), bit-exact resume, a classifier on a synthetic mixture, and
- * denoising score matching on Gaussian data against the exact score. */
+ * denoising score matching on Gaussian data against the exact score; the preconditioned score
+ * network (its output form against an independent evaluation, the unit variance of its training
+ * target, thread determinism and resume with log-uniform times). */
 #include <omp.h>
 #include <stdlib.h>
 #include <string.h>
@@ -276,18 +278,26 @@ static void test_augmented_training(void **state)
     rg_data_set_free(s);
 }
 
+/* Diffusive coupling gamma = 0.3 in d dimensions per modality and P deterministic rows X (P, 2 d). */
+static rg_process *coupled_set(size_t d, size_t P, double phase, float **X)
+{
+    double M[4];
+    rg_process_coupling(RG_COUPLING_DIFFUSIVE, 0.3, M);
+    rg_process *p;
+    assert_int_equal(rg_process_coupled(M, d, &p), RG_OK);
+    *X = malloc(P * 2 * d * sizeof **X);
+    fillf(*X, P * 2 * d, 1.0f, phase);
+    return p;
+}
+
 /* Score training (DSM pairs drawn inside the parallel chunks, coupled process) is also
  * bit-identical for 1 and 3 threads. */
 static void test_threads_bit_identical_score(void **state)
 {
     (void)state;
     const size_t d = 3, P = 256;
-    double M[4];
-    rg_process_coupling(RG_COUPLING_DIFFUSIVE, 0.3, M);
-    rg_process *p;
-    assert_int_equal(rg_process_coupled(M, d, &p), RG_OK);
-    float *X = malloc(P * 2 * d * sizeof *X);
-    fillf(X, P * 2 * d, 1.0f, 0.4);
+    float *X;
+    rg_process *p = coupled_set(d, P, 0.4, &X);
     size_t wd[1] = { 24 };
     rg_nn_arch a = rg_nn_score_arch(2 * d, 6, 1, wd);
     rg_nn_model *m[2];
@@ -380,7 +390,7 @@ static void test_checkpoint_forged_size(void **state)
 {
     (void)state;
     unsigned char b[8 + 3 * 4 + 13 * 8 + 4 + 8];
-    uint32_t u32[3] = { RG_NN_CKPT_VERSION, RG_NN_SCORE, RG_NN_RELU };
+    uint32_t u32[3] = { 1, RG_NN_SCORE, RG_NN_RELU };   /* the version-1 layout (no sigma_data2) */
     uint64_t u64[13] = { 1u << 24, 1u << 24, 1, 65536, 0, 0, 0, 0, 0, 0, 0, 2, 0 };
     const uint32_t has_opt = 0;
     memcpy(b, "RGNNCKPT", 8);
@@ -433,7 +443,7 @@ static void test_checkpoint_round_trip_and_rejects(void **state)
     b[8] = 99;                                             /* version 99 */
     write_bytes(bad, b, n);
     expect_fail(rg_nn_load(bad, &m3), RG_EFORMAT, "version 99");
-    b[8] = 1;
+    b[8] = RG_NN_CKPT_VERSION;
     b[n / 2] ^= 1;                                         /* a flipped bit in a weight */
     write_bytes(bad, b, n);
     expect_fail(rg_nn_load(bad, &m3), RG_EFORMAT, "checksum");
@@ -661,6 +671,223 @@ static void test_score_dsm_gaussian_coupled(void **state)
     rg_process_free(p);
 }
 
+/* ---- preconditioned score network ----------------------------------------------------------------- */
+
+/* Small k x k inverse by Gauss-Jordan with partial pivoting (k <= 4), independent of LAPACK. */
+static void inv_small(size_t k, const double *A, double *X)
+{
+    double W[4 * 8];
+    for (size_t i = 0; i < k; i++)
+        for (size_t j = 0; j < 2 * k; j++) W[i * 2 * k + j] = j < k ? A[i * k + j] : (double)(j - k == i);
+    for (size_t c = 0; c < k; c++) {
+        size_t piv = c;
+        for (size_t i = c + 1; i < k; i++)
+            if (fabs(W[i * 2 * k + c]) > fabs(W[piv * 2 * k + c])) piv = i;
+        for (size_t j = 0; j < 2 * k; j++) {
+            double tmp = W[c * 2 * k + j];
+            W[c * 2 * k + j] = W[piv * 2 * k + j];
+            W[piv * 2 * k + j] = tmp;
+        }
+        double d = W[c * 2 * k + c];
+        for (size_t j = 0; j < 2 * k; j++) W[c * 2 * k + j] /= d;
+        for (size_t i = 0; i < k; i++)
+            if (i != c) {
+                double f = W[i * 2 * k + c];
+                for (size_t j = 0; j < 2 * k; j++) W[i * 2 * k + j] -= f * W[c * 2 * k + j];
+            }
+    }
+    for (size_t i = 0; i < k; i++)
+        for (size_t j = 0; j < k; j++) X[i * k + j] = W[i * 2 * k + k + j];
+}
+
+/* The preconditioned score (nn.h) evaluated by hand from the process moments: with Gamma = s2 E E^T +
+ * Sigma, c_in = (tr Gamma / k)^-1/2, c_out = (1 - tr(Gamma^-1 Sigma) / k)^1/2 and F = the bare network
+ * on c_in x (rg_nn_forward), s = -Gamma^-1 x - c_out L^-T F, i.e. L^T (s + Gamma^-1 x) = -c_out F.
+ * With a zero network the score is exactly the Gaussian -Gamma^-1 x. Coupled (k = 2, r = 3) and
+ * non-reversible (dense k = 3, r = 1) processes, t from 0.02 to 4. */
+static void check_precond_eval(const rg_process *p, const char *what)
+{
+    const size_t N = rg_process_dim(p), k = rg_process_core(p), r = rg_process_mult(p), B = 21;
+    const double s2 = 0.3, ts[4] = { 0.02, 0.4, 1.3, 4.0 };
+    size_t wd[1] = { 12 };
+    rg_nn_arch a = rg_nn_score_arch(N, 6, 1, wd);
+    a.sigma_data2 = s2;
+    rg_nn_model *m;
+    rg_nn_work *w;
+    assert_int_equal(rg_nn_model_new(&a, SEED, &m), RG_OK);
+    assert_int_equal(rg_nn_work_new(m, 16, &w), RG_OK);
+    float x[21 * 6], xin[21 * 6], s[21 * 6], F[21 * 6];
+    fillf(x, B * N, 1.5f, 0.3);
+    for (int zero = 0; zero < 2; zero++) {
+        if (zero) memset(rg_nn_model_params(m), 0, rg_nn_model_nparams(m) * sizeof(float));
+        for (int q = 0; q < 4; q++) {
+            const double t = ts[q];
+            double E[16], S[16], G[16], Gi[16], L[16], trG = 0.0, trGS = 0.0, tt[21];
+            assert_int_equal(rg_process_moments(p, t, E, S), RG_OK);
+            assert_int_equal(rg_process_chol(p, t, L), RG_OK);
+            for (size_t i = 0; i < k; i++)
+                for (size_t j = 0; j < k; j++) {
+                    G[i * k + j] = S[i * k + j];
+                    for (size_t l = 0; l < k; l++) G[i * k + j] += s2 * E[i * k + l] * E[j * k + l];
+                }
+            inv_small(k, G, Gi);
+            for (size_t i = 0; i < k; i++) trG += G[i * k + i];
+            for (size_t i = 0; i < k * k; i++) trGS += Gi[i] * S[i];
+            const double cin = 1.0 / sqrt(trG / (double)k), cout = sqrt(1.0 - trGS / (double)k);
+            for (size_t i = 0; i < B * N; i++) xin[i] = (float)(cin * (double)x[i]);
+            for (size_t b = 0; b < B; b++) tt[b] = t;
+            assert_int_equal(rg_nn_score_eval(m, p, t, B, x, s, w), RG_OK);
+            for (size_t b0 = 0; b0 < B; b0 += 16)
+                assert_int_equal(rg_nn_forward(m, B - b0 < 16 ? B - b0 : 16, xin + b0 * N, tt, F + b0 * N, w), RG_OK);
+            double got[21 * 6], want[21 * 6];
+            for (size_t b = 0; b < B; b++)
+                for (size_t j = 0; j < r; j++)
+                    for (size_t i = 0; i < k; i++) {
+                        double v = 0.0, g = 0.0;   /* v = L^T (s + Gamma^-1 x), row i */
+                        for (size_t a2 = i; a2 < k; a2++) {
+                            double u = (double)s[b * N + a2 * r + j];
+                            for (size_t l = 0; l < k; l++) u += Gi[a2 * k + l] * (double)x[b * N + l * r + j];
+                            v += L[a2 * k + i] * u;
+                        }
+                        for (size_t l = 0; l < k; l++) g -= Gi[i * k + l] * (double)x[b * N + l * r + j];
+                        got[b * N + i * r + j] = zero ? (double)s[b * N + i * r + j] : v;
+                        want[b * N + i * r + j] = zero ? g : -cout * (double)F[b * N + i * r + j];
+                    }
+            char msg[160];
+            snprintf(msg, sizeof msg, "%s, t = %g: %s", what, t,
+                     zero ? "zero net: s = -Gamma^-1 x" : "L^T (s + Gamma^-1 x) = -c_out F");
+            /* float rounding of s and x, amplified by |Gamma^-1| at small t */
+            rg_assert_vec_rel(got, want, B * N, zero ? 1e-5 : 2e-4, msg);
+        }
+    }
+    rg_nn_work_free(w);
+    rg_nn_model_free(m);
+}
+
+static void test_precond_eval(void **state)
+{
+    (void)state;
+    double M[4];
+    rg_process_coupling(RG_COUPLING_CROSS, 0.4, M);
+    rg_process *p;
+    assert_int_equal(rg_process_coupled(M, 3, &p), RG_OK);
+    check_precond_eval(p, "coupled gamma = 0.4");
+    rg_process_free(p);
+    const double U[9] = { 1.0, 0.2, 0.0, 0.2, 0.7, 0.1, 0.0, 0.1, 1.4 }, Q[9] = { 0, 0.5, -0.3, -0.5, 0, 0.2, 0.3, -0.2, 0 };
+    assert_int_equal(rg_process_nonrev(3, U, Q, &p), RG_OK);
+    check_precond_eval(p, "nonrev n = 3");
+    rg_process_free(p);
+    rg_nn_arch a = rg_nn_score_arch(4, 2, 0, NULL);
+    a.sigma_data2 = -1.0;
+    assert_non_null(strstr(rg_nn_arch_check(&a), "sigma_data2"));
+    a = rg_nn_classifier_arch(4, 2, 0, NULL);
+    a.sigma_data2 = 0.5;
+    assert_non_null(strstr(rg_nn_arch_check(&a), "preconditioning"));
+}
+
+/* The training target (eps - G_t x_t) / c_out has unit variance per coordinate on average, at every t,
+ * for data N(0, s2 I): its covariance is (I - L^T Gamma^-1 L) / c_out^2, of trace k. With a zero
+ * network (and a learning rate of 1e-12, so it stays zero to 1e-10) the DSM loss of a minibatch is
+ * the mean of the squared targets: 40 steps of 256 samples of N = 6 (61440 squares of unit-variance
+ * normals, sd of the mean 0.0057 for independent ones, at most 0.008 with the k = 2 correlation
+ * here) must average 1 within 0.04 (5 sigma). Checked under the coupled process with log-uniform
+ * times on [1e-3, 8]; a wrong c_out or G moves it by O(1) at large or small t. Then the loss with
+ * uniform times (t_log = 0) too. */
+static void test_precond_target_unit_variance(void **state)
+{
+    (void)state;
+    const size_t d = 3, N = 2 * d, P = 4096;
+    double M[4];
+    rg_process_coupling(RG_COUPLING_CROSS, -0.3, M);
+    rg_process *p;
+    assert_int_equal(rg_process_coupled(M, d, &p), RG_OK);
+    const double s2 = 0.2;
+    float *X = malloc(P * N * sizeof *X);
+    rg_rng_normals((rg_rng){ SEED, RG_STREAM_DATA }, 0, 0, X, P * N);
+    for (size_t i = 0; i < P * N; i++) X[i] *= (float)sqrt(s2);
+    size_t wd[1] = { 8 };
+    rg_nn_arch a = rg_nn_score_arch(N, 4, 1, wd);
+    a.sigma_data2 = s2;
+    for (int tl = 1; tl >= 0; tl--) {
+        rg_nn_model *m;
+        assert_int_equal(rg_nn_model_new(&a, SEED, &m), RG_OK);
+        memset(rg_nn_model_params(m), 0, rg_nn_model_nparams(m) * sizeof(float));
+        rg_nn_train_config c = rg_nn_train_defaults();
+        c.batch = 256;
+        c.lr = 1e-12;
+        c.lr_min = 1e-12;
+        c.t_min = 1e-3;
+        c.t_max = 8.0;
+        c.t_log = tl;
+        rg_nn_data dd = { .P = P, .X = X, .process = p };
+        rg_nn_trainer *tr;
+        assert_int_equal(rg_nn_trainer_new(m, &c, &dd, &tr), RG_OK);
+        double mean;
+        assert_int_equal(rg_nn_trainer_run(tr, 40, &mean), RG_OK);
+        print_message("preconditioned target, t_log = %d: mean square %.4f (want 1)\n", tl, mean);
+        assert_true(fabs(mean - 1.0) < 0.04);
+        rg_nn_trainer_free(tr);
+        rg_nn_model_free(m);
+    }
+    free(X);
+    rg_process_free(p);
+}
+
+/* A preconditioned score net with log-uniform times: 1 and 3 threads give the same bits, and a run
+ * saved after 7 steps and resumed (sigma_data2 and t_log in the checkpoint) ends on the same bits as
+ * one straight run of 14. */
+static void test_precond_threads_and_resume(void **state)
+{
+    (void)state;
+    const size_t d = 3, P = 256;
+    float *X;
+    rg_process *p = coupled_set(d, P, 0.7, &X);
+    size_t wd[1] = { 24 };
+    rg_nn_arch a = rg_nn_score_arch(2 * d, 6, 1, wd);
+    a.sigma_data2 = 0.33;
+    rg_nn_model *m[3];
+    rg_nn_trainer *tr[3];
+    rg_nn_train_config c = rg_nn_train_defaults();
+    c.batch = 100;
+    c.t_log = 1;
+    rg_nn_data dd = { .P = P, .X = X, .process = p };
+    int keep = omp_get_max_threads();
+    for (int i = 0; i < 3; i++) {
+        assert_int_equal(rg_nn_model_new(&a, SEED, &m[i]), RG_OK);
+        assert_int_equal(rg_nn_trainer_new(m[i], &c, &dd, &tr[i]), RG_OK);
+    }
+    omp_set_num_threads(1);
+    assert_int_equal(rg_nn_trainer_run(tr[0], 14, NULL), RG_OK);
+    omp_set_num_threads(3);
+    assert_int_equal(rg_nn_trainer_run(tr[1], 7, NULL), RG_OK);
+    assert_int_equal(rg_nn_save("test_nn_pc.bin", m[1], tr[1]), RG_OK);
+    omp_set_num_threads(keep);
+    rg_nn_model *ml;
+    assert_int_equal(rg_nn_load("test_nn_pc.bin", &ml), RG_OK);
+    assert_true(rg_nn_model_arch(ml)->sigma_data2 == 0.33);
+    rg_nn_model_free(ml);
+    assert_int_equal(rg_nn_trainer_restore(tr[2], "test_nn_pc.bin"), RG_OK);
+    assert_int_equal(rg_nn_trainer_run(tr[2], 7, NULL), RG_OK);
+    assert_memory_equal(rg_nn_model_params(m[0]), rg_nn_model_params(m[2]), rg_nn_model_nparams(m[0]) * sizeof(float));
+    /* a plain network of the same widths is another architecture */
+    rg_nn_arch plain = a;
+    plain.sigma_data2 = 0.0;
+    rg_nn_model *mp;
+    rg_nn_trainer *tp;
+    assert_int_equal(rg_nn_model_new(&plain, SEED, &mp), RG_OK);
+    assert_int_equal(rg_nn_trainer_new(mp, &c, &dd, &tp), RG_OK);
+    expect_fail(rg_nn_trainer_restore(tp, "test_nn_pc.bin"), RG_EFORMAT, "architecture differs");
+    rg_nn_trainer_free(tp);
+    rg_nn_model_free(mp);
+    remove("test_nn_pc.bin");
+    for (int i = 0; i < 3; i++) {
+        rg_nn_trainer_free(tr[i]);
+        rg_nn_model_free(m[i]);
+    }
+    free(X);
+    rg_process_free(p);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -679,6 +906,9 @@ int main(void)
         cmocka_unit_test(test_score_eval_coupled),
         cmocka_unit_test(test_score_dsm_gaussian_ou),
         cmocka_unit_test(test_score_dsm_gaussian_coupled),
+        cmocka_unit_test(test_precond_eval),
+        cmocka_unit_test(test_precond_target_unit_variance),
+        cmocka_unit_test(test_precond_threads_and_resume),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

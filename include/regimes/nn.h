@@ -18,6 +18,18 @@
  * so the loss equals |L_t^T s + eps|^2 / n_in: denoising score matching whitened by Sigma_t; it works
  * for coupled (k = 2) and dense (r = 1) processes alike, with no N x N matrix for k = 1, 2.
  *
+ * Preconditioning (score networks with sigma_data2 = s2 > 0; docs/library-nn.md): the network F sees
+ * scaled inputs and a log-time embedding, and predicts only what a Gaussian model of the data misses.
+ * With the k x k core moments E_t, Sigma_t = L_t L_t^T of the process and data modelled as N(0, s2 I),
+ *     S_t = s2 E_t E_t^T + Sigma_t        (covariance of x_t),   G_t = L_t^T S_t^{-1},
+ *     c_in = (tr S_t / k)^{-1/2},   c_out = (1 - tr(S_t^{-1} Sigma_t) / k)^{1/2},
+ *     eps_theta(x, t) = (G_t (x) I_r) x + c_out F(c_in x, e(log(t) / 4)),
+ *     s(x, t) = -(S_t^{-1} (x) I_r) x - c_out (L_t^{-T} (x) I_r) F,
+ * i.e. the exact score of the Gaussian model plus a learned correction. G_t x is the best linear
+ * eps-predictor and c_out the rms of what it leaves, so F's target (eps - G_t x)/c_out has unit
+ * variance at every t for such data, and the loss is |F - (eps - G_t x_t)/c_out|^2 / n_in (the
+ * eps loss weighted by 1/c_out^2: EDM's weighting, Karras et al. 2022). s2 = 0 is the plain network.
+ *
  * Determinism: a batch is cut into chunks of RG_NN_CHUNK samples (boundaries independent of the
  * thread count); each chunk runs forward and backward on one OpenMP thread with its own workspace
  * and gradient buffer; gradients and losses are summed over chunks in chunk order, in double. Same
@@ -27,7 +39,8 @@
  *     rg_rng_normals({seed, NN_INIT}, traj = l, step = 0) * sqrt(2 / fan_in)   (He), biases 0;
  * training draws from RG_STREAM_NN_TRAIN: epoch e's order is a Fisher-Yates permutation with
  * rg_rng_index(traj = e, step = 0, i); the sample at global position q = step * B + b draws its time
- * from rg_rng_uniform(traj = q, step = 1, 0) and its noise from rg_rng_normals(traj = q, step = 2);
+ * u = rg_rng_uniform(traj = q, step = 1, 0) (t = t_min + u (t_max - t_min), or t_min (t_max / t_min)^u
+ * with t_log) and its noise from rg_rng_normals(traj = q, step = 2);
  * a classifier sample's augmentation shift is dx = rg_rng_index(traj = q, step = 3, 0, 2 s + 1) - s,
  * dy = rg_rng_index(traj = q, step = 3, 1, 2 s + 1) - s (s = shift; dx moves the image right).
  * Hence the "rng position" of a run is just its step counter, which checkpoints store.
@@ -58,7 +71,7 @@
 
 #define RG_NN_MAX_HIDDEN 8      /* hidden layers at most */
 #define RG_NN_CHUNK 64          /* samples per chunk of deterministic parallel work */
-#define RG_NN_CKPT_VERSION 1u
+#define RG_NN_CKPT_VERSION 2u    /* 2 added sigma_data2 and t_log; version 1 files still load */
 
 typedef enum { RG_NN_RELU = 0, RG_NN_SILU = 1 } rg_nn_act;
 typedef enum { RG_NN_CLASSIFIER = 0, RG_NN_SCORE = 1 } rg_nn_task;
@@ -71,6 +84,7 @@ typedef struct {
     size_t hidden[RG_NN_MAX_HIDDEN];  /* widths, >= 1 */
     rg_nn_act act;
     size_t t_embed;                   /* score: even >= 2; classifier: 0 */
+    double sigma_data2;               /* score: s2 > 0 preconditions (above), 0 plain; classifier: 0 */
 } rg_nn_arch;
 
 typedef struct rg_nn_model rg_nn_model;     /* architecture + parameter block */
@@ -92,7 +106,8 @@ int rg_nn_work_new(const rg_nn_model *m, size_t B_max, rg_nn_work **out);
 void rg_nn_work_free(rg_nn_work *w);
 
 /* Network output y for B <= B_max rows: x (B, n_in); t (B) times or NULL (classifier); y (B, n_out)
- * out. Allocation-free; OpenMP over chunks. RG_EINVAL (B > B_max, bad t). */
+ * out. Allocation-free; OpenMP over chunks. RG_EINVAL (B > B_max, bad t). For a preconditioned score
+ * net this is the bare F: x are its inputs c_in x_t, y = F (the time embedding takes log(t) / 4). */
 int rg_nn_forward(const rg_nn_model *m, size_t B, const float *x, const double *t, float *y,
                   rg_nn_work *w);
 /* The sinusoidal embedding e(t) above into e (t_embed). */
@@ -108,11 +123,12 @@ int rg_nn_classifier_accuracy(const rg_nn_model *m, size_t B, const float *x, co
                               rg_nn_work *w, double *acc);
 
 /* ---- score network ------------------------------------------------------------------------------- */
-/* Score arch: N inputs and outputs, SiLU hidden layers, t_embed time features. */
+/* Score arch: N inputs and outputs, SiLU hidden layers, t_embed time features, plain (sigma_data2 = 0;
+ * set it afterwards to precondition). */
 rg_nn_arch rg_nn_score_arch(size_t N, size_t t_embed, size_t n_hidden, const size_t *widths);
-/* s(x, t) = -L_t^{-T} eps_theta(x, t) for B rows x (B, N) at one time t > 0, s (B, N) out; p gives
+/* s(x, t) = -L_t^{-T} eps_theta(x, t) (preconditioned: the form above) for B rows x (B, N) at one time t > 0, s (B, N) out; p gives
  * L_t (rg_process_chol; N must equal rg_process_dim(p)). Any B (blocks of B_max). x and s may alias.
- * Allocation-free for ou/coupled processes. RG_EINVAL (t <= 0, N mismatch), process errors. */
+ * Allocation-free for ou/coupled processes (cores k <= 16). RG_EINVAL (t <= 0, N mismatch), process errors. */
 int rg_nn_score_eval(const rg_nn_model *m, const rg_process *p, double t, size_t B, const float *x,
                      float *s, rg_nn_work *w);
 /* The same shape as a generic score callback: ctx is an rg_nn_score_ctx. */
@@ -137,6 +153,7 @@ typedef struct {
     double beta1, beta2, adam_eps;
     uint64_t seed;         /* RG_STREAM_NN_TRAIN key */
     double t_min, t_max;   /* score: training times, 0 < t_min < t_max */
+    int t_log;             /* score: 1 draws t log-uniformly on [t_min, t_max], 0 uniformly */
     /* classifier only (0 for a score network): */
     size_t shift;          /* augmentation: each training image is translated by (dx, dy), both
                             * uniform in [-shift, shift] pixels, vacated pixels 0; 0: none */
@@ -145,7 +162,7 @@ typedef struct {
 } rg_nn_train_config;
 
 /* Defaults: batch 128, epochs 10, lr 1e-3, lr_min 1e-5, warmup 100, cosine, betas 0.9/0.999,
- * eps 1e-8, seed 1, t_min 1e-3, t_max 5, shift 0, img_w 0, label_smooth 0. */
+ * eps 1e-8, seed 1, t_min 1e-3, t_max 5, t_log 0, shift 0, img_w 0, label_smooth 0. */
 rg_nn_train_config rg_nn_train_defaults(void);
 const char *rg_nn_train_check(const rg_nn_train_config *c);
 
@@ -170,8 +187,8 @@ uint64_t rg_nn_trainer_steps_total(const rg_nn_trainer *tr); /* K */
 double rg_nn_trainer_lr(const rg_nn_trainer *tr, uint64_t step); /* schedule value at a step */
 /* Loss and gradient (nparams, out) of B rows at given times/noise (score) or labels (classifier),
  * without updating anything: x (B, n_in) network inputs; target: labels (int) for a classifier, or
- * eps (B, n_in) float for a score net with t (B). The chunked deterministic path of the trainer.
- * B <= batch. */
+ * eps (B, n_in) float for a score net with t (B) (preconditioned: x = c_in x_t and eps = F's target).
+ * The chunked deterministic path of the trainer. B <= batch. */
 int rg_nn_trainer_loss_grad(rg_nn_trainer *tr, size_t B, const float *x, const double *t,
                             const int *labels, const float *eps, double *loss, float *grad);
 
