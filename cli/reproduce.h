@@ -6,7 +6,7 @@
  *
  * One file per family of experiments: reproduce_gmm.c (speciation-gmm, multimodal-gmm),
  * reproduce_collapse.c (collapse-gmm), reproduce_nonrev.c (nonrev-gmm), reproduce_mnist.c
- * (mnist-exact), reproduce_trained.c (mnist-trained). */
+ * (mnist-exact and mnist-trained). */
 #ifndef REGIMES_CLI_REPRODUCE_H
 #define REGIMES_CLI_REPRODUCE_H
 
@@ -24,7 +24,7 @@ typedef struct repro {
     uint64_t seed;     /* --seed */
     int threads;       /* --threads (0: OpenMP's default), passed on to every run */
     int rows, pass;
-    int quick;         /* regimes demo: an experiment may run its headline part only */
+    int quick;         /* --quick or regimes demo: an experiment may run its headline part only */
     struct repro *headline; /* regimes demo: the summary table its headline rows also go to, or NULL */
 } repro;
 
@@ -67,6 +67,7 @@ int repro_multimodal_gmm(repro *r);
 int repro_collapse_gmm(repro *r);
 int repro_nonrev_gmm(repro *r);
 int repro_mnist_exact(repro *r); /* reproduce_mnist.c */
+int repro_mnist_trained(repro *r); /* reproduce_mnist.c: the same with trained networks */
 
 /* nonrev-gmm pieces the demo reuses: the process flags; the mean-decay rows (rate[q], its interval
  * and the relaxation rate for Q = 0, Q_opt). */

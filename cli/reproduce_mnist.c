@@ -1,4 +1,5 @@
-/* regimes reproduce mnist-exact: speciation of real images under the exact empirical score.
+/* regimes reproduce mnist-exact: speciation of real images under the exact empirical score, and
+ * regimes reproduce mnist-trained: the same measurements with score networks trained here instead.
  *
  * 1. Data (MATH.md 10.2): the first 5000 ones and 5000 eights of the MNIST training split (P = 10000),
  *    pixels /255, centred per pixel; Lambda = lambda_max of their covariance (7.668, MATH.md 9.2).
@@ -27,6 +28,14 @@
  *    (gamma = 0.5: c crossed at 1.02 against a predicted 1.56) showed the per-mode formula does not
  *    describe it.
  *
+ * mnist-trained (mx_mode.trained): wherever the exact score of a training set is used above, a score
+ * network (nn.h: MLP, 3 x MX_NET_WIDTH SiLU, preconditioned) is first trained by denoising score
+ * matching on that set under the same process (OU for the digits, the coupled cross-drive of each
+ * gamma for each paired set: five networks, MX_NET_STEPS and MX_NET_STEPS_P Adam steps), its
+ * checkpoint and loss curve saved, and the sampler runs on it. Besides, MX_NGRID plain runs give the
+ * sample grid (mnist-trained-samples.png) and the class balance of generated digits. The memorised
+ * fraction then uses the network's own Tweedie denoiser.
+ *
  * Trajectory ids (sampler.h): clone pair i of branch j is (j << 32) + traj0 + i, traj0 = the rank's
  * first pair (as in regimes clone) plus MX_ID_PAIRED (g + 1) for the paired sweep point g; the plain
  * runs start at MX_ID_MEM. Ranks take slices of pairs and trajectories (par.h) and rank 0 measures
@@ -38,6 +47,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #include "regimes/error.h"
 #include "regimes/io.h"
@@ -50,6 +60,7 @@
 #include "regimes/score.h"
 #include "regimes/theory.h"
 #include "args.h"
+#include "model.h"
 #include "par.h"
 #include "reproduce.h"
 #include "run.h"
@@ -76,6 +87,20 @@
 #define MX_CH 64                 /* rows per chunk of the denoiser loop (fixed: thread-count free) */
 #define MX_ID_MEM ((uint64_t)1 << 48)
 #define MX_ID_PAIRED ((uint64_t)1 << 40)
+#define MX_ID_GRID ((uint64_t)1 << 44) /* mnist-trained: the plain runs of the sample grid */
+#define MX_NGRID 256             /* mnist-trained: generated samples for the grid and the class balance */
+/* mnist-trained networks (docs/library-nn.md): 3 SiLU layers of MX_NET_WIDTH, 64 time features,
+ * preconditioned (nn.h), Adam lr 1e-3 cosine, batch 128, times log-uniform on [5e-3, 5]. The step
+ * counts keep the five trainings within 15 minutes on 2 cores (docs/cli.md). */
+#define MX_NET_WIDTH 1024
+#define MX_NET_TEMB 64
+#define MX_NET_BATCH 128
+#define MX_NET_LR 1e-3
+#define MX_NET_TMIN 5e-3
+#define MX_NET_TMAX 5.0
+#define MX_NET_STEPS 4000        /* digits (N = 784, P = 10000) */
+#define MX_NET_STEPS_P 1800      /* each paired net (N = 1568, P = 2000) */
+#define MX_TOL_ONES 0.16         /* class balance of 256 generated samples: 5 sigma of a fair coin is 0.156 */
 
 static const double MX_GAMMA[] = { 0.0, 0.5 };
 enum { MX_NG = sizeof MX_GAMMA / sizeof MX_GAMMA[0] };
@@ -143,6 +168,118 @@ static int mx_classify(const mx_clf *c, size_t B, const float *X, int *lab)
     return st;
 }
 
+static int mx_csv(const repro *r, const char *sub, const char *name, size_t ncol, const char *const *h, size_t nrow,
+                  const double *d)
+{
+    char dir[4096], path[4096];
+    int st = run_path(dir, sizeof dir, r->dir, sub);
+    if (!st) st = run_outdir(dir);
+    if (!st) st = run_path(path, sizeof path, dir, name);
+    if (!st) {
+        int s = rg_io_csv_write(path, ncol, h, nrow, d);
+        if (s) st = cli_status(s);
+    }
+    return st;
+}
+
+/* ---- the score: exact, or a network trained on the same set -------------------------------------- */
+/* mnist-exact evaluates the exact empirical score of the training set (5.2); mnist-trained trains a
+ * preconditioned score MLP (nn.h) on the same set under the same process, then samples with it. */
+typedef struct {
+    const char *name;    /* "mnist-exact" | "mnist-trained": rows, result directories, figures */
+    int trained;
+    size_t steps_digits, steps_paired; /* trained: Adam steps of the digits net and of each paired net */
+    double train_s;      /* trained: training wall time in all (s) */
+    char nets[6][160];   /* trained: one line per network (data, steps, final loss, time) */
+    size_t n_nets;
+} mx_mode;
+
+typedef struct {
+    rg_score_emp *e;
+    rg_nn_model *m;
+    model_score ms;
+    rg_score sc;
+} mx_score;
+
+static void mx_score_free(mx_score *s)
+{
+    rg_score_emp_free(s->e);
+    rg_nn_model_free(s->m);
+    memset(s, 0, sizeof *s);
+}
+
+static double mx_now(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (double)ts.tv_sec + 1e-9 * (double)ts.tv_nsec;
+}
+
+/* Train the score network of X under p for `steps` Adam steps (MX_NET_* recipe): its checkpoint and
+ * loss curve go to DIR/sub/score.ckpt and loss.csv (rank 0). Every rank trains the same bits (nn.h:
+ * thread-count independent), so no broadcast is needed. */
+static int mx_net_train(repro *r, mx_mode *mo, const rg_process *p, const rg_data_set *X, const char *sub,
+                        size_t steps, uint64_t salt, rg_nn_model **out)
+{
+    const size_t hid[3] = { MX_NET_WIDTH, MX_NET_WIDTH, MX_NET_WIDTH };
+    rg_nn_arch a = rg_nn_score_arch(X->N, MX_NET_TEMB, 3, hid);
+    double s2 = 0.0;
+    for (size_t i = 0; i < X->P * X->N; i++) s2 += (double)X->X[i] * (double)X->X[i];
+    a.sigma_data2 = s2 / (double)(X->P * X->N);
+    rg_nn_train_config c = rg_nn_train_defaults();
+    c.batch = MX_NET_BATCH, c.lr = MX_NET_LR, c.lr_min = MX_NET_LR / 100.0, c.warmup = 200;
+    c.t_min = MX_NET_TMIN, c.t_max = MX_NET_TMAX, c.t_log = 1, c.seed = r->seed + salt;
+    const size_t per = X->P / c.batch;
+    c.epochs = (steps + per - 1) / per;
+    rg_nn_data d = { .P = X->P, .X = X->X, .process = p };
+    rg_nn_trainer *tr = NULL;
+    const size_t ne = c.epochs;
+    double *curve = malloc(2 * ne * sizeof *curve), t0 = mx_now(), loss = NAN;
+    if (!curve) return cli_runtime("out of memory for the loss curve");
+    int s = rg_nn_model_new(&a, r->seed + salt, out);
+    if (!s) s = rg_nn_trainer_new(*out, &c, &d, &tr);
+    for (size_t e = 0; e < ne && !s; e++) {
+        s = rg_nn_trainer_run(tr, per, &loss);
+        curve[2 * e] = (double)((e + 1) * per), curve[2 * e + 1] = loss;
+    }
+    const double wall = mx_now() - t0;
+    int st = s ? cli_status(s) : CLI_OK;
+    char dir[4096], path[4096];
+    if (!st && par_rank() == 0) {
+        static const char *const H[] = { "step [1]", "mean_loss [1]" };
+        st = mx_csv(r, sub, "loss.csv", 2, H, ne, curve);
+        if (!st) st = run_path(dir, sizeof dir, r->dir, sub);
+        if (!st) st = run_path(path, sizeof path, dir, "score.ckpt");
+        if (!st && (s = rg_nn_save(path, *out, NULL))) st = cli_status(s);
+    }
+    if (!st && mo->n_nets < sizeof mo->nets / sizeof mo->nets[0])
+        snprintf(mo->nets[mo->n_nets++], sizeof mo->nets[0], "%s: N = %zu, P = %zu, %zu steps of %zu, s2 = %.4f, "
+                 "final epoch loss %.4f, %.0f s", sub, X->N, X->P, ne * per, c.batch, a.sigma_data2, loss, wall);
+    mo->train_s += wall;
+    if (!st && par_rank() == 0) fprintf(stderr, "regimes reproduce: %s trained (%zu steps, loss %.4f, %.0f s)\n", sub, ne * per, loss, wall);
+    rg_nn_trainer_free(tr);
+    free(curve);
+    return st;
+}
+
+/* The score of data set X under p: exact, or a network trained for `steps` (sub: its directory). */
+static int mx_score_new(repro *r, mx_mode *mo, const rg_process *p, const rg_data_set *X, const char *sub,
+                        size_t steps, uint64_t salt, mx_score *out)
+{
+    memset(out, 0, sizeof *out);
+    if (!mo->trained) {
+        int s = rg_score_emp_new(p, X->X, X->P, X->N, MX_CH, &out->e);
+        if (s) return cli_status(s);
+        out->sc = rg_score_emp_iface(out->e);
+        return CLI_OK;
+    }
+    int st = mx_net_train(r, mo, p, X, sub, steps, salt, &out->m);
+    if (st) return st;
+    out->ms = (model_score){ out->m, p };
+    out->sc = model_score_iface(&out->ms);
+    return CLI_OK;
+}
+
 /* ---- runs --------------------------------------------------------------------------------------- */
 /* Geometric from T to t_stop with the extra times merged in, then t = 0: the exponential integrator's
  * last step returns the denoiser zhat_0(z, t_stop) (MATH.md 6.4), so final samples are the exact
@@ -161,7 +298,7 @@ static int mx_grid(double T, double t_stop, const double *extra, size_t n_extra,
 
 /* Clone n pairs at each of the m branch times tb; lab (m, n, 2 V) on rank 0: the V classes of clone a,
  * then of clone b (V = c->views), for every pair. */
-static int mx_clone(const rg_process *p, rg_score_emp *e, double T, const double *tb, size_t m, size_t n,
+static int mx_clone(const rg_process *p, rg_score sc, double T, const double *tb, size_t m, size_t n,
                     uint64_t id0, uint64_t seed, const mx_clf *c, int *lab)
 {
     const size_t N = rg_process_dim(p), V = c->views, W = 2 * V;
@@ -178,7 +315,7 @@ static int mx_clone(const rg_process *p, rg_score_emp *e, double T, const double
         if (!xa || !xb || !la) st = cli_runtime("out of memory for %zu x %zu clone pairs of dimension %zu", m, ns, N);
     }
     if (!st && ns) {
-        rg_sampler_cfg cfg = { .proc = p, .score = rg_score_emp_iface(e), .method = RG_SAMPLER_EXP, .grid = grid,
+        rg_sampler_cfg cfg = { .proc = p, .score = sc, .method = RG_SAMPLER_EXP, .grid = grid,
                                .n_grid = n_grid, .seed = seed, .traj0 = id0 + lo };
         int s = rg_sampler_clone(&cfg, tb, m, ns, xa, xb);
         if (s) st = cli_status(s);
@@ -215,19 +352,19 @@ static int mx_observe(void *ctx, const rg_sampler_record *r)
 
 /* flag[i] = 1 when row i of Z (B, N) -- or its Tweedie denoiser at t when t > 0 -- has d1/d2 < 1/3
  * against the training rows X (MATH.md 8.2 d). OpenMP over chunks of MX_CH rows. */
-static int mx_memorised(rg_score_emp *e, double t, size_t B, const float *Z, const rg_data_set *X,
+static int mx_memorised(rg_score e, double t, size_t B, const float *Z, const rg_data_set *X,
                         const double *xn, int *flag)
 {
     const size_t N = X->N, P = X->P, nch = (B + MX_CH - 1) / MX_CH;
     const int nt = omp_get_max_threads();
-    int st = t > 0 ? rg_score_emp_prepare(e, t) : RG_OK;
+    int st = t > 0 && e.prepare ? e.prepare(e.ctx, t) : RG_OK;
     if (st) return cli_status(st);
     float *buf = malloc((size_t)nt * MX_CH * (2 * N + P) * sizeof *buf);
-    rg_score_emp_ws **ws = calloc((size_t)nt, sizeof *ws);
+    void **ws = calloc((size_t)nt, sizeof *ws);
     int *chst = calloc(nch ? nch : 1, sizeof *chst);
     int ok = buf && ws && chst;
     size_t nrun;
-    for (int i = 0; ok && i < nt; i++) ok = (ws[i] = rg_score_emp_ws_new(e, MX_CH)) != NULL;
+    for (int i = 0; ok && i < nt; i++) ok = (ws[i] = e.ws_new(e.ctx, MX_CH)) != NULL;
     if (!ok) st = cli_runtime("out of memory for the denoiser workspaces");
     const double et = exp(t), dl = -expm1(-2.0 * t);
     nrun = ok ? nch : 0;
@@ -240,7 +377,7 @@ static int mx_memorised(rg_score_emp *e, double t, size_t B, const float *Z, con
         int s = RG_OK, id[MX_CH];
         float d1[MX_CH], d2[MX_CH];
         if (t > 0) {
-            s = rg_score_emp_eval_ws(e, ws[tid], t, b, z, sc, NULL);
+            s = e.eval(e.ctx, ws[tid], t, b, z, sc, NULL);
             for (size_t k = 0; k < b * N; k++) x0[k] = (float)(et * ((double)z[k] + dl * (double)sc[k]));
         } else
             memcpy(x0, z, b * N * sizeof *x0);
@@ -250,14 +387,14 @@ static int mx_memorised(rg_score_emp *e, double t, size_t B, const float *Z, con
     }
     for (size_t ch = 0; ch < nch && !st; ch++)
         if (chst[ch]) st = cli_status(chst[ch]);
-    for (int i = 0; ws && i < nt; i++) rg_score_emp_ws_free(ws[i]);
+    for (int i = 0; ws && i < nt; i++) e.ws_free(ws[i]);
     free(buf), free(ws), free(chst);
     return st;
 }
 
 /* Plain reverse trajectories: mem (n, n_rec + 1) on rank 0, the memorised flags at rec[j] and, last,
  * of the final samples. */
-static int mx_memorised_run(const rg_process *p, rg_score_emp *e, const rg_data_set *X, const double *rec,
+static int mx_memorised_run(const rg_process *p, rg_score e, const rg_data_set *X, const double *rec,
                             size_t n_rec, size_t n, uint64_t seed, int *mem)
 {
     const size_t N = X->N, W = n_rec + 1;
@@ -276,7 +413,7 @@ static int mx_memorised_run(const rg_process *p, rg_score_emp *e, const rg_data_
     }
     if (!st && ns) {
         mx_rec rc = { n_rec, ns, N, rec, snap };
-        rg_sampler_cfg cfg = { .proc = p, .score = rg_score_emp_iface(e), .method = RG_SAMPLER_EXP, .grid = grid,
+        rg_sampler_cfg cfg = { .proc = p, .score = e, .method = RG_SAMPLER_EXP, .grid = grid,
                                .n_grid = n_grid, .seed = seed, .traj0 = MX_ID_MEM + lo, .rec_t = rec,
                                .n_rec = n_rec, .observer = mx_observe, .observer_ctx = &rc };
         int s = rg_sampler_run(&cfg, ns, 0, x);
@@ -289,21 +426,6 @@ static int mx_memorised_run(const rg_process *p, rg_score_emp *e, const rg_data_
     free(grid), free(xn), free(x), free(snap), free(fl);
     st = par_status(st);
     if (!st && par_gather_int(mem, n, W)) st = cli_runtime("MPI gather failed");
-    return st;
-}
-
-/* ---- results and report ------------------------------------------------------------------------- */
-static int mx_csv(const repro *r, const char *sub, const char *name, size_t ncol, const char *const *h, size_t nrow,
-                  const double *d)
-{
-    char dir[4096], path[4096];
-    int st = run_path(dir, sizeof dir, r->dir, sub);
-    if (!st) st = run_outdir(dir);
-    if (!st) st = run_path(path, sizeof path, dir, name);
-    if (!st) {
-        int s = rg_io_csv_write(path, ncol, h, nrow, d);
-        if (s) st = cli_status(s);
-    }
     return st;
 }
 
@@ -347,8 +469,8 @@ static int mx_paired_measure(const repro *r, mx_paired *q, const int *lab)
 }
 
 /* Run (gamma index g, mode) on the pair set S with the informative mode's Lambda lam. */
-static int mx_paired_run(repro *r, const rg_data_set *S, double lam, const mx_clf *c, size_t g, size_t mode,
-                         mx_paired *q)
+static int mx_paired_run(repro *r, mx_mode *mo, const rg_data_set *S, double lam, const mx_clf *c, size_t g,
+                         size_t mode, mx_paired *q)
 {
     double M[4];
     q->gamma = MX_GAMMA[g], q->mode = mode, q->rho = mode ? 0.0 : 1.0, q->lam = lam;
@@ -360,14 +482,16 @@ static int mx_paired_run(repro *r, const rg_data_set *S, double lam, const mx_cl
     q->m = MX_NBP, q->n = r->samples ? r->samples : MX_PAIRS_P;
     for (size_t i = 0; i < q->m; i++) q->tb[i] = q->th * (0.55 + 0.14 * (double)i); /* 0.55 .. 1.53 t_S */
     rg_process *p = NULL;
-    rg_score_emp *e = NULL;
+    mx_score e = { 0 };
     int *lab = malloc(q->m * q->n * 4 * sizeof *lab);
     int s = rg_process_coupled(M, MX_PIX, &p);
-    if (!s) s = rg_score_emp_new(p, S->X, S->P, S->N, MX_CH, &e);
     int st = s ? cli_status(s) : lab ? CLI_OK : cli_runtime("out of memory");
-    if (!st) st = mx_clone(p, e, q->T, q->tb, q->m, q->n, MX_ID_PAIRED * (1 + 2 * g + mode), r->seed, c, lab);
+    char sub[128];
+    snprintf(sub, sizeof sub, "%s/paired-%s-gamma%g", mo->name, mode ? "difference" : "common", q->gamma);
+    if (!st) st = mx_score_new(r, mo, p, S, sub, mo->steps_paired, 1 + 2 * g + mode, &e);
+    if (!st) st = mx_clone(p, e.sc, q->T, q->tb, q->m, q->n, MX_ID_PAIRED * (1 + 2 * g + mode), r->seed, c, lab);
     if (!st && par_rank() == 0) st = mx_paired_measure(r, q, lab);
-    rg_score_emp_free(e);
+    mx_score_free(&e);
     rg_process_free(p);
     free(lab);
     return st;
@@ -376,21 +500,21 @@ static int mx_paired_run(repro *r, const rg_data_set *S, double lam, const mx_cl
 /* Rows of one gamma: q[0] the common run (rho = 1), q[1] the difference run (rho = 0). The gap of
  * the two independent runs gets the interval gap +- sqrt(h_c^2 + h_d^2), h the half-widths of the
  * two percentile intervals (a normal approximation: the runs share no pairs to resample jointly). */
-static void mx_paired_rows(repro *r, const mx_paired *q, double *gap, double *glo, double *ghi)
+static void mx_paired_rows(repro *r, const char *name, const mx_paired *q, double *gap, double *glo, double *ghi)
 {
     char what[128];
     snprintf(what, sizeof what, "paired t_S common (rho = 1, shared digit), gamma = %g", q[0].gamma);
-    repro_row(r, "mnist-exact", what, q[0].th, q[0].ts[2], q[0].ts_lo[2], q[0].ts_hi[2], MX_TOL_TS * q[0].th);
+    repro_row(r, name, what, q[0].th, q[0].ts[2], q[0].ts_lo[2], q[0].ts_hi[2], MX_TOL_TS * q[0].th);
     snprintf(what, sizeof what, "paired t_S difference (rho = 0, relative), gamma = %g", q[1].gamma);
-    repro_row(r, "mnist-exact", what, q[1].th, q[1].ts[2], q[1].ts_lo[2], q[1].ts_hi[2], MX_TOL_TS * q[1].th);
+    repro_row(r, name, what, q[1].th, q[1].ts[2], q[1].ts_lo[2], q[1].ts_hi[2], MX_TOL_TS * q[1].th);
     const double hc = 0.5 * (q[0].ts_hi[2] - q[0].ts_lo[2]), hd = 0.5 * (q[1].ts_hi[2] - q[1].ts_lo[2]);
     *gap = q[0].ts[2] - q[1].ts[2];
     *glo = *gap - sqrt(hc * hc + hd * hd), *ghi = *gap + sqrt(hc * hc + hd * hd);
     snprintf(what, sizeof what, "paired gap t_S^c - t_S^d, gamma = %g", q[0].gamma);
-    repro_row(r, "mnist-exact", what, q[0].th - q[1].th, *gap, *glo, *ghi, MX_TOL_TS * fmax(q[0].th, q[1].th));
+    repro_row(r, name, what, q[0].th - q[1].th, *gap, *glo, *ghi, MX_TOL_TS * fmax(q[0].th, q[1].th));
 }
 
-static int mx_paired_csv(const repro *r, const mx_paired *q)
+static int mx_paired_csv(const repro *r, const char *name, const mx_paired *q)
 {
     static const char *const H[] = { "t_b [time]", "phi_x [1]", "phi_x_lo [1]", "phi_x_hi [1]", "phi_y [1]",
                                      "phi_y_lo [1]", "phi_y_hi [1]", "phi_label [1]", "phi_label_lo [1]",
@@ -402,7 +526,7 @@ static int mx_paired_csv(const repro *r, const mx_paired *q)
             for (int u = 0; u < 3; u++) d[10 * i + 1 + 3 * k + u] = q->phi[k][u][i];
     }
     char sub[96];
-    snprintf(sub, sizeof sub, "mnist-exact/paired-%s-gamma%g", q->mode ? "difference" : "common", q->gamma);
+    snprintf(sub, sizeof sub, "%s/paired-%s-gamma%g", name, q->mode ? "difference" : "common", q->gamma);
     return mx_csv(r, sub, "phi.csv", 10, H, q->m, d);
 }
 
@@ -412,9 +536,53 @@ typedef struct {
     size_t n_train, n_test, P, m, n, n_mem;
     double tb[MX_NB], phi[MX_NB], lo[MX_NB], hi[MX_NB], ts, ts_lo, ts_hi;
     double rec[MX_NREC + 1], mf[MX_NREC + 1], mlo[MX_NREC + 1], mhi[MX_NREC + 1];
+    double s2;                       /* mean square per pixel of the training set */
+    double ones, ones_lo, ones_hi;   /* trained: fraction of ones among MX_NGRID generated samples */
+    double msq;                      /* trained: their mean square per pixel (centred; data: s2) */
 } mx_digits;
 
-static int mx_digits_run(repro *r, const rg_data_set *X, const mx_clf *c, mx_digits *d)
+/* mnist-trained: MX_NGRID plain runs of the network to t = 0; the first 64, un-centred, into
+ * DIR/mnist-trained-samples.png (8 x 8), all classified: the fraction of ones with its interval. */
+static int mx_grid_samples(repro *r, const rg_process *p, rg_score sc, const mx_clf *c, mx_digits *d)
+{
+    size_t lo, hi, n_grid = 0;
+    par_slice(MX_NGRID, &lo, &hi);
+    const size_t ns = hi - lo;
+    double *grid = NULL;
+    float *x = malloc(MX_NGRID * MX_PIX * sizeof *x), *img = malloc(64 * MX_PIX * sizeof *img);
+    int *lab = malloc(MX_NGRID * sizeof *lab);
+    int st = x && img && lab ? mx_grid(MX_T, MX_T_STOP, NULL, 0, &grid, &n_grid) : cli_runtime("out of memory");
+    if (!st && ns) {
+        rg_sampler_cfg cfg = { .proc = p, .score = sc, .method = RG_SAMPLER_EXP, .grid = grid, .n_grid = n_grid,
+                               .seed = r->seed, .traj0 = MX_ID_GRID + lo };
+        int s = rg_sampler_run(&cfg, ns, 0, x + lo * MX_PIX);
+        if (s) st = cli_status(s);
+    }
+    if (!st && ns) st = mx_classify(c, ns, x + lo * MX_PIX, lab + lo);
+    st = par_status(st);
+    if (!st && (par_gather_float(x, MX_NGRID, MX_PIX) || par_gather_int(lab, MX_NGRID, 1)))
+        st = cli_runtime("MPI gather failed");
+    if (!st && par_rank() == 0) {
+        unsigned char *one = malloc(MX_NGRID);
+        double sq = 0.0;
+        for (size_t i = 0; one && i < MX_NGRID; i++) one[i] = lab[i] == 0;
+        for (size_t i = 0; i < MX_NGRID * MX_PIX; i++) sq += (double)x[i] * (double)x[i];
+        d->msq = sq / (double)(MX_NGRID * MX_PIX);
+        int s = one ? rg_measure_phi(MX_NGRID, one, MX_NBOOT, (rg_rng){ r->seed, RG_STREAM_BOOTSTRAP }, 200, &d->ones,
+                                     &d->ones_lo, &d->ones_hi)
+                    : RG_ENOMEM;
+        free(one);
+        for (size_t i = 0; i < 64 * MX_PIX; i++) img[i] = (float)((double)x[i] + c->mean[i % MX_PIX]);
+        char path[4096];
+        if (!s && !(st = run_path(path, sizeof path, r->dir, "mnist-trained-samples.png")))
+            s = rg_io_png_grid(path, 64, 28, 28, img, 8, 0.0f, 1.0f);
+        if (s && !st) st = cli_status(s);
+    }
+    free(grid), free(x), free(img), free(lab);
+    return par_status(st);
+}
+
+static int mx_digits_run(repro *r, mx_mode *mo, const rg_data_set *X, const mx_clf *c, mx_digits *d)
 {
     d->ts_parent = 0.5 * log(d->lambda), d->ts_exact = 0.5 * log1p(d->lambda);
     d->m = MX_NB, d->n = r->samples ? r->samples : MX_PAIRS, d->n_mem = r->samples ? r->samples : MX_TRAJ;
@@ -424,13 +592,16 @@ static int mx_digits_run(repro *r, const rg_data_set *X, const mx_clf *c, mx_dig
         d->rec[j] = 2.0 * pow(0.01, (double)j / (double)(MX_NREC - 1));
     d->rec[MX_NREC] = 0.0;
     rg_process *p = NULL;
-    rg_score_emp *e = NULL;
+    mx_score e = { 0 };
     int *lab = malloc(d->m * d->n * 2 * sizeof *lab), *mem = malloc(d->n_mem * (MX_NREC + 1) * sizeof *mem);
     int s = rg_process_ou(MX_PIX, &p);
-    if (!s) s = rg_score_emp_new(p, X->X, X->P, X->N, MX_CH, &e);
     int st = s ? cli_status(s) : (lab && mem) ? CLI_OK : cli_runtime("out of memory");
-    if (!st) st = mx_clone(p, e, MX_T, d->tb, d->m, d->n, 0, r->seed, c, lab);
-    if (!st) st = mx_memorised_run(p, e, X, d->rec, MX_NREC, d->n_mem, r->seed, mem);
+    char sub[64];
+    snprintf(sub, sizeof sub, "%s/digits", mo->name);
+    if (!st) st = mx_score_new(r, mo, p, X, sub, mo->steps_digits, 0, &e);
+    if (!st && mo->trained) st = mx_grid_samples(r, p, e.sc, c, d);
+    if (!st) st = mx_clone(p, e.sc, MX_T, d->tb, d->m, d->n, 0, r->seed, c, lab);
+    if (!st) st = mx_memorised_run(p, e.sc, X, d->rec, MX_NREC, d->n_mem, r->seed, mem);
     unsigned char *same = malloc(d->m * d->n + d->n_mem);
     if (!st && !same) st = cli_runtime("out of memory");
     if (!st && par_rank() == 0) {
@@ -445,12 +616,12 @@ static int mx_digits_run(repro *r, const rg_data_set *X, const mx_clf *c, mx_dig
         if (s) st = cli_status(s);
     }
     free(same), free(lab), free(mem);
-    rg_score_emp_free(e);
+    mx_score_free(&e);
     rg_process_free(p);
     return st;
 }
 
-static int mx_digits_csv(const repro *r, const mx_digits *d)
+static int mx_digits_csv(const repro *r, const char *name, const mx_digits *d)
 {
     static const char *const HP[] = { "t_b [time]", "phi [1]", "phi_lo [1]", "phi_hi [1]", "phi_gaussian_ref [1]" };
     static const char *const HM[] = { "t [time]", "memorised [1]", "memorised_lo [1]", "memorised_hi [1]" };
@@ -461,15 +632,20 @@ static int mx_digits_csv(const repro *r, const mx_digits *d)
         a[5 * i + 4] = rg_theory_phi(d->lambda * exp(-2.0 * t) / -expm1(-2.0 * t));
     }
     for (size_t j = 0; j <= MX_NREC; j++) b[4 * j] = d->rec[j], b[4 * j + 1] = d->mf[j], b[4 * j + 2] = d->mlo[j], b[4 * j + 3] = d->mhi[j];
-    int st = mx_csv(r, "mnist-exact", "phi.csv", 5, HP, d->m, a);
-    if (!st) st = mx_csv(r, "mnist-exact", "memorised.csv", 4, HM, MX_NREC + 1, b);
+    int st = mx_csv(r, name, "phi.csv", 5, HP, d->m, a);
+    if (!st) st = mx_csv(r, name, "memorised.csv", 4, HM, MX_NREC + 1, b);
     return st;
 }
 
 /* nq paired gammas: q (nq, 2) runs (common, difference); gm, glo, ghi (nq): the measured gaps. */
-static int mx_plots(repro *r, const mx_digits *d, const mx_paired *q, size_t nq, const double *gm, const double *glo,
-                    const double *ghi)
+static int mx_plots(repro *r, const mx_mode *mo, const mx_digits *d, const mx_paired *q, size_t nq, const double *gm,
+                    const double *glo, const double *ghi)
 {
+    char f1[64], f2[64], f3[64], f4[64], t1[128];
+    snprintf(f1, sizeof f1, "%s-phi.png", mo->name), snprintf(f2, sizeof f2, "%s-memorised.png", mo->name);
+    snprintf(f3, sizeof f3, "%s-paired.png", mo->name), snprintf(f4, sizeof f4, "%s-gap.png", mo->name);
+    snprintf(t1, sizeof t1, "Cloning, MNIST 1 and 8, %s",
+             mo->trained ? "trained score network (P = 10000)" : "exact empirical score (P = 10000)");
     double tg[60], pg[60], vx[2] = { d->ts_parent, d->ts_parent }, vy[2] = { 0.5, 1.0 };
     double hx[2] = { d->tb[0], d->tb[d->m - 1] }, hy[2] = { MX_LEVEL, MX_LEVEL };
     for (size_t i = 0; i < 60; i++) {
@@ -480,11 +656,10 @@ static int mx_plots(repro *r, const mx_digits *d, const mx_paired *q, size_t nq,
                            { "Gaussian reference phi(Lambda e^-2t/(1-e^-2t))", 60, tg, pg, NULL, NULL, 0 },
                            { "1/2 log Lambda", 2, vx, vy, NULL, NULL, 0 },
                            { "0.775", 2, hx, hy, NULL, NULL, 0 } };
-    int st = repro_plot(r, "mnist-exact-phi.png", "Cloning, MNIST 1 and 8, exact empirical score (P = 10000)",
-                        "branch time t_b (forward, OU units)", "phi(t_b)", 4, s1);
+    int st = repro_plot(r, f1, t1, "branch time t_b (forward, OU units)", "phi(t_b)", 4, s1);
     rg_io_series s2[1] = { { "memorised fraction (d1/d2 < 1/3 of the Tweedie denoiser; t = 0: final samples)",
                              MX_NREC + 1, d->rec, d->mf, d->mlo, d->mhi, 1 } };
-    if (!st) st = repro_plot(r, "mnist-exact-memorised.png", "Memorised fraction against t, MNIST 1 and 8",
+    if (!st) st = repro_plot(r, f2, "Memorised fraction against t, MNIST 1 and 8",
                              "t (forward, OU units)", "fraction", 1, s2);
     if (!st && nq) {
         rg_io_series s3[3 * MX_NG];
@@ -505,7 +680,7 @@ static int mx_plots(repro *r, const mx_digits *d, const mx_paired *q, size_t nq,
             s3[k++] = (rg_io_series){ lab[g][2], 2, vv[g][0], yy, NULL, NULL, 0 };
             if (k < 3 * MX_NG) s3[k++] = (rg_io_series){ "", 2, vv[g][1], yy, NULL, NULL, 0 };
         }
-        st = repro_plot(r, "mnist-exact-paired.png", "Paired MNIST: per-mode commitment under cross-drive gamma",
+        st = repro_plot(r, f3, "Paired MNIST: per-mode commitment under cross-drive gamma",
                         "branch time t_b (forward, OU units)", "phi(t_b)", k, s3);
     }
     if (!st && nq >= 2) {
@@ -513,32 +688,46 @@ static int mx_plots(repro *r, const mx_digits *d, const mx_paired *q, size_t nq,
         for (size_t g = 0; g < nq; g++) gx[g] = q[2 * g].gamma, gth[g] = q[2 * g].th - q[2 * g + 1].th;
         rg_io_series ser[2] = { { "measured gap (classifier)", nq, gx, gm, glo, ghi, 1 },
                                 { "theory (pair spectra)", nq, gx, gth, NULL, NULL, 0 } };
-        st = repro_plot(r, "mnist-exact-gap.png", "Paired MNIST: synchronization gap against gamma", "gamma",
+        st = repro_plot(r, f4, "Paired MNIST: synchronization gap against gamma", "gamma",
                         "t_S(common) - t_S(difference)", 2, ser);
     }
     return st;
 }
 
-static void mx_notes(repro *r, const mx_digits *d, const mx_paired *q, size_t nq, int paired_st)
+static void mx_notes(repro *r, const mx_mode *mo, const mx_digits *d, const mx_paired *q, size_t nq, int paired_st)
 {
     FILE *f = r->md;
-    fprintf(f, "\nmnist-exact: digits 1 and 8, P = %zu training images (/255, centred), Lambda = %.4f; theory "
+    if (mo->trained) {
+        fprintf(f, "\nmnist-trained: the exact score of mnist-exact replaced by score networks trained here, in C "
+                   "(nn.h): MLP N + %d -> 3 x %d SiLU -> N, preconditioned by the Gaussian model N(0, s2 I) (c_in, "
+                   "c_out, the Gaussian score as skip), eps-loss weighted to unit-variance targets, times log-uniform on "
+                   "[%g, %g], Adam lr %g cosine, batch %d; %.0f s of training in all (the networks below, their loss "
+                   "curves and checkpoints under %s/). Samples: %s-samples.png (8 x 8 of %d plain runs, un-centred); "
+                   "%.3f [%.3f, %.3f] of them are ones (the data: 0.5), mean square per pixel %.4f (data %.4f).\n",
+                MX_NET_TEMB, MX_NET_WIDTH, MX_NET_TMIN, MX_NET_TMAX, MX_NET_LR, MX_NET_BATCH, mo->train_s, mo->name,
+                mo->name, MX_NGRID, d->ones, d->ones_lo, d->ones_hi, d->msq, d->s2);
+        for (size_t i = 0; i < mo->n_nets; i++) fprintf(f, "\n- %s\n", mo->nets[i]);
+    }
+    fprintf(f, "\n%s: digits 1 and 8, P = %zu training images (/255, centred), Lambda = %.4f; theory "
                "1/2 log Lambda = %.4f (the parent's), 1/2 log(1 + Lambda) = %.4f (exact matrix criterion). "
-               "Exact empirical score under OU, exponential integrator, geometric grid of %d steps from T = %g to "
+               "%s under OU, exponential integrator, geometric grid of %d steps from T = %g to "
                "%g (h/t = 0.09), then one step to 0 (the denoiser); %zu clone pairs at each of %zu branch times. Classes by an "
                "MLP 784-256-2 trained on the %zu training ones and eights: held-out accuracy %.4f on the %zu test "
                "ones and eights (label error e = %.4f, MATH.md 8.1; uncorrected). Measured t_S = %.4f [%.4f, %.4f] "
                "= %.3f x 1/2 log Lambda = %.3f x 1/2 log(1 + Lambda) (the parent measured 0.97 x 1/2 log Lambda, "
                "MATH.md 9.2).\n",
-            d->P, d->lambda, d->ts_parent, d->ts_exact, MX_STEPS, MX_T, MX_T_STOP, d->n, d->m, d->n_train, d->acc,
+            mo->name, d->P, d->lambda, d->ts_parent, d->ts_exact,
+            mo->trained ? "The trained network's score" : "Exact empirical score", MX_STEPS, MX_T, MX_T_STOP, d->n, d->m, d->n_train, d->acc,
             d->n_test, 1.0 - d->acc, d->ts, d->ts_lo, d->ts_hi, d->ts / d->ts_parent, d->ts / d->ts_exact);
     fprintf(f, "\nMemorised fraction (%zu plain trajectories; d1/d2 < 1/3 of the Tweedie denoiser at t, Euclidean, "
                "MATH.md 8.2 d):", d->n_mem);
     for (size_t j = 0; j <= MX_NREC; j++) fprintf(f, "%s t = %.3g: %.3f", j ? "," : "", d->rec[j], d->mf[j]);
     fprintf(f, " (the last: the final samples, [%.3f, %.3f]).\n", d->mlo[MX_NREC], d->mhi[MX_NREC]);
     if (paired_st) {
-        fputs(paired_st == -1 ? "\nPaired MNIST: not run by regimes demo (`regimes reproduce mnist-exact` runs it).\n"
-                              : "\nPaired MNIST: not measured (see the error above).\n", f);
+        if (paired_st == -1)
+            fprintf(f, "\nPaired MNIST: not run with --quick or by regimes demo (`regimes reproduce %s` runs it).\n",
+                    mo->name);
+        else fputs("\nPaired MNIST: not measured (see the error above).\n", f);
         return;
     }
     fprintf(f, "\nPaired MNIST (MATH.md 10.3), %d pairs of distinct training images per set, the same classifier on x "
@@ -556,7 +745,7 @@ static void mx_notes(repro *r, const mx_digits *d, const mx_paired *q, size_t nq
                 q[k].ts_hi[0], q[k].ts[1], q[k].ts_lo[1], q[k].ts_hi[1], q[k].agree);
 }
 
-int repro_mnist_exact(repro *r)
+static int mx_main(repro *r, mx_mode *mo)
 {
     if (r->threads) omp_set_num_threads(r->threads);
     const int blas = openblas_get_num_threads();
@@ -576,18 +765,26 @@ int repro_mnist_exact(repro *r)
     if (!s) s = rg_data_covariance_top(X->X, X->P, X->N, &d.lambda);
     int st = s ? cli_status(s) : CLI_OK;
     if (!st) d.P = X->P, st = mx_train(train, test, r->seed, &c, &d.acc, &d.n_train, &d.n_test);
-    if (!st) st = mx_digits_run(r, X, &c, &d);
     if (!st) {
-        repro_row(r, "mnist-exact", "Lambda, digits 1 and 8 (MATH.md 9.2)", MX_LAMBDA_REF, d.lambda, d.lambda, d.lambda,
+        double s2 = 0.0;
+        for (size_t i = 0; i < X->P * X->N; i++) s2 += (double)X->X[i] * (double)X->X[i];
+        d.s2 = s2 / (double)(X->P * X->N);
+        st = mx_digits_run(r, mo, X, &c, &d);
+    }
+    if (!st) {
+        repro_row(r, mo->name, "Lambda, digits 1 and 8 (MATH.md 9.2)", MX_LAMBDA_REF, d.lambda, d.lambda, d.lambda,
                   5e-4);
-        repro_row_text(r, "mnist-exact", "classifier held-out accuracy, 1 vs 8", 0.99, d.acc, d.acc, d.acc,
+        repro_row_text(r, mo->name, "classifier held-out accuracy, 1 vs 8", 0.99, d.acc, d.acc, d.acc,
                        ">= 0.99 (MATH.md 8.1: e <= 0.01)", d.acc >= 0.99);
-        repro_headline(r, "mnist-exact", "t_S digits 1, 8 vs 1/2 log Lambda", d.ts_parent, d.ts, d.ts_lo, d.ts_hi,
+        if (mo->trained)
+            repro_row(r, mo->name, "fraction of ones among generated samples", 0.5, d.ones, d.ones_lo, d.ones_hi,
+                      MX_TOL_ONES);
+        repro_headline(r, mo->name, "t_S digits 1, 8 vs 1/2 log Lambda", d.ts_parent, d.ts, d.ts_lo, d.ts_hi,
                   MX_TOL_TS * d.ts_parent);
-        repro_row_text(r, "mnist-exact", "memorised fraction of the final samples", NAN, d.mf[MX_NREC],
+        repro_row_text(r, mo->name, "memorised fraction of the final samples", NAN, d.mf[MX_NREC],
                        d.mlo[MX_NREC], d.mhi[MX_NREC], "reported (no theory)", 1);
     }
-    if (!st && par_rank() == 0) st = mx_digits_csv(r, &d);
+    if (!st && par_rank() == 0) st = mx_digits_csv(r, mo->name, &d);
     st = par_status(st);
     /* Paired MNIST: rho = 1 (common) and rho = 0 (difference), each centred with its pooled mean. */
     int pst = st;
@@ -601,14 +798,14 @@ int repro_mnist_exact(repro *r)
     for (size_t g = 0; g < MX_NG && !pst; g++) {
         for (size_t u = 0; u < 2 && !pst; u++) {
             mx_clf cp = { c.m, c.w, pmean[u], 2 };
-            pst = mx_paired_run(r, S[u], lam[u], &cp, g, u, &q[2 * g + u]);
-            if (!pst && par_rank() == 0) pst = mx_paired_csv(r, &q[2 * g + u]);
+            pst = mx_paired_run(r, mo, S[u], lam[u], &cp, g, u, &q[2 * g + u]);
+            if (!pst && par_rank() == 0) pst = mx_paired_csv(r, mo->name, &q[2 * g + u]);
             pst = par_status(pst);
         }
-        if (!pst) mx_paired_rows(r, &q[2 * g], &gm[g], &glo[g], &ghi[g]), nq++;
+        if (!pst) mx_paired_rows(r, mo->name, &q[2 * g], &gm[g], &glo[g], &ghi[g]), nq++;
     }
-    if (!st) st = mx_plots(r, &d, q, nq, gm, glo, ghi);
-    if (!st) mx_notes(r, &d, q, nq, pst);
+    if (!st) st = mx_plots(r, mo, &d, q, nq, gm, glo, ghi);
+    if (!st) mx_notes(r, mo, &d, q, nq, pst);
     if (pst == -1) pst = CLI_OK;
     openblas_set_num_threads(blas);
     rg_nn_work_free(c.w);
@@ -616,4 +813,16 @@ int repro_mnist_exact(repro *r)
     rg_data_set_free(X), rg_data_set_free(S[0]), rg_data_set_free(S[1]);
     rg_mnist_free(train), rg_mnist_free(test);
     return st ? st : pst;
+}
+
+int repro_mnist_exact(repro *r)
+{
+    mx_mode mo = { .name = "mnist-exact" };
+    return mx_main(r, &mo);
+}
+
+int repro_mnist_trained(repro *r)
+{
+    mx_mode mo = { .name = "mnist-trained", .trained = 1, .steps_digits = MX_NET_STEPS, .steps_paired = MX_NET_STEPS_P };
+    return mx_main(r, &mo);
 }
