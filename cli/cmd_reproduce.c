@@ -27,7 +27,7 @@ static const repro_experiment EXPERIMENTS[] = {
     { "mnist-exact", "MNIST 1 and 8, exact empirical score (P = 10000): phi(t_b) and t_S against 1/2 log Lambda,\n"
                      "the memorised fraction against t; paired MNIST, gamma in {0, 0.5}: per-mode t_S and the gap",
       repro_mnist_exact },
-    { "mnist-trained", "the same with score networks trained here (about 14 minutes of training on 2 cores):\n"
+    { "mnist-trained", "the same with score networks trained here (about 14 minutes on 2 cores, 12 of them training):\n"
                        "an 8 x 8 sample grid, phi(t_b) and t_S against 1/2 log Lambda; paired MNIST gap vs gamma",
       repro_mnist_trained },
 };
