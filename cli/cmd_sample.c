@@ -34,9 +34,10 @@ static void sample_help(FILE *f)
           "  --empirical        use the empirical score of --n-train drawn points\n"
           "  --model FILE       use the score network FILE written by regimes train --task score, under\n"
           "                     the process recorded in FILE.json (process flags are then not given);\n"
-          "                     default T: the training t-max. Output: samples.npy, meta.json and, for\n"
-          "                     784 (28 x 28) or 2 x 784 (paired, x above y) dimensions, samples.png (the\n"
-          "                     first 100 samples, 10 per row, gray levels from [0, 1])\n\n", f);
+          "                     default T: the training t-max; samples in the data's coordinates (the\n"
+          "                     training mean of FILE.json added back). Output: samples.npy, meta.json\n"
+          "                     and, for 784 (28 x 28) or 2 x 784 (paired, x above y) dimensions,\n"
+          "                     samples.png (the first 100 samples, 10 per row, gray levels from [0, 1])\n\n", f);
     run_print_help(f);
 }
 
@@ -64,7 +65,9 @@ static int sample_model(int argc, char **argv, int ac, char **av, const char *mo
     int pc = 0;
     char **pv = NULL;
     char **bv = NULL;
+    double *mean = NULL; /* train --centre on: added back to the samples */
     int st = model_read_process_argv(model, &pc, &pv);
+    if (!st) st = model_read_mean(model, N, &mean);
     if (!st && !(bv = malloc((size_t)(ac + pc + 1) * sizeof *bv))) st = cli_runtime("out of memory");
     run_opts ro;
     theory_result th;
@@ -110,6 +113,9 @@ static int sample_model(int argc, char **argv, int ac, char **av, const char *mo
         st = par_status(st);
         if (!st && par_gather_float(S ? S->X : NULL, n, N)) st = cli_runtime("MPI gather failed");
     }
+    if (!st && parsed && !ro.help && par_rank() == 0 && mean)
+        for (size_t i = 0; i < n; i++) /* back to the data's coordinates */
+            for (size_t j = 0; j < N; j++) S->X[i * N + j] = (float)((double)S->X[i * N + j] + mean[j]);
     if (!st && parsed && !ro.help && par_rank() == 0) {
         char path[4096];
         if (!(st = run_path(path, sizeof path, out, "samples.npy")) && (s = rg_data_set_write_npy(path, S)))
@@ -132,6 +138,7 @@ static int sample_model(int argc, char **argv, int ac, char **av, const char *mo
     if (parsed) run_free(&ro, &th);
     free(bv);
     model_argv_free(pc, pv);
+    free(mean);
     rg_nn_model_free(m);
     return st;
 }

@@ -49,9 +49,12 @@ static const char HELP[] =
 "  --t-min T0      score: smallest training time, > 0; default 1e-3\n"
 "  --t-max T1      score: largest training time, > t-min; default 5\n"
 "  --t-sample S    score: training times log-uniform (log) or uniform on [t-min, t-max]; default log\n"
+"  --centre C      score: on (default): subtract the per-coordinate mean of the training rows (the\n"
+"                  parent's preprocessing; FILE.json keeps it, sample --model adds it back); off\n"
 "  --precond P     score: gauss (default): the network learns the correction to the exact score of\n"
 "                  N(0, s2 I), s2 = the mean square of the training data, on inputs scaled to unit\n"
-"                  variance, loss weighted to unit-variance targets (nn.h); none: plain eps network\n"
+"                  variance, loss weighted to unit-variance targets (nn.h); none (or all-zero\n"
+"                  data): plain eps network\n"
 "  --epochs K      integer >= 1; default 10\n"
 "  --batch B       integer in [1, P]; default 128\n"
 "  --lr LR         peak learning rate in (0, 1); default 1e-3 (cosine down to lr/100)\n"
@@ -66,14 +69,15 @@ static const char HELP[] =
 "Score networks: --process ou|coupled|nonrev|general and its flags (regimes theory --help);\n"
 "--dim is set from the data (N for ou/nonrev, N/2 per modality for coupled).\n";
 
-enum { O_TASK, O_DATA, O_LABELS, O_CLASSES, O_HIDDEN, O_TEMB, O_TMIN, O_TMAX, O_TSAMP, O_PRECOND, O_EPOCHS,
+enum { O_TASK, O_DATA, O_LABELS, O_CLASSES, O_HIDDEN, O_TEMB, O_TMIN, O_TMAX, O_TSAMP, O_PRECOND, O_CENTRE,
+       O_EPOCHS,
        O_BATCH, O_LR, O_WARMUP, O_SEED, O_THREADS, O_OUT, O_RESUME, O_DIGITS, O_N, O_MDIR, O_SHIFT, O_SMOOTH,
        O_JSON, O_HELP, O_N_OPTS };
 
 static const cli_opt OPTS[O_N_OPTS] = {
     { "--task", 1, NULL }, { "--data", 1, NULL }, { "--labels", 1, NULL }, { "--classes", 1, NULL },
     { "--hidden", 1, NULL }, { "--t-embed", 1, NULL }, { "--t-min", 1, NULL }, { "--t-max", 1, NULL },
-    { "--t-sample", 1, NULL }, { "--precond", 1, NULL },
+    { "--t-sample", 1, NULL }, { "--precond", 1, NULL }, { "--centre", 1, NULL },
     { "--epochs", 1, NULL }, { "--batch", 1, NULL }, { "--lr", 1, NULL }, { "--warmup", 1, NULL },
     { "--seed", 1, NULL }, { "--threads", 1, NULL }, { "--out", 1, NULL }, { "--resume", 1, NULL },
     { "--digits", 1, NULL }, { "--n", 1, NULL }, { "--mnist-dir", 1, NULL }, { "--shift", 1, NULL },
@@ -231,6 +235,7 @@ typedef struct {
     size_t nh;
     double smooth, loss, train_acc, test_acc, wall, t_min, t_max, sigma_data2;
     const char *t_sample;
+    const double *mean;   /* (N) subtracted from the training rows, or NULL */
     size_t test_n;
     uint64_t steps, seed;
     int np;
@@ -265,6 +270,13 @@ static void summary_json(FILE *f, const train_summary *s, int argc, char **argv)
     if (s->t_sample) cli_json_str(f, s->t_sample);
     else fputs("null", f);
     fputs(", \"sigma_data2\": ", f), cli_json_num(f, s->sigma_data2);
+    fputs(",\n \"mean\": ", f);
+    if (!s->mean) fputs("null", f);
+    else {
+        fputc('[', f);
+        for (size_t i = 0; i < s->N; i++) fprintf(f, "%s%.9g", i ? ", " : "", s->mean[i]);
+        fputc(']', f);
+    }
     fputs(", \"final_loss\": ", f), cli_json_num(f, s->loss);
     fputs(",\n \"train_accuracy\": ", f), cli_json_num(f, s->train_acc);
     fputs(", \"test_accuracy\": ", f), cli_json_num(f, s->test_acc);
@@ -337,6 +349,7 @@ int cmd_train(int argc, char **argv)
     rg_nn_model *m = NULL;
     rg_nn_trainer *tr = NULL;
     rg_nn_work *w = NULL;
+    double *mean = NULL;
     int st = RG_OK;
     if (rc) goto done;
     if (o[O_HELP].value) {
@@ -403,10 +416,12 @@ int cmd_train(int argc, char **argv)
         rc = CLI_USAGE;
         goto done;
     }
-    static const char *const tsamp[] = { "uniform", "log", NULL }, *const precs[] = { "none", "gauss", NULL };
-    int tlog = 1, prec = 1;
+    static const char *const tsamp[] = { "uniform", "log", NULL }, *const precs[] = { "none", "gauss", NULL },
+                             *const onoff[] = { "off", "on", NULL };
+    int tlog = 1, prec = 1, centre = 1;
     if ((o[O_TSAMP].value && cli_parse_choice("--t-sample", o[O_TSAMP].value, tsamp, &tlog)) ||
-        (o[O_PRECOND].value && cli_parse_choice("--precond", o[O_PRECOND].value, precs, &prec))) {
+        (o[O_PRECOND].value && cli_parse_choice("--precond", o[O_PRECOND].value, precs, &prec)) ||
+        (o[O_CENTRE].value && cli_parse_choice("--centre", o[O_CENTRE].value, onoff, &centre))) {
         rc = CLI_USAGE;
         goto done;
     }
@@ -414,8 +429,8 @@ int cmd_train(int argc, char **argv)
     else if (!(c.t_max > c.t_min)) rc = cli_usage("--t-max must exceed --t-min");
     else if (task == 1 && (o[O_SHIFT].value || o[O_SMOOTH].value))
         rc = cli_usage("--shift and --label-smooth apply to --task classifier only");
-    else if (task == 0 && (o[O_TSAMP].value || o[O_PRECOND].value))
-        rc = cli_usage("--t-sample and --precond apply to --task score only");
+    else if (task == 0 && (o[O_TSAMP].value || o[O_PRECOND].value || o[O_CENTRE].value))
+        rc = cli_usage("--t-sample, --precond and --centre apply to --task score only");
     else if (!images && c.shift) rc = cli_usage("--shift needs image data (--data mnist|fashion)");
     else if (images && o[O_LABELS].value) rc = cli_usage("--labels does not apply to --data %s", data);
     else if (images && n_img && n_img < nd) rc = cli_usage("--n %zu is fewer than one image per digit", n_img);
@@ -439,14 +454,22 @@ int cmd_train(int argc, char **argv)
         goto done;
     }
     rg_nn_arch a = task == 0 ? rg_nn_classifier_arch(X->N, classes, nh, hid) : rg_nn_score_arch(X->N, temb, nh, hid);
-    if (task == 1 && prec) { /* s2 = mean square of the data: the isotropic Gaussian model of nn.h */
+    if (task == 1 && centre) {
+        if (!(mean = calloc(X->N, sizeof *mean))) {
+            rc = cli_runtime("out of memory for the mean");
+            goto done;
+        }
+        for (size_t i = 0; i < X->P; i++)
+            for (size_t j = 0; j < X->N; j++) mean[j] += (double)X->X[i * X->N + j];
+        for (size_t j = 0; j < X->N; j++) mean[j] /= (double)X->P;
+        for (size_t i = 0; i < X->P; i++)
+            for (size_t j = 0; j < X->N; j++) X->X[i * X->N + j] = (float)((double)X->X[i * X->N + j] - mean[j]);
+    }
+    if (task == 1 && prec) { /* s2 = mean square of the data: the isotropic Gaussian model of nn.h; all-zero
+                              * (e.g. constant, centred) data leave s2 = 0, a plain network */
         double s2 = 0.0;
         for (size_t i = 0; i < X->P * X->N; i++) s2 += (double)X->X[i] * (double)X->X[i];
         a.sigma_data2 = s2 / (double)(X->P * X->N);
-        if (!(a.sigma_data2 > 0.0)) {
-            rc = cli_usage("--precond gauss: the training data are all zero (use --precond none)");
-            goto done;
-        }
     }
     if (task == 1) {
         if ((rc = build_process(np, pa, X->N, &th, &pv, &npv, dimbuf, sizeof dimbuf))) goto done;
@@ -488,7 +511,7 @@ int cmd_train(int argc, char **argv)
                           .np = npv, .pv = pv, .t_min = task == 1 ? c.t_min : (double)NAN,
                           .t_max = task == 1 ? c.t_max : (double)NAN,
                           .t_sample = task == 1 ? tsamp[c.t_log] : NULL,
-                          .sigma_data2 = task == 1 ? a.sigma_data2 : (double)NAN };
+                          .sigma_data2 = task == 1 ? a.sigma_data2 : (double)NAN, .mean = mean };
     if (task == 0) {
         if ((st = rg_nn_work_new(m, 256, &w)) != RG_OK) goto done;
         if ((st = rg_nn_classifier_accuracy(m, X->P, X->X, lab, w, &sum.train_acc)) != RG_OK) goto done;
@@ -511,6 +534,7 @@ done:
     rg_data_set_free(X);
     rg_data_set_free(Xt);
     free(pv);
+    free(mean);
     free(ta);
     free(pa);
     return rc;

@@ -3,6 +3,7 @@
 #include "model.h"
 
 #include <errno.h>
+#include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -155,6 +156,43 @@ int model_read_number(const char *ckpt, const char *key, double *out)
         if (end != p + strlen(pat)) {
             *out = v;
             st = CLI_OK;
+        }
+    }
+    free(text);
+    return st;
+}
+
+int model_read_mean(const char *ckpt, size_t N, double **mean)
+{
+    char path[4096], *text;
+    *mean = NULL;
+    if (read_sidecar(ckpt, path, &text)) return CLI_USAGE;
+    const char *p = strstr(text, "\"mean\":");
+    int st = CLI_OK;
+    if (p) {
+        p += 7;
+        while (*p == ' ') p++;
+        if (strncmp(p, "null", 4) != 0) {
+            double *m = malloc((N ? N : 1) * sizeof *m);
+            size_t n = 0;
+            int ok = m && *p++ == '[';
+            while (ok) {
+                char *end;
+                double v = strtod(p, &end);
+                if (end == p || n >= N || !isfinite(v)) {
+                    ok = 0;
+                    break;
+                }
+                m[n++] = v;
+                for (p = end; *p == ' '; p++) continue;
+                if (*p == ']') break;
+                ok = *p++ == ',';
+            }
+            if (!ok || n != N) {
+                free(m);
+                st = cli_usage("%s: \"mean\" is not an array of %zu finite numbers", path, N);
+            } else
+                *mean = m;
         }
     }
     free(text);

@@ -26,6 +26,11 @@ void model_argv_free(int argc, char **argv);
  * the key is absent or null, with one line when the sidecar cannot be read. */
 int model_read_number(const char *ckpt, const char *key, double *out);
 
+/* The per-coordinate mean (N numbers) that `regimes train --centre on` subtracted from the training
+ * data, from ckpt's sidecar key "mean": *mean (malloc'ed) or NULL when the key is absent or null.
+ * CLI_OK, or one line and CLI_USAGE (unreadable sidecar, malformed array, not N numbers). */
+int model_read_mean(const char *ckpt, size_t N, double **mean);
+
 /* A trained score network behind the sampler's rg_score interface: prepare is NULL, ws_new gives an
  * rg_nn_work of B_max rows per thread, eval is rg_nn_score_eval (no extras). ms must outlive the
  * returned value. */
