@@ -70,9 +70,8 @@ static const char HELP[] =
 "--dim is set from the data (N for ou/nonrev, N/2 per modality for coupled).\n";
 
 enum { O_TASK, O_DATA, O_LABELS, O_CLASSES, O_HIDDEN, O_TEMB, O_TMIN, O_TMAX, O_TSAMP, O_PRECOND, O_CENTRE,
-       O_EPOCHS,
-       O_BATCH, O_LR, O_WARMUP, O_SEED, O_THREADS, O_OUT, O_RESUME, O_DIGITS, O_N, O_MDIR, O_SHIFT, O_SMOOTH,
-       O_JSON, O_HELP, O_N_OPTS };
+       O_EPOCHS, O_BATCH, O_LR, O_WARMUP, O_SEED, O_THREADS, O_OUT, O_RESUME, O_DIGITS, O_N, O_MDIR, O_SHIFT,
+       O_SMOOTH, O_JSON, O_HELP, O_N_OPTS };
 
 static const cli_opt OPTS[O_N_OPTS] = {
     { "--task", 1, NULL }, { "--data", 1, NULL }, { "--labels", 1, NULL }, { "--classes", 1, NULL },
