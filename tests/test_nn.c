@@ -560,6 +560,47 @@ static void test_score_eval_coupled(void **state)
     rg_process_free(p);
 }
 
+/* Small k x k inverse by Gauss-Jordan with partial pivoting (k <= 4), independent of LAPACK. */
+static void inv_small(size_t k, const double *A, double *X)
+{
+    double W[4 * 8];
+    for (size_t i = 0; i < k; i++)
+        for (size_t j = 0; j < 2 * k; j++) W[i * 2 * k + j] = j < k ? A[i * k + j] : (double)(j - k == i);
+    for (size_t c = 0; c < k; c++) {
+        size_t piv = c;
+        for (size_t i = c + 1; i < k; i++)
+            if (fabs(W[i * 2 * k + c]) > fabs(W[piv * 2 * k + c])) piv = i;
+        for (size_t j = 0; j < 2 * k; j++) {
+            double tmp = W[c * 2 * k + j];
+            W[c * 2 * k + j] = W[piv * 2 * k + j];
+            W[piv * 2 * k + j] = tmp;
+        }
+        double d = W[c * 2 * k + c];
+        for (size_t j = 0; j < 2 * k; j++) W[c * 2 * k + j] /= d;
+        for (size_t i = 0; i < k; i++)
+            if (i != c) {
+                double f = W[i * 2 * k + c];
+                for (size_t j = 0; j < 2 * k; j++) W[i * 2 * k + j] -= f * W[c * 2 * k + j];
+            }
+    }
+    for (size_t i = 0; i < k; i++)
+        for (size_t j = 0; j < k; j++) X[i * k + j] = W[i * 2 * k + k + j];
+}
+
+/* Moments E, S of p at t (k x k) and the covariance Gamma = s2 E E^T + S of x_t for data N(0, s2 I)
+ * (MATH.md 5.4 with m = 0) with its inverse Gi, k <= 4. */
+static void gauss_cov(const rg_process *p, double t, double s2, double *E, double *S, double *G, double *Gi)
+{
+    const size_t k = rg_process_core(p);
+    assert_int_equal(rg_process_moments(p, t, E, S), RG_OK);
+    for (size_t i = 0; i < k; i++)
+        for (size_t j = 0; j < k; j++) {
+            G[i * k + j] = S[i * k + j];
+            for (size_t l = 0; l < k; l++) G[i * k + j] += s2 * E[i * k + l] * E[j * k + l];
+        }
+    inv_small(k, G, Gi);
+}
+
 /* DSM on Gaussian data N(0, sigma^2 I_N), sigma^2 = 0.25, under process p: the exact score is
  * s = -Gamma_t^{-1} x with Gamma_t = sigma^2 E_t E_t^T + S_t (x) I_r (MATH.md 5.4 with m = 0). After
  * training, at t in {0.1, 0.3, 1, 2.5} and 512 points x = chol(Gamma_t) xi from p_t, the relative L2
@@ -601,18 +642,12 @@ static void check_dsm_gaussian(const rg_process *p, const char *what)
     float x[512 * 4], s[512 * 4];
     double worst = 0.0;
     for (int q = 0; q < 4; q++) {
-        double E[4], S[4], G[4] = { 0 }, R[4] = { 0 }, Gi[4];
-        assert_int_equal(rg_process_moments(p, ts[q], E, S), RG_OK);
-        for (size_t i = 0; i < k; i++)
-            for (size_t j = 0; j < k; j++) {
-                G[i * k + j] = S[i * k + j];
-                for (size_t l = 0; l < k; l++) G[i * k + j] += s2 * E[i * k + l] * E[j * k + l];
-            }
-        if (k == 1) { R[0] = sqrt(G[0]); Gi[0] = 1.0 / G[0]; }
-        else {      /* 2 x 2 Cholesky and inverse by hand */
-            R[0] = sqrt(G[0]); R[2] = G[2] / R[0]; R[3] = sqrt(G[3] - R[2] * R[2]);
-            double det = G[0] * G[3] - G[1] * G[2];
-            Gi[0] = G[3] / det; Gi[1] = -G[1] / det; Gi[2] = -G[2] / det; Gi[3] = G[0] / det;
+        double E[4], S[4], G[4], R[4] = { 0 }, Gi[4];
+        gauss_cov(p, ts[q], s2, E, S, G, Gi);
+        R[0] = sqrt(G[0]);
+        if (k == 2) { /* 2 x 2 Cholesky by hand */
+            R[2] = G[2] / R[0];
+            R[3] = sqrt(G[3] - R[2] * R[2]);
         }
         double xi[4];
         for (size_t b = 0; b < 512; b++) {
@@ -673,32 +708,6 @@ static void test_score_dsm_gaussian_coupled(void **state)
 
 /* ---- preconditioned score network ----------------------------------------------------------------- */
 
-/* Small k x k inverse by Gauss-Jordan with partial pivoting (k <= 4), independent of LAPACK. */
-static void inv_small(size_t k, const double *A, double *X)
-{
-    double W[4 * 8];
-    for (size_t i = 0; i < k; i++)
-        for (size_t j = 0; j < 2 * k; j++) W[i * 2 * k + j] = j < k ? A[i * k + j] : (double)(j - k == i);
-    for (size_t c = 0; c < k; c++) {
-        size_t piv = c;
-        for (size_t i = c + 1; i < k; i++)
-            if (fabs(W[i * 2 * k + c]) > fabs(W[piv * 2 * k + c])) piv = i;
-        for (size_t j = 0; j < 2 * k; j++) {
-            double tmp = W[c * 2 * k + j];
-            W[c * 2 * k + j] = W[piv * 2 * k + j];
-            W[piv * 2 * k + j] = tmp;
-        }
-        double d = W[c * 2 * k + c];
-        for (size_t j = 0; j < 2 * k; j++) W[c * 2 * k + j] /= d;
-        for (size_t i = 0; i < k; i++)
-            if (i != c) {
-                double f = W[i * 2 * k + c];
-                for (size_t j = 0; j < 2 * k; j++) W[i * 2 * k + j] -= f * W[c * 2 * k + j];
-            }
-    }
-    for (size_t i = 0; i < k; i++)
-        for (size_t j = 0; j < k; j++) X[i * k + j] = W[i * 2 * k + k + j];
-}
 
 /* The preconditioned score (nn.h) evaluated by hand from the process moments: with Gamma = s2 E E^T +
  * Sigma, c_in = (tr Gamma / k)^-1/2, c_out = (1 - tr(Gamma^-1 Sigma) / k)^1/2 and F = the bare network
@@ -723,14 +732,8 @@ static void check_precond_eval(const rg_process *p, const char *what)
         for (int q = 0; q < 4; q++) {
             const double t = ts[q];
             double E[16], S[16], G[16], Gi[16], L[16], trG = 0.0, trGS = 0.0, tt[21];
-            assert_int_equal(rg_process_moments(p, t, E, S), RG_OK);
+            gauss_cov(p, t, s2, E, S, G, Gi);
             assert_int_equal(rg_process_chol(p, t, L), RG_OK);
-            for (size_t i = 0; i < k; i++)
-                for (size_t j = 0; j < k; j++) {
-                    G[i * k + j] = S[i * k + j];
-                    for (size_t l = 0; l < k; l++) G[i * k + j] += s2 * E[i * k + l] * E[j * k + l];
-                }
-            inv_small(k, G, Gi);
             for (size_t i = 0; i < k; i++) trG += G[i * k + i];
             for (size_t i = 0; i < k * k; i++) trGS += Gi[i] * S[i];
             const double cin = 1.0 / sqrt(trG / (double)k), cout = sqrt(1.0 - trGS / (double)k);

@@ -13,6 +13,7 @@
 #include <unistd.h>
 
 #include "rg_test.h"
+#include "rg_test_mnist.h"
 #include "regimes/data.h"
 #include "regimes/error.h"
 #include "regimes/mnist.h"
@@ -23,31 +24,6 @@
 #else
 #define RG_TEST_SMALL 0
 #endif
-
-static const char *mnist_dir(char *buf)
-{
-    const char *e = getenv("RG_MNIST_DIR");
-    if (e && *e) return e;
-    const char *me = __FILE__, *cut = strstr(me, "tests/test_train.c");
-    if (!cut) return "data/mnist";
-    snprintf(buf, 4096, "%.*sdata/mnist", (int)(cut - me), me);
-    return buf;
-}
-
-static int have_files(const char *dir)
-{
-    static const char *names[] = { "train-images-idx3-ubyte", "train-labels-idx1-ubyte",
-                                   "t10k-images-idx3-ubyte", "t10k-labels-idx1-ubyte" };
-    char p[4200];
-    for (int i = 0; i < 4; i++) {
-        snprintf(p, sizeof p, "%s/%s", dir, names[i]);
-        if (access(p, R_OK) != 0) {
-            snprintf(p, sizeof p, "%s/%s.gz", dir, names[i]);
-            if (access(p, R_OK) != 0) return 0;
-        }
-    }
-    return 1;
-}
 
 static rg_data_set *load(const char *dir, rg_mnist_split split, size_t per_class)
 {
@@ -70,8 +46,8 @@ static void test_mnist_classifier(void **state)
 {
     (void)state;
     char buf[4096];
-    const char *dir = mnist_dir(buf);
-    if (!have_files(dir)) skip();
+    const char *dir = rg_test_mnist_dir(buf);
+    if (!rg_test_mnist_present(dir)) skip();
     rg_data_set *tr = load(dir, RG_MNIST_TRAIN, RG_TEST_SMALL ? 500 : 0), *te = load(dir, RG_MNIST_TEST, 0);
     const size_t width[1] = { RG_TEST_SMALL ? 128 : 512 };
     rg_nn_arch a = rg_nn_classifier_arch(784, 10, 1, width);
