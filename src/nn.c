@@ -9,6 +9,7 @@
 
 #include "internal.h"
 #include "nn_internal.h"
+#include "regimes/linalg.h"
 #include "regimes/rng.h"
 
 /* Highest embedding frequency: w_j runs geometrically from 1 to this (nn.h). */
@@ -234,7 +235,7 @@ int rg_nn__precond(const rg_process *p, double t, double s2, double *scratch, rg
     const size_t k = rg_process_core(p), kk = k * k;
     double *E = scratch, *Sg = E + kk, *L = Sg + kk, *Si = L + kk, *G = Si + kk;
     RG_TRY(rg_process_moments(p, t, E, Sg));
-    RG_TRY(rg_process_chol(p, t, L));
+    RG_TRY(rg_linalg_chol(k, Sg, L));   /* = rg_process_chol, without computing the moments again */
     double trS = 0.0;
     for (size_t i = 0; i < k; i++)   /* S = s2 E E^T + Sigma, lower triangle is enough for dpotrf */
         for (size_t j = 0; j <= i; j++) {

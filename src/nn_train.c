@@ -6,6 +6,7 @@
 
 #include "internal.h"
 #include "nn_internal.h"
+#include "regimes/linalg.h"
 #include "regimes/rng.h"
 
 struct rg_nn_trainer {
@@ -267,8 +268,8 @@ static int dsm_pair(const rg_nn_trainer *tr, uint64_t q, const float *x0, double
         return RG_OK;
     }
     double *E = core, *L = core + k * k;
-    RG_TRY(rg_process_moments(tr->d.process, *t, E, NULL));
-    RG_TRY(rg_process_chol(tr->d.process, *t, L));
+    RG_TRY(rg_process_moments(tr->d.process, *t, E, L));
+    RG_TRY(rg_linalg_chol(k, L, L));    /* = rg_process_chol, without computing the moments again */
     for (size_t i = 0; i < k; i++)
         for (size_t j = 0; j < R; j++) {
             double v = 0.0;
