@@ -9,7 +9,9 @@
 #include <stdio.h>
 #include <setjmp.h>
 #include <stdint.h>
+#include <string.h>
 #include <cmocka.h>
+#include "regimes/error.h"
 
 /* |got - want| <= rtol |want| (want != 0) or <= rtol (want == 0); NaN never passes. */
 static inline void rg_assert_rel_(double got, double want, double rtol, const char *file, int line,
@@ -67,5 +69,20 @@ static inline void rg_assert_digits_(double got, double want, int decimals, cons
     }
 }
 #define rg_assert_digits(got, want, dec, what) rg_assert_digits_((got), (want), (dec), __FILE__, __LINE__, (what))
+
+/* A call failed with status want, and rg_strerror_last() is one line containing fragment. */
+static inline void rg_expect_fail_(int st, int want, const char *fragment, const char *file, int line)
+{
+    const char *msg = rg_strerror_last();
+    if (st != want) {
+        print_error("status %s, want %s (message '%s')\n", rg_status_name(st), rg_status_name(want), msg);
+        _fail(file, line);
+    }
+    if (!strstr(msg, fragment) || strchr(msg, '\n')) {
+        print_error("message '%s' lacks '%s' or is not one line\n", msg, fragment);
+        _fail(file, line);
+    }
+}
+#define rg_expect_fail(st, want, fragment) rg_expect_fail_((st), (want), (fragment), __FILE__, __LINE__)
 
 #endif

@@ -25,20 +25,6 @@ static const uint64_t SEED = 20240917;
 
 /* ---- small helpers ---------------------------------------------------------------------------- */
 
-static void expect_fail(int st, int want, const char *fragment)
-{
-    if (st != want) {
-        print_error("status %s, want %s (message '%s')\n", rg_status_name(st), rg_status_name(want),
-                    rg_strerror_last());
-        fail();
-    }
-    const char *msg = rg_strerror_last();
-    if (!strstr(msg, fragment) || strchr(msg, '\n')) {
-        print_error("message '%s' lacks '%s' or is not one line\n", msg, fragment);
-        fail();
-    }
-}
-
 /* Deterministic fill in (-amp, amp): an irrational rotation, no rand(). */
 static void fill(double *x, size_t n, double amp, double phase)
 {
@@ -147,7 +133,7 @@ static void test_check_bad_input(void **state)
         const char *why = rg_data_gmm_check(&cases[c].p);
         assert_non_null(why);
         rg_data_gmm *g = (rg_data_gmm *)&c; /* must be reset to NULL on failure */
-        expect_fail(rg_data_gmm_new(&cases[c].p, &g), cases[c].want, cases[c].frag);
+        rg_expect_fail(rg_data_gmm_new(&cases[c].p, &g), cases[c].want, cases[c].frag);
         assert_string_equal(why, rg_strerror_last());
         assert_null(g);
     }
@@ -156,13 +142,13 @@ static void test_check_bad_input(void **state)
 
     rg_data_gmm *g = NULL;
     const double ones3[3] = { 1, 1, 1 }, dir_c[2] = { 1, 1 }, dir_d[2] = { 1, 0 };
-    expect_fail(rg_data_gmm2(3, 0.0, NULL, 1.0, NULL, &g), RG_EINVAL, "|m|^2");
-    expect_fail(rg_data_gmm2(3, 1.0, NULL, NAN, NULL, &g), RG_EDOM, "sigma^2");
-    expect_fail(rg_data_gmm2(3, 1.0, (const double[3]){ 0, 0, 0 }, 1.0, NULL, &g), RG_EINVAL, "zero");
-    expect_fail(rg_data_gmm2(1, 1.0, NULL, 1.0, (const double[1]){ -2.0 }, &g), RG_EDOM, "not positive definite");
-    expect_fail(rg_data_gmm4(3, 1.0, 1.0, NULL, NULL, 1.0, &g), RG_EINVAL, "even d");
-    expect_fail(rg_data_gmm4(2, 1.0, 1.0, dir_c, dir_d, 1.0, &g), RG_EINVAL, "not orthogonal");
-    expect_fail(rg_data_gmm4(2, 1.0, 1.0, NULL, NULL, 0.0, &g), RG_EDOM, "sigma^2");
+    rg_expect_fail(rg_data_gmm2(3, 0.0, NULL, 1.0, NULL, &g), RG_EINVAL, "|m|^2");
+    rg_expect_fail(rg_data_gmm2(3, 1.0, NULL, NAN, NULL, &g), RG_EDOM, "sigma^2");
+    rg_expect_fail(rg_data_gmm2(3, 1.0, (const double[3]){ 0, 0, 0 }, 1.0, NULL, &g), RG_EINVAL, "zero");
+    rg_expect_fail(rg_data_gmm2(1, 1.0, NULL, 1.0, (const double[1]){ -2.0 }, &g), RG_EDOM, "not positive definite");
+    rg_expect_fail(rg_data_gmm4(3, 1.0, 1.0, NULL, NULL, 1.0, &g), RG_EINVAL, "even d");
+    rg_expect_fail(rg_data_gmm4(2, 1.0, 1.0, dir_c, dir_d, 1.0, &g), RG_EINVAL, "not orthogonal");
+    rg_expect_fail(rg_data_gmm4(2, 1.0, 1.0, NULL, NULL, 0.0, &g), RG_EDOM, "sigma^2");
     (void)ones3;
     assert_null(g);
 }
@@ -216,7 +202,7 @@ static void test_logpdf_far(void **state)
     double lp, l0 = log(0.5) - 5000.0, l1 = log(0.5) - 4900.5;
     assert_int_equal(rg_data_gmm_logpdf(g, z, 1, &lp), RG_OK);
     rg_assert_rel(lp, l1 + log1p(exp(l0 - l1)) - LOG_2PI, 4 * EPS, "log p_0 far in the tail");
-    expect_fail(rg_data_gmm_logpdf(g, (const double[2]){ NAN, 0 }, 1, &lp), RG_EINVAL, "NaN");
+    rg_expect_fail(rg_data_gmm_logpdf(g, (const double[2]){ NAN, 0 }, 1, &lp), RG_EINVAL, "NaN");
     rg_data_gmm_free(g);
 }
 
@@ -274,8 +260,8 @@ static void test_sample_determinism(void **state)
     assert_int_equal(rg_data_gmm_sample(g, r, 537, 100, X, lab), RG_OK);
     assert_memory_equal(X, a->X + 537 * N, sizeof X);
     assert_memory_equal(lab, a->labels + 537, sizeof lab);
-    expect_fail(rg_data_gmm_sample(g, r, 0, 0, X, lab), RG_EINVAL, "P = 0");
-    expect_fail(rg_data_gmm_sample(g, r, UINT64_MAX, 2, X, lab), RG_EINVAL, "overflow");
+    rg_expect_fail(rg_data_gmm_sample(g, r, 0, 0, X, lab), RG_EINVAL, "P = 0");
+    rg_expect_fail(rg_data_gmm_sample(g, r, UINT64_MAX, 2, X, lab), RG_EINVAL, "overflow");
     rg_data_set_free(a);
     rg_data_set_free(b);
     rg_data_set_free(c);
@@ -530,10 +516,10 @@ static void test_covariance_naive(void **state)
     for (size_t k = 0; k < P * N; k++)
         assert_true(X[k] == (float)((double)X0[k] - got_mean[k % N]));
     double l;
-    expect_fail(rg_data_covariance_top(X, 1, N, &l), RG_EINVAL, "P >= 2");
+    rg_expect_fail(rg_data_covariance_top(X, 1, N, &l), RG_EINVAL, "P >= 2");
     X[11] = NAN;
-    expect_fail(rg_data_covariance_top(X, P, N, &l), RG_EINVAL, "point 1");
-    expect_fail(rg_data_center(X, 0, N, NULL), RG_EINVAL, "empty");
+    rg_expect_fail(rg_data_covariance_top(X, P, N, &l), RG_EINVAL, "point 1");
+    rg_expect_fail(rg_data_center(X, 0, N, NULL), RG_EINVAL, "empty");
 }
 
 /* ---- classification (MATH.md 8.4) ------------------------------------------------------------- */
@@ -567,7 +553,7 @@ static void test_classify_gmm2(void **state)
     size_t wrong = 0;
     for (size_t p = 0; p < P; p++) wrong += lab[p] != s->labels[p];
     rg_assert_abs((double)wrong / P, PHI_M1, 5 * sqrt(PHI_M1 * (1 - PHI_M1) / P), "gmm2 error rate");
-    expect_fail(rg_data_classify_gmm2(0, dir, s->X, P, lab), RG_EINVAL, "empty");
+    rg_expect_fail(rg_data_classify_gmm2(0, dir, s->X, P, lab), RG_EINVAL, "empty");
     rg_data_set_free(s);
     rg_data_gmm_free(g);
     free(lab);
@@ -658,7 +644,7 @@ static void test_npy(void **state)
     assert_int_equal(rg_data_set_read_npy(path, 5, &t), RG_OK);
     rg_data_set_free(t);
     t = (rg_data_set *)&g;
-    expect_fail(rg_data_set_read_npy(path, 4, &t), RG_EFORMAT, "");
+    rg_expect_fail(rg_data_set_read_npy(path, 4, &t), RG_EFORMAT, "");
     assert_null(t);
 
     const double d64[6] = { 1.5, -2.0, 0.1, 3.0, 1e-3, -7.25 };
@@ -675,22 +661,22 @@ static void test_npy(void **state)
     };
     for (size_t c = 0; c < sizeof bad / sizeof bad[0]; c++) {
         write_npy_raw(path, bad[c].descr, bad[c].shape, d64, bad[c].nbytes);
-        expect_fail(rg_data_set_read_npy(path, 0, &t), RG_EFORMAT, "");
+        rg_expect_fail(rg_data_set_read_npy(path, 0, &t), RG_EFORMAT, "");
         assert_null(t);
     }
     /* Regression (tests/hardening.sh): a 150-byte file announcing (1e8, 1000) float32 values was
      * allocated (400 GB) before the data were read: RG_ENOMEM, or an ASan abort. The length is now
      * checked first. */
     write_npy_raw(path, "<f4", "(100000000, 1000)", d64, sizeof d64);
-    expect_fail(rg_data_set_read_npy(path, 0, &t), RG_EFORMAT, "the file holds 48 bytes");
+    rg_expect_fail(rg_data_set_read_npy(path, 0, &t), RG_EFORMAT, "the file holds 48 bytes");
     assert_null(t);
     const double nan2[2] = { 1.0, NAN };
     write_npy_raw(path, "<f8", "(1, 2)", nan2, sizeof nan2);
-    expect_fail(rg_data_set_read_npy(path, 0, &t), RG_EFORMAT, "NaN");
+    rg_expect_fail(rg_data_set_read_npy(path, 0, &t), RG_EFORMAT, "NaN");
     write_npy_raw(path, "<f8", "(2, 2)", d64, sizeof d64); /* 6 values for a (2, 2) array */
-    expect_fail(rg_data_set_read_npy(path, 0, &t), RG_EFORMAT, "16 trailing bytes after the 4 values");
+    rg_expect_fail(rg_data_set_read_npy(path, 0, &t), RG_EFORMAT, "16 trailing bytes after the 4 values");
     remove(path);
-    expect_fail(rg_data_set_read_npy("test_data_no_such_file.npy", 0, &t), RG_EIO, "");
+    rg_expect_fail(rg_data_set_read_npy("test_data_no_such_file.npy", 0, &t), RG_EIO, "");
     rg_data_set_free(s);
     rg_data_gmm_free(g);
 }
@@ -762,14 +748,14 @@ static void test_labels_npy(void **state)
         write_npy_raw(path, bad[c].descr, bad[c].shape, b, n);
         lab = (int *)&P;
         P = 99;
-        expect_fail(rg_data_labels_read_npy(path, bad[c].P_want, &lab, &P), RG_EFORMAT, bad[c].frag);
+        rg_expect_fail(rg_data_labels_read_npy(path, bad[c].P_want, &lab, &P), RG_EFORMAT, bad[c].frag);
         assert_null(lab);
         assert_int_equal(P, 0);
     }
     remove(path);
-    expect_fail(rg_data_labels_read_npy(path, 0, &lab, &P), RG_EIO, "cannot open for reading");
-    expect_fail(rg_data_labels_read_npy(path, 0, NULL, &P), RG_EINVAL, "NULL");
-    expect_fail(rg_data_labels_read_npy(NULL, 0, &lab, &P), RG_EINVAL, "NULL");
+    rg_expect_fail(rg_data_labels_read_npy(path, 0, &lab, &P), RG_EIO, "cannot open for reading");
+    rg_expect_fail(rg_data_labels_read_npy(path, 0, NULL, &P), RG_EINVAL, "NULL");
+    rg_expect_fail(rg_data_labels_read_npy(NULL, 0, &lab, &P), RG_EINVAL, "NULL");
 }
 
 /* A FIFO, a directory and a device are refused before any read, by both .npy readers. The FIFO has no
@@ -787,10 +773,10 @@ static void test_npy_not_regular(void **state)
     const char *why[3] = { "(a FIFO)", "(a directory)", "(a character device)" };
     const char *paths[3] = { fifo, dir, "/dev/null" };
     for (size_t c = 0; c < 3; c++) {
-        expect_fail(rg_data_set_read_npy(paths[c], 0, &s), RG_EIO, why[c]);
+        rg_expect_fail(rg_data_set_read_npy(paths[c], 0, &s), RG_EIO, why[c]);
         assert_null(s);
-        expect_fail(rg_data_labels_read_npy(paths[c], 0, &lab, &P), RG_EIO, why[c]);
-        expect_fail(rg_data_labels_read_npy(paths[c], 0, &lab, &P), RG_EIO, "is not a regular file");
+        rg_expect_fail(rg_data_labels_read_npy(paths[c], 0, &lab, &P), RG_EIO, why[c]);
+        rg_expect_fail(rg_data_labels_read_npy(paths[c], 0, &lab, &P), RG_EIO, "is not a regular file");
         assert_null(lab);
     }
     assert_int_equal(remove(fifo), 0);

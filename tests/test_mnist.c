@@ -25,20 +25,6 @@ static char tmpdir[64];
 
 /* ---- helpers ------------------------------------------------------------------------------------ */
 
-static void expect_fail(int st, int want, const char *fragment)
-{
-    if (st != want) {
-        print_error("status %s, want %s (message '%s')\n", rg_status_name(st), rg_status_name(want),
-                    rg_strerror_last());
-        fail();
-    }
-    const char *msg = rg_strerror_last();
-    if (!strstr(msg, fragment) || strchr(msg, '\n')) {
-        print_error("message '%s' lacks '%s' or is not one line\n", msg, fragment);
-        fail();
-    }
-}
-
 static void put_be32(unsigned char *p, uint32_t v)
 {
     p[0] = (unsigned char)(v >> 24);
@@ -157,7 +143,7 @@ static void test_idx_good(void **state)
     l[13] = 2;
     l[14] = 3;
     write_file(tmp_path(p, "lab7"), l, 15);
-    expect_fail(rg_mnist_read_pair(tmp_path(q, "good"), p, &m), RG_EFORMAT, "5 images but");
+    rg_expect_fail(rg_mnist_read_pair(tmp_path(q, "good"), p, &m), RG_EFORMAT, "5 images but");
     assert_null(m);
     free(l);
     free(b);
@@ -173,41 +159,41 @@ static void test_idx_bad(void **state)
     rg_mnist_raw *m = (rg_mnist_raw *)1;
 
     write_file(tmp_path(p, "short"), b, len - 1);
-    expect_fail(rg_mnist_read_images(p, &m), RG_EFORMAT, "truncated: 39 bytes, the header announces 40");
+    rg_expect_fail(rg_mnist_read_images(p, &m), RG_EFORMAT, "truncated: 39 bytes, the header announces 40");
     assert_null(m);
     assert_non_null(strstr(rg_strerror_last(), p));
 
     write_file(tmp_path(p, "hdr"), b, 10);
-    expect_fail(rg_mnist_read_images(p, &m), RG_EFORMAT, "truncated IDX header");
+    rg_expect_fail(rg_mnist_read_images(p, &m), RG_EFORMAT, "truncated IDX header");
 
     unsigned char *t = malloc(len + 3);
     assert_non_null(t);
     memcpy(t, b, len);
     memcpy(t + len, "xyz", 3);
     write_file(tmp_path(p, "trail"), t, len + 3);
-    expect_fail(rg_mnist_read_images(p, &m), RG_EFORMAT, "3 trailing bytes");
+    rg_expect_fail(rg_mnist_read_images(p, &m), RG_EFORMAT, "3 trailing bytes");
     free(t);
 
     put_be32(b, 2050);
     write_file(tmp_path(p, "magic"), b, len);
-    expect_fail(rg_mnist_read_images(p, &m), RG_EFORMAT, "IDX magic 2050, want 2051 (images)");
+    rg_expect_fail(rg_mnist_read_images(p, &m), RG_EFORMAT, "IDX magic 2050, want 2051 (images)");
     /* An image file is not a label file, and vice versa. */
     put_be32(b, RG_MNIST_MAGIC_IMAGES);
     write_file(tmp_path(p, "good"), b, len);
-    expect_fail(rg_mnist_read_labels(p, &m), RG_EFORMAT, "IDX magic 2051, want 2049 (labels)");
+    rg_expect_fail(rg_mnist_read_labels(p, &m), RG_EFORMAT, "IDX magic 2051, want 2049 (labels)");
 
     put_be32(b + 8, 0);
     write_file(tmp_path(p, "zero"), b, 16);
-    expect_fail(rg_mnist_read_images(p, &m), RG_EFORMAT, "dimension 1 is 0");
+    rg_expect_fail(rg_mnist_read_images(p, &m), RG_EFORMAT, "dimension 1 is 0");
 
     const uint8_t lab[3] = { 1, 10, 2 };
     unsigned char *l = make_labels(3, lab, &len);
     write_file(tmp_path(p, "badlab"), l, len);
-    expect_fail(rg_mnist_read_labels(p, &m), RG_EFORMAT, "label 1 is 10, want 0..9");
+    rg_expect_fail(rg_mnist_read_labels(p, &m), RG_EFORMAT, "label 1 is 10, want 0..9");
     free(l);
 
-    expect_fail(rg_mnist_read_images(tmp_path(p, "no-such-file"), &m), RG_EIO, "cannot open");
-    expect_fail(rg_mnist_parse_images(b, 2, "buf", &m), RG_EFORMAT, "buf: 2 bytes");
+    rg_expect_fail(rg_mnist_read_images(tmp_path(p, "no-such-file"), &m), RG_EIO, "cannot open");
+    rg_expect_fail(rg_mnist_parse_images(b, 2, "buf", &m), RG_EFORMAT, "buf: 2 bytes");
     free(b);
 }
 
@@ -260,9 +246,9 @@ static void test_load_dir(void **state)
     b = make_images(6, 28, 27, &len);
     write_gz(tmp_path(p, "t10k-images-idx3-ubyte.gz"), b, len);
     write_file(tmp_path(p, "t10k-labels-idx1-ubyte"), l, llen);
-    expect_fail(rg_mnist_load(tmpdir, RG_MNIST_TEST, &m), RG_EFORMAT, "28x27 images, want 28x28");
-    expect_fail(rg_mnist_load("/nonexistent-dir", RG_MNIST_TEST, &m), RG_EIO, "t10k-images-idx3-ubyte");
-    expect_fail(rg_mnist_load(tmpdir, (rg_mnist_split)7, &m), RG_EINVAL, "split 7");
+    rg_expect_fail(rg_mnist_load(tmpdir, RG_MNIST_TEST, &m), RG_EFORMAT, "28x27 images, want 28x28");
+    rg_expect_fail(rg_mnist_load("/nonexistent-dir", RG_MNIST_TEST, &m), RG_EIO, "t10k-images-idx3-ubyte");
+    rg_expect_fail(rg_mnist_load(tmpdir, (rg_mnist_split)7, &m), RG_EINVAL, "split 7");
     free(b);
     free(l);
 }
@@ -335,10 +321,10 @@ static void test_select(void **state)
     assert_int_equal(rg_mnist_select(m, cls, 1, 0, 0, NULL, &s), RG_OK);
     assert_int_equal(s->P, 20);
     rg_data_set_free(s);
-    expect_fail(rg_mnist_select(m, cls, 2, 21, 0, NULL, &s), RG_EDOM, "class 8 has 20 images, want 21");
+    rg_expect_fail(rg_mnist_select(m, cls, 2, 21, 0, NULL, &s), RG_EDOM, "class 8 has 20 images, want 21");
     const int dup[2] = { 3, 3 }, bad[1] = { 10 };
-    expect_fail(rg_mnist_select(m, dup, 2, 1, 0, NULL, &s), RG_EINVAL, "class 3 listed twice");
-    expect_fail(rg_mnist_select(m, bad, 1, 1, 0, NULL, &s), RG_EINVAL, "class 10");
+    rg_expect_fail(rg_mnist_select(m, dup, 2, 1, 0, NULL, &s), RG_EINVAL, "class 3 listed twice");
+    rg_expect_fail(rg_mnist_select(m, bad, 1, 1, 0, NULL, &s), RG_EINVAL, "class 10");
 
     /* to_set keeps file order. */
     assert_int_equal(rg_mnist_to_set(m, 0, NULL, &s), RG_OK);
@@ -447,12 +433,12 @@ static void test_pairs_props(void **state)
     rg_data_set_free(b);
     rg_data_set_free(c);
 
-    expect_fail(rg_mnist_pairs(m, cls, 63, 0.5, r, 0, NULL, &a), RG_EINVAL, "even P");
-    expect_fail(rg_mnist_pairs(m, cls, 64, 1.5, r, 0, NULL, &a), RG_EINVAL, "rho = 1.5");
-    expect_fail(rg_mnist_pairs(m, cls, 64, NAN, r, 0, NULL, &a), RG_EINVAL, "rho = nan");
-    expect_fail(rg_mnist_pairs(m, cls, 66, 0.5, r, 0, NULL, &a), RG_EDOM, "digit 8 has 64 images");
+    rg_expect_fail(rg_mnist_pairs(m, cls, 63, 0.5, r, 0, NULL, &a), RG_EINVAL, "even P");
+    rg_expect_fail(rg_mnist_pairs(m, cls, 64, 1.5, r, 0, NULL, &a), RG_EINVAL, "rho = 1.5");
+    rg_expect_fail(rg_mnist_pairs(m, cls, 64, NAN, r, 0, NULL, &a), RG_EINVAL, "rho = nan");
+    rg_expect_fail(rg_mnist_pairs(m, cls, 66, 0.5, r, 0, NULL, &a), RG_EDOM, "digit 8 has 64 images");
     const int same[2] = { 1, 1 };
-    expect_fail(rg_mnist_pairs(m, same, 64, 0.5, r, 0, NULL, &a), RG_EINVAL, "both 1");
+    rg_expect_fail(rg_mnist_pairs(m, same, 64, 0.5, r, 0, NULL, &a), RG_EINVAL, "both 1");
     rg_mnist_free(m);
 }
 
@@ -483,7 +469,7 @@ static void test_pair_spectra(void **state)
         rg_data_set_free(s);
     }
     assert_int_equal(rg_data_set_new(50, 5, 0, &s), RG_OK);
-    expect_fail(rg_mnist_pair_spectra(s, &lc, &ld), RG_EINVAL, "even N");
+    rg_expect_fail(rg_mnist_pair_spectra(s, &lc, &ld), RG_EINVAL, "even N");
     rg_data_set_free(s);
     rg_data_set_free(x);
     rg_mnist_free(m);

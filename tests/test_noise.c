@@ -25,20 +25,6 @@
 #include "regimes/noise.h"
 #include "noise_internal.h"
 
-static void expect_fail(int st, int want, const char *fragment)
-{
-    if (st != want) {
-        print_error("status %s, want %s (message '%s')\n", rg_status_name(st), rg_status_name(want),
-                    rg_strerror_last());
-        fail();
-    }
-    const char *msg = rg_strerror_last();
-    if (!strstr(msg, fragment) || strchr(msg, '\n')) {
-        print_error("message '%s' lacks '%s' or is not one line\n", msg, fragment);
-        fail();
-    }
-}
-
 static rg_noise *linear_default(void)
 {
     rg_noise *s = NULL;
@@ -116,9 +102,9 @@ static void test_step_lookup(void **state)
     assert_int_equal(k, 0);
     assert_int_equal(rg_noise_step(s, rg_noise_time(s, 999), &k), RG_OK);
     assert_int_equal(k, 999);
-    expect_fail(rg_noise_step(s, nextafter(rg_noise_time(s, 999), INFINITY), &k), RG_EDOM, "beyond the last step");
-    expect_fail(rg_noise_step(s, NAN, &k), RG_EDOM, "NaN");
-    expect_fail(rg_noise_step(NULL, 1.0, &k), RG_EINVAL, "NULL");
+    rg_expect_fail(rg_noise_step(s, nextafter(rg_noise_time(s, 999), INFINITY), &k), RG_EDOM, "beyond the last step");
+    rg_expect_fail(rg_noise_step(s, NAN, &k), RG_EDOM, "NaN");
+    rg_expect_fail(rg_noise_step(NULL, 1.0, &k), RG_EINVAL, "NULL");
     /* binary search against the linear scan, and against the parent's abar rule, for 3000 Lambdas on
      * [1.0001, 2.4e4] (t from 5e-5 to t_999): the two rules may differ only where abar_k and 1/Lambda
      * agree to rounding, which these Lambdas avoid (checked: the rules agree on every one). */
@@ -149,17 +135,17 @@ static void test_linear_general(void **state)
         rg_assert_rel(rg_noise_time(s, k), -0.5 * (double)(k + 1) * log1p(-0.02), 600 * 2.2e-16, "constant beta");
     rg_noise_free(s);
     s = (rg_noise *)&s;
-    expect_fail(rg_noise_ddpm_linear(0.0, 0.02, 1000, &s), RG_EINVAL, "0 < b0 <= b1 < 1");
+    rg_expect_fail(rg_noise_ddpm_linear(0.0, 0.02, 1000, &s), RG_EINVAL, "0 < b0 <= b1 < 1");
     assert_null(s);
-    expect_fail(rg_noise_ddpm_linear(0.03, 0.02, 1000, &s), RG_EINVAL, "b0 <= b1");
-    expect_fail(rg_noise_ddpm_linear(1e-4, 1.0, 1000, &s), RG_EINVAL, "< 1");
-    expect_fail(rg_noise_ddpm_linear(NAN, 0.02, 1000, &s), RG_EINVAL, "b0");
-    expect_fail(rg_noise_ddpm_linear(1e-4, 2e-2, 1, &s), RG_EINVAL, "K >= 2");
-    expect_fail(rg_noise_ddpm_linear(1e-4, 2e-2, (size_t)RG_NOISE_MAX_STEPS + 1, &s), RG_EINVAL, "K = ");
+    rg_expect_fail(rg_noise_ddpm_linear(0.03, 0.02, 1000, &s), RG_EINVAL, "b0 <= b1");
+    rg_expect_fail(rg_noise_ddpm_linear(1e-4, 1.0, 1000, &s), RG_EINVAL, "< 1");
+    rg_expect_fail(rg_noise_ddpm_linear(NAN, 0.02, 1000, &s), RG_EINVAL, "b0");
+    rg_expect_fail(rg_noise_ddpm_linear(1e-4, 2e-2, 1, &s), RG_EINVAL, "K >= 2");
+    rg_expect_fail(rg_noise_ddpm_linear(1e-4, 2e-2, (size_t)RG_NOISE_MAX_STEPS + 1, &s), RG_EINVAL, "K = ");
     /* the product underflows: 1e6 steps of beta = 0.9 reach abar = 0.1^(1e6) */
-    expect_fail(rg_noise_ddpm_linear(0.9, 0.9, 1000000, &s), RG_EDOM, "underflows");
+    rg_expect_fail(rg_noise_ddpm_linear(0.9, 0.9, 1000000, &s), RG_EDOM, "underflows");
     assert_null(s);
-    expect_fail(rg_noise_ddpm_linear(1e-4, 2e-2, 1000, NULL), RG_EINVAL, "NULL");
+    rg_expect_fail(rg_noise_ddpm_linear(1e-4, 2e-2, 1000, NULL), RG_EINVAL, "NULL");
 }
 
 /* ---- ddpm-cosine ----------------------------------------------------------------------------------- */
@@ -204,7 +190,7 @@ static void test_cosine(void **state)
     rg_assert_rel(rg_noise_abar(s, 0), 1.0 - 0.999, 1e-15, "K = 1");
     rg_noise_free(s);
     s = (rg_noise *)&s;
-    expect_fail(rg_noise_ddpm_cosine(0, &s), RG_EINVAL, "K = 0");
+    rg_expect_fail(rg_noise_ddpm_cosine(0, &s), RG_EINVAL, "K = 0");
     assert_null(s);
 }
 
@@ -239,16 +225,16 @@ static void test_table(void **state)
     };
     for (size_t c = 0; c < sizeof bad / sizeof bad[0]; c++) {
         s = (rg_noise *)&s;
-        expect_fail(rg_noise_table(3, bad[c].a, &s), bad[c].want, bad[c].frag);
+        rg_expect_fail(rg_noise_table(3, bad[c].a, &s), bad[c].want, bad[c].frag);
         assert_null(s);
     }
     /* two abar one ulp apart near 1e-300: log cannot separate them (spacing 1.1e-13 at |log| = 690) */
     assert_true(-0.5 * log(tiny) == -0.5 * log(tiny2));
     const double same_t[2] = { tiny, tiny2 };
-    expect_fail(rg_noise_table(2, same_t, &s), RG_EDOM, "same time");
-    expect_fail(rg_noise_table(0, a, &s), RG_EINVAL, "K = 0");
-    expect_fail(rg_noise_table((size_t)RG_NOISE_MAX_STEPS + 1, a, &s), RG_EINVAL, "K = ");
-    expect_fail(rg_noise_table(3, NULL, &s), RG_EINVAL, "NULL");
+    rg_expect_fail(rg_noise_table(2, same_t, &s), RG_EDOM, "same time");
+    rg_expect_fail(rg_noise_table(0, a, &s), RG_EINVAL, "K = 0");
+    rg_expect_fail(rg_noise_table((size_t)RG_NOISE_MAX_STEPS + 1, a, &s), RG_EINVAL, "K = ");
+    rg_expect_fail(rg_noise_table(3, NULL, &s), RG_EINVAL, "NULL");
     rg_noise_free(NULL);
 }
 
@@ -318,34 +304,34 @@ static void test_read(void **state)
     for (size_t c = 0; c < sizeof bad / sizeof bad[0]; c++) {
         write_text(d.path, bad[c].text);
         s = (rg_noise *)&s;
-        expect_fail(rg_noise_read(d.path, &s), bad[c].want, bad[c].frag);
+        rg_expect_fail(rg_noise_read(d.path, &s), bad[c].want, bad[c].frag);
         assert_null(s);
     }
     write_bytes(d.path, "0.9\n0.\0005\n", 9); /* "0.9\n0.", NUL, "5\n" */
-    expect_fail(rg_noise_read(d.path, &s), RG_EFORMAT, ":2: NUL byte");
+    rg_expect_fail(rg_noise_read(d.path, &s), RG_EFORMAT, ":2: NUL byte");
     char longline[400];
     memset(longline, ' ', sizeof longline);
     memcpy(longline + 390, "0.5\n", 4);
     write_bytes(d.path, longline, 394);
-    expect_fail(rg_noise_read(d.path, &s), RG_EFORMAT, ":1: line longer than 255");
+    rg_expect_fail(rg_noise_read(d.path, &s), RG_EFORMAT, ":1: line longer than 255");
     /* the cap on the number of values (RG_NOISE_MAX_STEPS in rg_noise_read), here 3 */
     write_text(d.path, "0.9\n0.8\n0.7\n");
     assert_int_equal(rg__noise_read_max(d.path, 3, &s), RG_OK);
     rg_noise_free(s);
     write_text(d.path, "0.9\n0.8\n0.7\n0.6\n");
-    expect_fail(rg__noise_read_max(d.path, 3, &s), RG_EFORMAT, ":4: more than 3 schedule values");
+    rg_expect_fail(rg__noise_read_max(d.path, 3, &s), RG_EFORMAT, ":4: more than 3 schedule values");
     assert_null(s);
     assert_int_equal(remove(d.path), 0);
 
     /* not a regular file: refused before any read, so a FIFO with no writer cannot hang the test */
-    expect_fail(rg_noise_read(d.path, &s), RG_EIO, "cannot open for reading");
+    rg_expect_fail(rg_noise_read(d.path, &s), RG_EIO, "cannot open for reading");
     assert_int_equal(mkfifo(d.path, 0600), 0);
-    expect_fail(rg_noise_read(d.path, &s), RG_EIO, "is not a regular file (a FIFO)");
+    rg_expect_fail(rg_noise_read(d.path, &s), RG_EIO, "is not a regular file (a FIFO)");
     assert_null(s);
     assert_int_equal(remove(d.path), 0);
-    expect_fail(rg_noise_read(d.dir, &s), RG_EIO, "is not a regular file (a directory)");
-    expect_fail(rg_noise_read("/dev/null", &s), RG_EIO, "is not a regular file (a character device)");
-    expect_fail(rg_noise_read(NULL, &s), RG_EINVAL, "NULL");
+    rg_expect_fail(rg_noise_read(d.dir, &s), RG_EIO, "is not a regular file (a directory)");
+    rg_expect_fail(rg_noise_read("/dev/null", &s), RG_EIO, "is not a regular file (a character device)");
+    rg_expect_fail(rg_noise_read(NULL, &s), RG_EINVAL, "NULL");
     assert_int_equal(rmdir(d.dir), 0);
 }
 

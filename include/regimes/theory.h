@@ -76,4 +76,92 @@ double rg_theory_ou_collapse(double N, double n_train, double sigma2);
 /* Per-mode heuristic t_C^k = log(1 + lambda sigma^2 / (e^{2 alpha_k} - 1)) / (2 lambda), alpha_k = log P / d. */
 double rg_theory_mode_collapse(double lambda, double sigma2, double d, double n_train);
 
+/* ==== Theory on a user's data set (MATH.md 11.2) =====================================================
+ *
+ * The criteria of MATH.md 7 on a training set X (P, N) instead of a mixture, for any process p with
+ * rg_process_dim(p) = N (a state is the process' (k, r) layout). X is centred by its global mean; all
+ * covariances use 1/(n - 1):
+ *     C    = Cov(X)                                              (rg_data_covariance), Lambda = lambda_max(C)
+ *     labelled (values 0..K-1, K >= 2, each class >= 2 points):
+ *     mu_c = class means (centred coordinates), pi_c = n_c / P,  C_w = sum_c pi_c Cov(X | c).
+ * With M_t = E_t (x) I_r and Sigma_t = S_t (x) I_r (process.h), at a time t > 0:
+ *     kmax     lambda_max(K_t),  K_t = Sigma_t^{-1/2} M_t C M_t^T Sigma_t^{-1/2}      (7.1 a: t_S exact)
+ *     kparent  lambda_max(Sigma_inf^{-1/2} M_t C M_t^T Sigma_inf^{-1/2}): signal against the stationary
+ *              noise; for OU it is e^{-2t} Lambda, whose root is the parent's 1/2 log Lambda    (t_S parent)
+ *     kappa    max over class pairs (a, b) of m_t^T Gamma_t^{-1} m_t, m = (mu_a - mu_b)/2,
+ *              Gamma_t = M_t C_w M_t^T + Sigma_t                                     (7.1 b: t_S class)
+ *     f        max(0, alpha - (1/2N) sum_i log(1 + nu_i)), nu = eig(Sigma_t^{-1/2} M_t C' M_t^T Sigma_t^{-1/2}),
+ *              C' = C_w when labelled, else C; alpha = log(n_train)/N                   (7.6: t_C)
+ *              sum_i log(1 + nu_i) = log det(M_t C' M_t^T + Sigma_t) - log det Sigma_t.
+ * The collapse criterion treats the data as Gaussian (covariance C'): an approximation, exact only for
+ * Gaussian data in high dimension (MATH.md 11.5 gives the finite-size picture).
+ * Times are the LARGEST roots on the MATH.md 7 grid (400 points on [1e-4, 200], Brent to 1e-12) of
+ * kmax = 1, kparent = 1, kappa = 1 (as logarithms) and f = 0.
+ *
+ * Paths and cost per time t (P training points, N dimensions, K classes, j Lanczos iterations):
+ *   k = 1 (ou, scalar schedules): M_t = e I, Sigma_t = s I, so everything follows from eigen-
+ *       decompositions made ONCE by rg_theory_dataset_new: kmax = e^2 Lambda / s, kparent =
+ *       e^2 Lambda / s_inf, sum log(1 + e^2 lambda_i(C') / s) (O(N)), kappa = max_pairs
+ *       e^2 sum_i (v_i . m)^2 / (e^2 w_i + s) with (w_i, v_i) the eigenpairs of C_w (O(K^2 N)).
+ *   k >= 2 (coupled: Kronecker, never an N k x N k loop; nonrev, general: dense, r = 1):
+ *       the process moments (2x2 closed forms for coupled; Van Loan, O(N^3), for dense drifts), then
+ *       kmax, kparent: Lanczos with full reorthogonalisation on v -> (B (x) I_r) C (B (x) I_r)^T v,
+ *           B = L^{-1} E_t (L = chol S_t or chol S_inf), j (N^2 + 2 k N + 4 j N) flops (j = 11 on
+ *           paired MNIST; restarts every 100) (N <= 64: the matrix is formed, dsyevr's top eigenvalue);
+ *       kappa, f: Gamma_t formed in 4 k N^2 flops, one Cholesky (N^3 / 3), kappa's K triangular solves
+ *           (K N^2); rg_theory_dataset_all uses one Cholesky per t for both kappa and f when labelled.
+ *   Construction: P N^2 flops per covariance (dsyrk; C, and C_w when labelled), the eigenvalues of C
+ *   (dsyevr, ~4/3 N^3) and, when labelled, the eigen-decomposition of C_w (dsyevr, ~4 N^3); it keeps
+ *   2 N^2 doubles (N^2 unlabelled), with up to 2 N^2 more while it runs. Each call on a k >= 2 process
+ *   allocates 2 N^2 + 101 N + 5 k^2 doubles of scratch (k = 1: N).
+ *   Measured at MNIST size: docs/library.md (theory on a data set).
+ *
+ * Errors: RG_EINVAL (NULL, sizes, NaN/Inf in X: "X: point 12 contains NaN or Inf", P < 2, a label out
+ * of range or a class with fewer than 2 points (naming the class), one class only, dim(p) != N, t <= 0
+ * or NaN, n_train < 1, kappa without labels), RG_ENOMEM, RG_ENOCONV (Lanczos or LAPACK), and the
+ * process' errors (RG_EDOM for kparent when the drift has no stationary law).
+ * Thread-safety: a data set is read-only after construction; the functions allocate their own scratch.
+ */
+typedef struct rg_theory_dataset rg_theory_dataset; /* opaque: N x N covariances in double, spectra */
+
+/* X (P, N) float32 row-major, any mean; labels (P) or NULL. *out is NULL on failure. */
+int rg_theory_dataset_new(const float *X, size_t P, size_t N, const int *labels, rg_theory_dataset **out);
+void rg_theory_dataset_free(rg_theory_dataset *ds); /* NULL is a no-op */
+size_t rg_theory_dataset_N(const rg_theory_dataset *ds);
+size_t rg_theory_dataset_P(const rg_theory_dataset *ds);
+size_t rg_theory_dataset_classes(const rg_theory_dataset *ds); /* K; 0 when unlabelled */
+
+/* The top k eigenvalues of C, descending (1 <= k <= N): top[0] = Lambda. All N were computed once by
+ * dsyevr (values only) in rg_theory_dataset_new; this copies k of them. */
+int rg_theory_dataset_spectrum(const rg_theory_dataset *ds, size_t k, double *top);
+
+/* The criteria at one time t > 0 (definitions above). */
+int rg_theory_dataset_kmax(const rg_process *p, const rg_theory_dataset *ds, double t, double *lmax);
+int rg_theory_dataset_kparent(const rg_process *p, const rg_theory_dataset *ds, double t, double *lmax);
+int rg_theory_dataset_kappa(const rg_process *p, const rg_theory_dataset *ds, double t, double *kappa);
+int rg_theory_dataset_collapse_f(const rg_process *p, const rg_theory_dataset *ds, double n_train, double t,
+                                 double *f);
+
+typedef struct {
+    double lambda_max;                            /* Lambda = top eigenvalue of C */
+    double t_s_parent, t_s_exact, t_s_class, t_c; /* NAN when no root, unlabelled (t_s_class) or no
+                                                   * stationary law (t_s_parent) */
+    int found_parent, found_exact, found_class, found_c;
+    size_t evals;     /* exact criterion evaluations in all (a shared Cholesky counts once), for benches */
+    size_t certified; /* scan points whose sign a k x k bound settled without N x N work (k >= 2) */
+} rg_theory_dataset_times;
+
+/* All four times for n_train >= 1 training points (alpha = log(n_train)/N): t_S parent (kparent = 1),
+ * t_S exact (kmax = 1), t_S class (kappa = 1, labelled) and t_C (f = 0). A process without a
+ * stationary law gives t_s_parent = NAN, found_parent = 0 (not an error).
+ * Sign certificates (cores k = 2..8: coupled, small scheduled cores): with g = lambda_max(E^T S^{-1} E)
+ * (S_inf for kparent), lambda_max(K_t) <= g Lambda, kappa <= g max_pairs |m|^2 and
+ * sum log(1 + nu_i) <= sum log(1 + g lambda_i(C')). Where such a bound already gives the criterion's
+ * sign (far above the root, where the scan starts), the scan uses its value instead of the N x N
+ * work. The signs at every scan point, hence the bracket, are unchanged, and Brent keeps a sign change
+ * of the criterion itself, so the roots are the same (MNIST pairs, N = 1568: 31 exact evaluations
+ * instead of 428; the four times agree to 3e-13). */
+int rg_theory_dataset_all(const rg_process *p, const rg_theory_dataset *ds, double n_train,
+                          rg_theory_dataset_times *out);
+
 #endif
