@@ -4,7 +4,8 @@
  * (mixtures, training sets, .npy), theory (speciation, collapse, gaps), score (exact mixture and
  * empirical scores), sampler (reverse-time integrators, grids, cloning), measure (MATH.md 8
  * estimators), io (atomic CSV/text, plots), mnist (IDX files, MNIST preprocessing, paired images),
- * nn (MLP classifier and score network), schedule (coupling-schedule design). */
+ * nn (MLP classifier and score network), schedule (coupling-schedule design), experiment (clone,
+ * sample, collapse, decay and the theory report as library calls). */
 #ifndef REGIMES_REGIMES_H
 #define REGIMES_REGIMES_H
 
@@ -22,5 +23,6 @@
 #include "regimes/mnist.h"
 #include "regimes/nn.h"
 #include "regimes/schedule.h"
+#include "regimes/experiment.h"
 
 #endif
