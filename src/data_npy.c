@@ -1,4 +1,6 @@
-/* Training sets as .npy files: read a (P, N) float32/float64 C-order array, write float32 atomically.
+/* Training sets as .npy files: read a (P, N) float32/float64 C-order array, write float32 atomically;
+ * read a (P,) integer array of labels. Only regular files are opened, and the file's length must be
+ * exactly what the header announces before anything is allocated or read.
  * Format: numpy NEP 1 / numpy.lib.format, versions 1.0 (uint16 header length) and 2.0/3.0 (uint32).
  * Values are assembled from little-endian bytes, so the host's byte order does not matter.
  * Contracts: include/regimes/data.h. */
@@ -49,29 +51,34 @@ static int npy_shape(const char *p, uint64_t dims[3])
     }
 }
 
-/* Check the header dict: dtype '<f4' or '<f8' (elt = 4 or 8), C order, 2-D (P, N) with P, N >= 1. */
-static int npy_parse_header(const char *path, const char *h, size_t *elt, uint64_t *P, uint64_t *N)
+/* The header dict: descr (copied, quotes included, at most 15 characters), C order, the shape. */
+typedef struct {
+    char descr[16];
+    int nd;           /* number of dimensions */
+    uint64_t dims[3]; /* the first three */
+    uint64_t start;   /* bytes before the data: magic, version, length field, header */
+} npy_header;
+
+static int npy_parse_header(const char *path, const char *h, npy_header *hd)
 {
     const char *d = npy_value(h, "'descr'"), *f = npy_value(h, "'fortran_order'"), *s = npy_value(h, "'shape'");
     if (!d || !f || !s) RG_FAIL(RG_EFORMAT, "%s: .npy header lacks descr, fortran_order or shape", path);
-    if (!strncmp(d, "'<f4'", 5)) *elt = 4;
-    else if (!strncmp(d, "'<f8'", 5)) *elt = 8;
-    else RG_FAIL(RG_EFORMAT, "%s: dtype %.8s, want '<f4' or '<f8' (float32/float64)", path, d);
+    const char *q = *d == '\'' ? strchr(d + 1, '\'') : NULL; /* the closing quote */
+    size_t n = q ? (size_t)(q - d) + 1 : strcspn(d, ",}");
+    if (n > sizeof hd->descr - 1) n = sizeof hd->descr - 1;
+    memcpy(hd->descr, d, n);
+    hd->descr[n] = '\0';
     if (!strncmp(f, "True", 4)) RG_FAIL(RG_EFORMAT, "%s: Fortran-order array, want C order", path);
     if (strncmp(f, "False", 5)) RG_FAIL(RG_EFORMAT, "%s: malformed fortran_order in .npy header", path);
-    uint64_t dims[3] = { 0, 0, 0 };
-    int nd = npy_shape(s, dims);
-    if (nd < 0) RG_FAIL(RG_EFORMAT, "%s: malformed shape in .npy header", path);
-    if (nd != 2) RG_FAIL(RG_EFORMAT, "%s: array has %d dimensions, want 2 (P, N)", path, nd);
-    if (dims[0] == 0 || dims[1] == 0)
-        RG_FAIL(RG_EFORMAT, "%s: shape (%" PRIu64 ", %" PRIu64 ") has a zero dimension", path, dims[0], dims[1]);
-    *P = dims[0];
-    *N = dims[1];
+    hd->dims[0] = hd->dims[1] = hd->dims[2] = 0;
+    hd->nd = npy_shape(s, hd->dims);
+    if (hd->nd < 0) RG_FAIL(RG_EFORMAT, "%s: malformed shape in .npy header", path);
     return RG_OK;
 }
 
-/* Magic, version, header length and header text (NUL-terminated into h of NPY_HEADER_MAX + 1). */
-static int npy_read_header(FILE *f, const char *path, char *h)
+/* Magic, version, header length and header text (NUL-terminated into h of NPY_HEADER_MAX + 1);
+ * *start = the offset of the data. */
+static int npy_read_header(FILE *f, const char *path, char *h, uint64_t *start)
 {
     unsigned char pre[12];
     if (fread(pre, 1, 8, f) != 8 || memcmp(pre, "\x93NUMPY", 6) != 0)
@@ -84,6 +91,43 @@ static int npy_read_header(FILE *f, const char *path, char *h)
     if (fread(h, 1, hl, f) != hl) RG_FAIL(RG_EFORMAT, "%s: truncated .npy header", path);
     h[hl] = '\0';
     if (strlen(h) != hl || h[hl - 1] != '\n') RG_FAIL(RG_EFORMAT, "%s: malformed .npy header", path);
+    *start = 8 + nlen + hl;
+    return RG_OK;
+}
+
+/* Open path (a regular file only: rg__open_regular refuses FIFOs, devices and directories before any
+ * read), read and parse the header. *size = the file's length. On failure *f is NULL. */
+static int npy_open(const char *path, FILE **f, unsigned long long *size, npy_header *hd)
+{
+    RG_TRY(rg__open_regular(path, f, size));
+    char *h = malloc(NPY_HEADER_MAX + 1);
+    int st = h ? npy_read_header(*f, path, h, &hd->start)
+               : rg__fail(RG_ENOMEM, __FILE__, __LINE__, "out of memory for a .npy header");
+    if (st == RG_OK) st = npy_parse_header(path, h, hd);
+    free(h);
+    if (st != RG_OK) {
+        fclose(*f);
+        *f = NULL;
+    }
+    return st;
+}
+
+/* The data must fill the file exactly: checked from its length before anything is allocated (a
+ * 100-byte file announcing (1e8, 1000) must not ask for 400 GB first; found by tests/hardening.sh),
+ * so the reads below never go beyond what the header declares. */
+static int npy_check_size(const char *path, const npy_header *hd, unsigned long long size, uint64_t count,
+                          size_t elt)
+{
+    unsigned long long left = size > hd->start ? size - hd->start : 0, want = (unsigned long long)count * elt;
+    char shape[48];
+    if (hd->nd == 2) snprintf(shape, sizeof shape, "%" PRIu64 " x %" PRIu64, hd->dims[0], hd->dims[1]);
+    else snprintf(shape, sizeof shape, "%" PRIu64, count);
+    if (left < want)
+        RG_FAIL(RG_EFORMAT, "%s: truncated data: the header announces %s values of %zu bytes, "
+                "the file holds %llu bytes after it", path, shape, elt, left);
+    if (left > want)
+        RG_FAIL(RG_EFORMAT, "%s: %llu trailing bytes after the %" PRIu64 " values the header announces", path,
+                left - want, count);
     return RG_OK;
 }
 
@@ -128,38 +172,32 @@ static int npy_read_rows(FILE *f, const char *path, size_t elt, rg_data_set *s)
     return st;
 }
 
-/* Bytes from the current position to the end of f, or -1 when f cannot seek (a pipe). */
-static long long npy_bytes_left(FILE *f)
+/* Float data: dtype '<f4' or '<f8' (elt = 4 or 8), 2-D (P, N) with P, N >= 1. */
+static int npy_data_shape(const char *path, const npy_header *hd, size_t N_want, size_t *elt)
 {
-    long here = ftell(f), end;
-    if (here < 0 || fseek(f, 0, SEEK_END) != 0) return -1;
-    end = ftell(f);
-    if (fseek(f, here, SEEK_SET) != 0 || end < here) return -1;
-    return (long long)(end - here);
-}
-
-static int npy_read(FILE *f, const char *path, size_t N_want, rg_data_set **out)
-{
-    char *h = malloc(NPY_HEADER_MAX + 1);
-    if (!h) RG_FAIL(RG_ENOMEM, "out of memory for a .npy header");
-    size_t elt = 0;
-    uint64_t P = 0, N = 0;
-    int st = npy_read_header(f, path, h);
-    if (st == RG_OK) st = npy_parse_header(path, h, &elt, &P, &N);
-    free(h);
-    RG_TRY(st);
+    if (!strcmp(hd->descr, "'<f4'")) *elt = 4;
+    else if (!strcmp(hd->descr, "'<f8'")) *elt = 8;
+    else RG_FAIL(RG_EFORMAT, "%s: dtype %s, want '<f4' or '<f8' (float32/float64)", path, hd->descr);
+    if (hd->nd != 2) RG_FAIL(RG_EFORMAT, "%s: array has %d dimensions, want 2 (P, N)", path, hd->nd);
+    uint64_t P = hd->dims[0], N = hd->dims[1];
+    if (P == 0 || N == 0)
+        RG_FAIL(RG_EFORMAT, "%s: shape (%" PRIu64 ", %" PRIu64 ") has a zero dimension", path, P, N);
     if (N_want && N != N_want)
         RG_FAIL(RG_EFORMAT, "%s: %" PRIu64 " columns, want N = %zu", path, N, N_want);
-    if (P > SIZE_MAX || N > SIZE_MAX / P / elt) RG_FAIL(RG_EFORMAT, "%s: shape too large for memory", path);
-    /* A short file is refused before the allocation: a 100-byte file announcing (1e8, 1000) must not
-     * ask for 400 GB first (found by tests/hardening.sh). Unseekable streams are checked while read. */
-    long long left = npy_bytes_left(f);
-    if (left >= 0 && (unsigned long long)left < (unsigned long long)(P * N * elt))
-        RG_FAIL(RG_EFORMAT, "%s: truncated data: the header announces %" PRIu64 " x %" PRIu64 " values of %zu bytes, "
-                "the file holds %lld bytes after it", path, P, N, elt, left);
+    if (P > SIZE_MAX || N > SIZE_MAX / P / *elt) RG_FAIL(RG_EFORMAT, "%s: shape too large for memory", path);
+    return RG_OK;
+}
+
+static int npy_read(FILE *f, const char *path, const npy_header *hd, unsigned long long size, size_t N_want,
+                    rg_data_set **out)
+{
+    size_t elt = 0;
+    RG_TRY(npy_data_shape(path, hd, N_want, &elt));
+    RG_TRY(npy_check_size(path, hd, size, hd->dims[0] * hd->dims[1], elt));
     rg_data_set *s;
-    RG_TRY(rg_data_set_new((size_t)P, (size_t)N, 0, &s));
-    if ((st = npy_read_rows(f, path, elt, s)) != RG_OK) {
+    RG_TRY(rg_data_set_new((size_t)hd->dims[0], (size_t)hd->dims[1], 0, &s));
+    int st = npy_read_rows(f, path, elt, s);
+    if (st != RG_OK) {
         rg_data_set_free(s);
         return st;
     }
@@ -172,9 +210,104 @@ int rg_data_set_read_npy(const char *path, size_t N_want, rg_data_set **out)
     if (!out) RG_FAIL(RG_EINVAL, "rg_data_set_read_npy: out is NULL");
     *out = NULL;
     if (!path) RG_FAIL(RG_EINVAL, "rg_data_set_read_npy: path is NULL");
-    FILE *f = fopen(path, "rb");
-    if (!f) RG_FAIL(RG_EIO, "%s: cannot open for reading", path);
-    int st = npy_read(f, path, N_want, out);
+    FILE *f;
+    unsigned long long size;
+    npy_header hd;
+    RG_TRY(npy_open(path, &f, &size, &hd));
+    int st = npy_read(f, path, &hd, size, N_want, out);
+    fclose(f);
+    return st;
+}
+
+/* ---- labels -------------------------------------------------------------------------------------- */
+
+/* Integer dtypes a label file may have: numpy's spelling, byte width, signedness. */
+static const struct { const char *descr; size_t elt; int is_signed; } NPY_INT_TYPES[] = {
+    { "'|u1'", 1, 0 }, { "'|i1'", 1, 1 }, { "'<u2'", 2, 0 }, { "'<i2'", 2, 1 },
+    { "'<u4'", 4, 0 }, { "'<i4'", 4, 1 }, { "'<u8'", 8, 0 }, { "'<i8'", 8, 1 },
+};
+
+static int npy_label_type(const char *path, const npy_header *hd, size_t *elt, int *is_signed)
+{
+    for (size_t i = 0; i < sizeof NPY_INT_TYPES / sizeof NPY_INT_TYPES[0]; i++)
+        if (!strcmp(hd->descr, NPY_INT_TYPES[i].descr)) {
+            *elt = NPY_INT_TYPES[i].elt;
+            *is_signed = NPY_INT_TYPES[i].is_signed;
+            return RG_OK;
+        }
+    const char kind = strlen(hd->descr) > 2 ? hd->descr[2] : '?';
+    if (kind == 'f' || kind == 'c')
+        RG_FAIL(RG_EFORMAT, "%s: labels have dtype %s (floating point), want integers (e.g. labels.astype(np.int64))",
+                path, hd->descr);
+    if (hd->descr[1] == '>')
+        RG_FAIL(RG_EFORMAT, "%s: labels have big-endian dtype %s, want little-endian integers", path, hd->descr);
+    RG_FAIL(RG_EFORMAT, "%s: labels have dtype %s, want integers (|u1 |i1 <i2 <u2 <i4 <u4 <i8 <u8)", path, hd->descr);
+}
+
+/* Label i from elt little-endian bytes; refuses negative values and values >= RG_LABEL_LIMIT. */
+#define RG_LABEL_LIMIT 2147483647ULL /* 2^31 - 1: labels are in [0, 2^31 - 1) */
+static int npy_label(const char *path, const unsigned char *b, size_t elt, int is_signed, size_t i, int *out)
+{
+    uint64_t u = 0;
+    for (size_t j = 0; j < elt; j++) u |= (uint64_t)b[j] << (8 * j);
+    if (is_signed && (u >> (8 * elt - 1)) & 1u)
+        RG_FAIL(RG_EFORMAT, "%s: label %zu is negative, want class indices 0, 1, ...", path, i);
+    if (u >= RG_LABEL_LIMIT)
+        RG_FAIL(RG_EFORMAT, "%s: label %zu = %" PRIu64 " is too large (want < 2^31 - 1)", path, i, u);
+    *out = (int)u;
+    return RG_OK;
+}
+
+static int npy_read_labels(FILE *f, const char *path, size_t elt, int is_signed, size_t P, int *labels)
+{
+    enum { CHUNK = 8192 };
+    unsigned char buf[CHUNK * 8];
+    for (size_t i0 = 0; i0 < P; i0 += CHUNK) {
+        const size_t n = P - i0 < CHUNK ? P - i0 : CHUNK;
+        if (fread(buf, elt, n, f) != n) RG_FAIL(RG_EFORMAT, "%s: truncated data near label %zu of %zu", path, i0, P);
+        for (size_t i = 0; i < n; i++) RG_TRY(npy_label(path, buf + i * elt, elt, is_signed, i0 + i, labels + i0 + i));
+    }
+    if (fgetc(f) != EOF) RG_FAIL(RG_EFORMAT, "%s: trailing bytes after the %zu labels", path, P);
+    return RG_OK;
+}
+
+static int npy_labels(FILE *f, const char *path, const npy_header *hd, unsigned long long size, size_t P_want,
+                      int **labels, size_t *P)
+{
+    size_t elt = 0;
+    int is_signed = 0;
+    RG_TRY(npy_label_type(path, hd, &elt, &is_signed));
+    if (!(hd->nd == 1 || (hd->nd == 2 && hd->dims[1] == 1)))
+        RG_FAIL(RG_EFORMAT, "%s: labels have %d dimensions%s, want shape (P,) or (P, 1)", path, hd->nd,
+                hd->nd == 2 ? " with more than one column" : "");
+    const uint64_t n = hd->dims[0];
+    if (n == 0) RG_FAIL(RG_EFORMAT, "%s: no labels (shape (0,))", path);
+    if (P_want && n != P_want) RG_FAIL(RG_EFORMAT, "%s: %" PRIu64 " labels, want P = %zu (one per point)", path, n, P_want);
+    if (n > SIZE_MAX / 8) RG_FAIL(RG_EFORMAT, "%s: %" PRIu64 " labels do not fit in memory", path, n);
+    RG_TRY(npy_check_size(path, hd, size, n, elt));
+    int *lab = malloc((size_t)n * sizeof *lab);
+    if (!lab) RG_FAIL(RG_ENOMEM, "%s: out of memory for %" PRIu64 " labels", path, n);
+    int st = npy_read_labels(f, path, elt, is_signed, (size_t)n, lab);
+    if (st != RG_OK) {
+        free(lab);
+        return st;
+    }
+    *labels = lab;
+    *P = (size_t)n;
+    return RG_OK;
+}
+
+int rg_data_labels_read_npy(const char *path, size_t P_want, int **labels, size_t *P)
+{
+    if (!labels || !P) RG_FAIL(RG_EINVAL, "rg_data_labels_read_npy: labels or P is NULL");
+    *labels = NULL;
+    *P = 0;
+    if (!path) RG_FAIL(RG_EINVAL, "rg_data_labels_read_npy: path is NULL");
+    FILE *f;
+    unsigned long long size;
+    npy_header hd;
+    RG_TRY(npy_open(path, &f, &size, &hd));
+    int st = npy_labels(f, path, &hd, size, P_want, labels, P);
     fclose(f);
     return st;
 }

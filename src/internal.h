@@ -3,6 +3,7 @@
 #define REGIMES_INTERNAL_H
 
 #include <stddef.h>
+#include <stdio.h>
 #include "regimes/error.h"
 
 #if defined(__GNUC__)
@@ -24,5 +25,11 @@ void rg__assert_fail(const char *expr, const char *file, int line);
 
 /* 1 if all n values are finite. */
 int rg__all_finite(const double *x, size_t n);
+
+/* Open path for binary reading only if it is a regular file (io_read.c): a FIFO, device or directory
+ * is refused with RG_EIO "PATH: is not a regular file (a FIFO)" before anything is read, and a FIFO
+ * cannot block the open. *size (or NULL) receives the file's length in bytes. RG_EIO "PATH: cannot
+ * open for reading: REASON" otherwise. The caller fcloses *out. */
+int rg__open_regular(const char *path, FILE **out, unsigned long long *size);
 
 #endif

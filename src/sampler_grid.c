@@ -8,11 +8,14 @@
 #include "internal.h"
 #include "score_internal.h"
 
-#define DDPM_STEPS 1000
-
 size_t rg_sampler_grid_size(rg_sampler_grid_kind kind, size_t K, size_t n_extra)
 {
-    return (kind == RG_GRID_DDPM ? DDPM_STEPS + 2 : K + 1) + n_extra;
+    return (kind == RG_GRID_DDPM ? RG_NOISE_DDPM_STEPS + 2 : K + 1) + n_extra;
+}
+
+size_t rg_sampler_grid_noise_size(const rg_noise *s, size_t n_extra)
+{
+    return rg_noise_steps(s) + 2 + n_extra;
 }
 
 static int cmp_desc(const void *a, const void *b)
@@ -21,37 +24,23 @@ static int cmp_desc(const void *a, const void *b)
     return (x < y) - (x > y);
 }
 
-int rg_sampler_grid(rg_sampler_grid_kind kind, double T, double t_end, size_t K, const double *extra,
-                    size_t n_extra, double *t, size_t *n)
+static int grid_args(const char *who, double T, double t_end, const double *extra, size_t n_extra,
+                     const double *t, const size_t *n)
 {
-    if (!t || !n || (n_extra && !extra)) RG_FAIL(RG_EINVAL, "rg_sampler_grid: NULL argument");
+    if (!t || !n || (n_extra && !extra)) RG_FAIL(RG_EINVAL, "%s: NULL argument", who);
     if (!(t_end >= 0) || !(T > t_end) || !isfinite(T))
-        RG_FAIL(RG_EINVAL, "rg_sampler_grid: want 0 <= t_end < T < inf, got t_end = %g, T = %g", t_end, T);
-    if (kind != RG_GRID_DDPM && K == 0) RG_FAIL(RG_EINVAL, "rg_sampler_grid: K = 0 steps");
-    if (kind == RG_GRID_GEOMETRIC && !(t_end > 0)) RG_FAIL(RG_EINVAL, "rg_sampler_grid: geometric grid needs t_end > 0");
+        RG_FAIL(RG_EINVAL, "%s: want 0 <= t_end < T < inf, got t_end = %g, T = %g", who, t_end, T);
     for (size_t i = 0; i < n_extra; i++)
         if (!(extra[i] >= t_end && extra[i] <= T))
-            RG_FAIL(RG_EINVAL, "rg_sampler_grid: extra time %g outside [%g, %g]", extra[i], t_end, T);
-    size_t m = 0;
-    if (kind == RG_GRID_UNIFORM) {
-        for (size_t k = 0; k <= K; k++) t[m++] = T - (double)k * (T - t_end) / (double)K;
-    } else if (kind == RG_GRID_GEOMETRIC) {
-        const double lr = log(t_end / T);
-        for (size_t k = 0; k <= K; k++) t[m++] = T * exp((double)k / (double)K * lr);
-    } else if (kind == RG_GRID_DDPM) {
-        double s[DDPM_STEPS], la = 0.0;
-        for (size_t j = 0; j < DDPM_STEPS; j++) {
-            const double beta = 1e-4 + (2e-2 - 1e-4) * (double)j / 999.0;
-            la += log1p(-beta);
-            s[j] = -0.5 * la;
-        }
-        t[m++] = T;
-        for (size_t j = DDPM_STEPS; j-- > 0;)
-            if (s[j] > t_end && s[j] < T) t[m++] = s[j];
-        t[m++] = t_end;
-    } else {
-        RG_FAIL(RG_EINVAL, "rg_sampler_grid: unknown grid kind %d", (int)kind);
-    }
+            RG_FAIL(RG_EINVAL, "%s: extra time %g outside [%g, %g]", who, extra[i], t_end, T);
+    return RG_OK;
+}
+
+/* t[0..m) holds T, the grid's own times, t_end: merge the extras in (sorted union, descending), drop
+ * times within 1e-12 T of the one before, and pin both ends. */
+static void grid_merge(double T, double t_end, const double *extra, size_t n_extra, double *t, size_t m,
+                       size_t *n)
+{
     t[0] = T;
     t[m - 1] = t_end;
     for (size_t i = 0; i < n_extra; i++) t[m++] = extra[i];
@@ -63,6 +52,46 @@ int rg_sampler_grid(rg_sampler_grid_kind kind, double T, double t_end, size_t K,
     t[0] = T;
     t[w - 1] = t_end;
     *n = w;
+}
+
+int rg_sampler_grid_noise(const rg_noise *s, double T, double t_end, const double *extra, size_t n_extra,
+                          double *t, size_t *n)
+{
+    if (!s) RG_FAIL(RG_EINVAL, "rg_sampler_grid_noise: schedule is NULL");
+    RG_TRY(grid_args("rg_sampler_grid_noise", T, t_end, extra, n_extra, t, n));
+    size_t m = 0;
+    t[m++] = T;
+    for (size_t k = rg_noise_steps(s); k-- > 0;) {
+        const double tk = rg_noise_time(s, k);
+        if (tk > t_end && tk < T) t[m++] = tk;
+    }
+    t[m++] = t_end;
+    grid_merge(T, t_end, extra, n_extra, t, m, n);
+    return RG_OK;
+}
+
+int rg_sampler_grid(rg_sampler_grid_kind kind, double T, double t_end, size_t K, const double *extra,
+                    size_t n_extra, double *t, size_t *n)
+{
+    RG_TRY(grid_args("rg_sampler_grid", T, t_end, extra, n_extra, t, n));
+    if (kind != RG_GRID_DDPM && K == 0) RG_FAIL(RG_EINVAL, "rg_sampler_grid: K = 0 steps");
+    if (kind == RG_GRID_GEOMETRIC && !(t_end > 0)) RG_FAIL(RG_EINVAL, "rg_sampler_grid: geometric grid needs t_end > 0");
+    size_t m = 0;
+    if (kind == RG_GRID_UNIFORM) {
+        for (size_t k = 0; k <= K; k++) t[m++] = T - (double)k * (T - t_end) / (double)K;
+    } else if (kind == RG_GRID_GEOMETRIC) {
+        const double lr = log(t_end / T);
+        for (size_t k = 0; k <= K; k++) t[m++] = T * exp((double)k / (double)K * lr);
+    } else if (kind == RG_GRID_DDPM) { /* the parent's schedule, through the noise module */
+        rg_noise *s;
+        RG_TRY(rg_noise_ddpm_linear(RG_NOISE_DDPM_B0, RG_NOISE_DDPM_B1, RG_NOISE_DDPM_STEPS, &s));
+        int st = rg_sampler_grid_noise(s, T, t_end, extra, n_extra, t, n);
+        rg_noise_free(s);
+        return st;
+    } else {
+        RG_FAIL(RG_EINVAL, "rg_sampler_grid: unknown grid kind %d", (int)kind);
+    }
+    grid_merge(T, t_end, extra, n_extra, t, m, n);
     return RG_OK;
 }
 

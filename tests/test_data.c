@@ -2,9 +2,13 @@
  * density sum (MATH.md 5.3), sampling moments (5 sigma, fixed seeds), determinism and the documented
  * Philox addressing, the gmm4 mode structure (MATH.md 7.1 c), covariance spectra against data built
  * with a known spectrum (MATH.md 10.2), the classification rules of MATH.md 8.4, .npy round trips and
- * every bad-input path. */
+ * every bad-input path, integer labels from .npy, and the refusal of FIFOs, devices and directories. */
+#define _POSIX_C_SOURCE 200809L
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
+#include <sys/types.h>
+#include <unistd.h>
 
 #include "rg_test.h"
 #include "regimes/error.h"
@@ -608,22 +612,30 @@ static void test_classify_gmm4(void **state)
 
 /* ---- .npy ------------------------------------------------------------------------------------- */
 
-/* A version-1.0 .npy written byte by byte (independent of io.h): header padded to a multiple of 64. */
-static void write_npy_raw(const char *path, const char *descr, const char *shape, const void *data, size_t nbytes)
+/* A .npy of the given major version (1: uint16 header length, 2 and 3: uint32) written byte by byte
+ * (independent of io.h): header padded to a multiple of 64. */
+static void write_npy_ver(const char *path, int major, const char *descr, const char *shape, const void *data,
+                          size_t nbytes)
 {
     char dict[128];
     int n = snprintf(dict, sizeof dict, "{'descr': '%s', 'fortran_order': False, 'shape': %s, }", descr, shape);
-    size_t total = 10 + (size_t)n + 1, pad = (64 - total % 64) % 64;
+    const size_t pre = major == 1 ? 10 : 12, total = pre + (size_t)n + 1, pad = (64 - total % 64) % 64;
     FILE *f = fopen(path, "wb");
     assert_non_null(f);
-    unsigned short hl = (unsigned short)(n + pad + 1);
-    unsigned char head[10] = { 0x93, 'N', 'U', 'M', 'P', 'Y', 1, 0, (unsigned char)(hl & 0xff), (unsigned char)(hl >> 8) };
-    fwrite(head, 1, 10, f);
+    const size_t hl = (size_t)n + pad + 1;
+    unsigned char head[12] = { 0x93, 'N', 'U', 'M', 'P', 'Y', (unsigned char)major, 0 };
+    for (size_t i = 0; i < pre - 8; i++) head[8 + i] = (unsigned char)(hl >> (8 * i));
+    fwrite(head, 1, pre, f);
     fwrite(dict, 1, (size_t)n, f);
     for (size_t i = 0; i < pad; i++) fputc(' ', f);
     fputc('\n', f);
     fwrite(data, 1, nbytes, f);
     assert_int_equal(fclose(f), 0);
+}
+
+static void write_npy_raw(const char *path, const char *descr, const char *shape, const void *data, size_t nbytes)
+{
+    write_npy_ver(path, 1, descr, shape, data, nbytes);
 }
 
 /* Round trip (bytes identical), float64 input rounded to float32 (values chosen exact, and one that
@@ -675,6 +687,8 @@ static void test_npy(void **state)
     const double nan2[2] = { 1.0, NAN };
     write_npy_raw(path, "<f8", "(1, 2)", nan2, sizeof nan2);
     expect_fail(rg_data_set_read_npy(path, 0, &t), RG_EFORMAT, "NaN");
+    write_npy_raw(path, "<f8", "(2, 2)", d64, sizeof d64); /* 6 values for a (2, 2) array */
+    expect_fail(rg_data_set_read_npy(path, 0, &t), RG_EFORMAT, "16 trailing bytes after the 4 values");
     remove(path);
     expect_fail(rg_data_set_read_npy("test_data_no_such_file.npy", 0, &t), RG_EIO, "");
     rg_data_set_free(s);
@@ -696,6 +710,108 @@ static void test_class_means(void **state)
     assert_non_null(strstr(rg_strerror_last(), "class 0 has no row"));
 }
 
+/* ---- labels (.npy) --------------------------------------------------------------------------------- */
+
+/* n values as little-endian integers of elt bytes (two's complement), into b. */
+static size_t le_ints(const long long *v, size_t n, size_t elt, unsigned char *b)
+{
+    for (size_t i = 0; i < n; i++)
+        for (size_t j = 0; j < elt; j++) b[i * elt + j] = (unsigned char)((unsigned long long)v[i] >> (8 * j));
+    return n * elt;
+}
+
+/* Every accepted integer dtype (values at the edges of each: the largest that fits below 2^31 - 1),
+ * shape (P,) and (P, 1), versions 1-3; then each way a label file can be wrong. */
+static void test_labels_npy(void **state)
+{
+    (void)state;
+    const char *path = "test_data_labels_tmp.npy";
+    unsigned char b[64];
+    int *lab = NULL;
+    size_t P = 0;
+    static const struct { const char *descr; size_t elt; long long v[4]; } ok[] = {
+        { "|u1", 1, { 0, 1, 255, 7 } },          { "|i1", 1, { 0, 127, 3, 1 } },
+        { "<u2", 2, { 0, 65535, 2, 1 } },        { "<i2", 2, { 0, 32767, 9, 1 } },
+        { "<u4", 4, { 0, 2147483646, 5, 1 } },   { "<i4", 4, { 0, 2147483646, 0, 1 } },
+        { "<u8", 8, { 0, 2147483646, 5, 1 } },   { "<i8", 8, { 0, 2147483646, 4, 1 } },
+    };
+    for (size_t c = 0; c < sizeof ok / sizeof ok[0]; c++)
+        for (int major = 1; major <= 3; major++) {
+            write_npy_ver(path, major, ok[c].descr, c % 2 ? "(4, 1)" : "(4,)", b, le_ints(ok[c].v, 4, ok[c].elt, b));
+            int st = rg_data_labels_read_npy(path, c < 4 ? 0 : 4, &lab, &P);
+            if (st != RG_OK) print_error("%s v%d: %s\n", ok[c].descr, major, rg_strerror_last());
+            assert_int_equal(st, RG_OK);
+            assert_int_equal(P, 4);
+            for (size_t i = 0; i < 4; i++) assert_int_equal(lab[i], ok[c].v[i]);
+            free(lab);
+        }
+    /* bad files: RG_EFORMAT naming the reason; *labels NULL and *P 0 afterwards */
+    const double f8[3] = { 0, 1, 1 };
+    const long long neg[3] = { 0, 1, -1 }, big[2] = { 1, 2147483647 }, huge[2] = { 0, 1LL << 40 }, five[5] = { 0 };
+    static const struct { const char *descr, *shape; int kind; size_t P_want; const char *frag; } bad[] = {
+        { "<f8", "(3,)", 0, 0, "dtype '<f8' (floating point), want integers" },
+        { "<f4", "(3,)", 0, 0, "(floating point)" },
+        { ">i4", "(3,)", 1, 0, "big-endian dtype '>i4'" },
+        { "|b1", "(3,)", 1, 0, "dtype '|b1', want integers" },
+        { "<i4", "(3,)", 1, 0, "label 2 is negative" },
+        { "<i8", "(3,)", 2, 0, "label 2 is negative" },
+        { "<u4", "(2,)", 3, 0, "label 1 = 2147483647 is too large" },
+        { "<i8", "(2,)", 4, 0, "label 1 = 1099511627776 is too large" },
+        { "<i8", "(5,)", 5, 4, "5 labels, want P = 4" },
+        { "<i8", "(6,)", 5, 0, "truncated data" },
+        { "<i8", "(4,)", 5, 0, "8 trailing bytes after the 4 values" },
+        { "<i8", "(5, 2)", 5, 0, "want shape (P,) or (P, 1)" },
+        { "<i8", "(1, 1, 5)", 5, 0, "3 dimensions" },
+        { "<i8", "(0,)", 5, 0, "no labels" },
+    };
+    for (size_t c = 0; c < sizeof bad / sizeof bad[0]; c++) {
+        size_t n = 0;
+        switch (bad[c].kind) {
+        case 0: memcpy(b, f8, sizeof f8), n = sizeof f8; break;
+        case 1: n = le_ints(neg, 3, 4, b); break;
+        case 2: n = le_ints(neg, 3, 8, b); break;
+        case 3: n = le_ints(big, 2, 4, b); break;
+        case 4: n = le_ints(huge, 2, 8, b); break;
+        default: n = le_ints(five, 5, 8, b); break;
+        }
+        write_npy_raw(path, bad[c].descr, bad[c].shape, b, n);
+        lab = (int *)&P;
+        P = 99;
+        expect_fail(rg_data_labels_read_npy(path, bad[c].P_want, &lab, &P), RG_EFORMAT, bad[c].frag);
+        assert_null(lab);
+        assert_int_equal(P, 0);
+    }
+    remove(path);
+    expect_fail(rg_data_labels_read_npy(path, 0, &lab, &P), RG_EIO, "cannot open for reading");
+    expect_fail(rg_data_labels_read_npy(path, 0, NULL, &P), RG_EINVAL, "NULL");
+    expect_fail(rg_data_labels_read_npy(NULL, 0, &lab, &P), RG_EINVAL, "NULL");
+}
+
+/* A FIFO, a directory and a device are refused before any read, by both .npy readers. The FIFO has no
+ * writer: a reader that opened it for reading without O_NONBLOCK would block here forever. */
+static void test_npy_not_regular(void **state)
+{
+    (void)state;
+    char dir[64] = "/tmp/rg_test_data_XXXXXX", fifo[96];
+    assert_non_null(mkdtemp(dir));
+    snprintf(fifo, sizeof fifo, "%s/x.npy", dir);
+    assert_int_equal(mkfifo(fifo, 0600), 0);
+    rg_data_set *s = NULL;
+    int *lab = NULL;
+    size_t P = 0;
+    const char *why[3] = { "(a FIFO)", "(a directory)", "(a character device)" };
+    const char *paths[3] = { fifo, dir, "/dev/null" };
+    for (size_t c = 0; c < 3; c++) {
+        expect_fail(rg_data_set_read_npy(paths[c], 0, &s), RG_EIO, why[c]);
+        assert_null(s);
+        expect_fail(rg_data_labels_read_npy(paths[c], 0, &lab, &P), RG_EIO, why[c]);
+        expect_fail(rg_data_labels_read_npy(paths[c], 0, &lab, &P), RG_EIO, "is not a regular file");
+        assert_null(lab);
+    }
+    assert_int_equal(remove(fifo), 0);
+    assert_int_equal(rmdir(dir), 0);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -713,6 +829,8 @@ int main(void)
         cmocka_unit_test(test_classify_gmm2),
         cmocka_unit_test(test_classify_gmm4),
         cmocka_unit_test(test_npy), cmocka_unit_test(test_class_means),
+        cmocka_unit_test(test_labels_npy),
+        cmocka_unit_test(test_npy_not_regular),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

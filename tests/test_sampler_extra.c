@@ -1,7 +1,8 @@
 /* Tests of the sampler beside tests/test_sampler.c: the forward marginal the reverse process starts
  * from, the probability-flow ODE (Heun) with an exact Gaussian score, a P = 1 empirical score driving
  * Euler-Maruyama samples onto the training point, the recording contract (observer calls, extras,
- * built-in projections) and the DDPM grid's anchor values. Fixed seeds; 5 sigma thresholds. */
+ * built-in projections), the DDPM grid's anchor values and bits, and the grid of any noise schedule.
+ * Fixed seeds; 5 sigma thresholds. */
 #include <math.h>
 #include <stdint.h>
 #include <stdlib.h>
@@ -9,6 +10,7 @@
 
 #include "rg_test.h"
 #include "regimes/error.h"
+#include "regimes/noise.h"
 #include "regimes/rng.h"
 #include "regimes/sampler.h"
 #include "regimes/score.h"
@@ -214,12 +216,106 @@ static void test_ddpm_grid(void **state)
     free(t);
 }
 
+/* RG_GRID_DDPM now goes through the noise module: its grid must keep the bits of the code it replaced,
+ * copied here as the reference (the parent's betas summed by log1p, filtered to (t_end, T), merged
+ * with extras exactly as rg_sampler_grid does), with extras that hit a step time, fall between steps
+ * and sit within 1e-12 T of a step (dropped as a duplicate). */
+static int cmp_desc_d(const void *a, const void *b)
+{
+    const double x = *(const double *)a, y = *(const double *)b;
+    return (x < y) - (x > y);
+}
+
+static size_t ddpm_grid_old(double T, double t_end, const double *extra, size_t n_extra, double *t)
+{
+    double s[1000], la = 0.0;
+    for (size_t j = 0; j < 1000; j++) {
+        const double beta = 1e-4 + (2e-2 - 1e-4) * (double)j / 999.0;
+        la += log1p(-beta);
+        s[j] = -0.5 * la;
+    }
+    size_t m = 0;
+    t[m++] = T;
+    for (size_t j = 1000; j-- > 0;)
+        if (s[j] > t_end && s[j] < T) t[m++] = s[j];
+    t[m++] = t_end;
+    for (size_t i = 0; i < n_extra; i++) t[m++] = extra[i];
+    qsort(t, m, sizeof *t, cmp_desc_d);
+    size_t w = 1;
+    for (size_t i = 1; i < m; i++)
+        if (t[w - 1] - t[i] > 1e-12 * T) t[w++] = t[i];
+    t[0] = T;
+    t[w - 1] = t_end;
+    return w;
+}
+
+static void test_ddpm_grid_bits(void **state)
+{
+    (void)state;
+    rg_noise *s = NULL;
+    assert_int_equal(rg_noise_ddpm_linear(RG_NOISE_DDPM_B0, RG_NOISE_DDPM_B1, RG_NOISE_DDPM_STEPS, &s), RG_OK);
+    const double t446 = rg_noise_time(s, 446);
+    const double extra[4] = { t446, 0.7, rg_noise_time(s, 300) + 1e-14, 2.5 };
+    static const struct { double T, t_end; size_t n_extra; } cases[] = {
+        { 6.0, 0.0, 0 }, { 5.06, 0.0, 4 }, { 3.0, 0.01, 4 }, { 1.5, 0.5, 2 },
+    };
+    for (size_t c = 0; c < sizeof cases / sizeof cases[0]; c++) {
+        double want[1010], got[1010], via[1010];
+        size_t nw = ddpm_grid_old(cases[c].T, cases[c].t_end, extra, cases[c].n_extra, want), n = 0, nv = 0;
+        assert_true(rg_sampler_grid_size(RG_GRID_DDPM, 0, cases[c].n_extra) <= 1010);
+        assert_int_equal(rg_sampler_grid(RG_GRID_DDPM, cases[c].T, cases[c].t_end, 0, extra,
+                                         cases[c].n_extra, got, &n), RG_OK);
+        assert_int_equal(n, nw);
+        assert_memory_equal(got, want, n * sizeof *got);
+        assert_int_equal(rg_sampler_grid_noise(s, cases[c].T, cases[c].t_end, extra, cases[c].n_extra, via, &nv),
+                         RG_OK);
+        assert_int_equal(nv, nw);
+        assert_memory_equal(via, want, n * sizeof *via);
+    }
+    rg_noise_free(s);
+}
+
+/* Any schedule: T first, t_end last, every t_k in (t_end, T) present, strictly decreasing, the extras in. */
+static void test_grid_noise(void **state)
+{
+    (void)state;
+    rg_noise *s = NULL;
+    assert_int_equal(rg_noise_ddpm_cosine(50, &s), RG_OK);
+    const double T = 2.0, t_end = 0.05, extra[2] = { 1.2345, 0.06 };
+    assert_int_equal(rg_sampler_grid_noise_size(s, 2), 54);
+    double t[54];
+    size_t n = 0, inside = 0;
+    assert_int_equal(rg_sampler_grid_noise(s, T, t_end, extra, 2, t, &n), RG_OK);
+    assert_true(t[0] == T && t[n - 1] == t_end);
+    for (size_t i = 1; i < n; i++) assert_true(t[i] < t[i - 1]);
+    for (size_t k = 0; k < 50; k++) {
+        const double tk = rg_noise_time(s, k);
+        if (!(tk > t_end && tk < T)) continue;
+        inside++;
+        size_t hit = 0;
+        for (size_t i = 0; i < n; i++) hit += t[i] == tk;
+        assert_int_equal(hit, 1);
+    }
+    assert_int_equal(n, inside + 2 + 2);
+    for (size_t e = 0; e < 2; e++) {
+        size_t hit = 0;
+        for (size_t i = 0; i < n; i++) hit += t[i] == extra[e];
+        assert_int_equal(hit, 1);
+    }
+    assert_int_equal(rg_sampler_grid_noise(NULL, T, t_end, NULL, 0, t, &n), RG_EINVAL);
+    assert_int_equal(rg_sampler_grid_noise(s, t_end, T, NULL, 0, t, &n), RG_EINVAL);
+    const double outside = 3.0;
+    assert_int_equal(rg_sampler_grid_noise(s, T, t_end, &outside, 1, t, &n), RG_EINVAL);
+    rg_noise_free(s);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_forward_marginal), cmocka_unit_test(test_heun_gaussian),
         cmocka_unit_test(test_point_mass_em),    cmocka_unit_test(test_recording),
-        cmocka_unit_test(test_ddpm_grid),
+        cmocka_unit_test(test_ddpm_grid),        cmocka_unit_test(test_ddpm_grid_bits),
+        cmocka_unit_test(test_grid_noise),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

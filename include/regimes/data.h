@@ -122,10 +122,21 @@ int rg_data_set_draw(const rg_data_gmm *g, rg_rng r, size_t P, rg_data_set **out
 
 /* Read a (P, N) .npy (versions 1-3) of little-endian float32 or float64 (C order; float64 rounded to
  * float32), no labels.
- * N_want = 0 accepts any N, else it must match. RG_EIO (cannot open/read), RG_EFORMAT (not .npy,
- * other dtype, Fortran order, not 2-D, a zero dimension, N != N_want, NaN/Inf, truncated),
- * RG_ENOMEM. */
+ * N_want = 0 accepts any N, else it must match. Only a regular file is opened: a FIFO, device or
+ * directory is refused before any read (RG_EIO "PATH: is not a regular file (a FIFO)"), so a FIFO
+ * cannot hang the reader. The file's length must be exactly the header plus P N values, checked
+ * before anything is allocated or read. RG_EIO (cannot open/read, not a regular file), RG_EFORMAT
+ * (not .npy, other dtype, Fortran order, not 2-D, a zero dimension, N != N_want, NaN/Inf, truncated,
+ * trailing bytes), RG_ENOMEM. */
 int rg_data_set_read_npy(const char *path, size_t N_want, rg_data_set **out);
+/* Read labels from a .npy (versions 1-3): shape (P,) or (P, 1), C order, an integer dtype |u1 |i1 <i2
+ * <u2 <i4 <u4 <i8 <u8 (little-endian), every value in [0, 2^31 - 1). P_want = 0 accepts any P >= 1,
+ * else P must equal it. *labels (P) is malloc'd: free() it; *labels = NULL and *P = 0 on failure.
+ * The same file checks as rg_data_set_read_npy (regular file only, exact length before any read).
+ * RG_EFORMAT with the reason: a float dtype ("... (floating point), want integers"), big-endian,
+ * a negative or too large value (naming its index), wrong length, other shapes, truncated, trailing
+ * bytes; RG_EIO, RG_EINVAL (NULL), RG_ENOMEM. */
+int rg_data_labels_read_npy(const char *path, size_t P_want, int **labels, size_t *P);
 /* Write X as a (P, N) float32 .npy, version 1.0, atomically (path.tmp, then rename). Labels are not
  * written. RG_EINVAL (empty set), RG_EIO, RG_ENOMEM. */
 int rg_data_set_write_npy(const char *path, const rg_data_set *s);

@@ -4,8 +4,9 @@
  * (mixtures, training sets, .npy), theory (speciation, collapse, gaps), score (exact mixture and
  * empirical scores), sampler (reverse-time integrators, grids, cloning), measure (MATH.md 8
  * estimators), io (atomic CSV/text, plots), mnist (IDX files, MNIST preprocessing, paired images),
- * nn (MLP classifier and score network), schedule (coupling-schedule design), experiment (clone,
- * sample, collapse, decay and the theory report as library calls). */
+ * nn (MLP classifier and score network), schedule (coupling-schedule design), noise (DDPM noise
+ * schedules and their OU clock), experiment (clone, sample, collapse, decay and the theory report as
+ * library calls). */
 #ifndef REGIMES_REGIMES_H
 #define REGIMES_REGIMES_H
 
@@ -23,6 +24,7 @@
 #include "regimes/mnist.h"
 #include "regimes/nn.h"
 #include "regimes/schedule.h"
+#include "regimes/noise.h"
 #include "regimes/experiment.h"
 
 #endif

@@ -8,6 +8,9 @@
  *                      abar_j = prod_{i<=j} (1 - beta_i), beta_i = 1e-4 + (2e-2 - 1e-4) i/999; the grid is
  *                      s_j for j = 999 .. 0 with s_j in (t_end, T), preceded by T and followed by t_end
  *                      (K is ignored). T = s_999 = 5.06 and t_end = 0 reproduce the parent's grid.
+ *                      It is rg_sampler_grid_noise on rg_noise_ddpm_linear(1e-4, 2e-2, 1000) (noise.h).
+ *   rg_sampler_grid_noise: the same for any schedule (noise.h): T, every t_k in (t_end, T) descending,
+ *                      t_end.
  *   Extra times (branch, record) are merged in (sorted union, duplicates within 1e-12 T removed).
  *
  * Prior (6.2): z_T = (L_inf (x) I_r) xi, L_inf = chol(S_inf) (rg_process_stationary), xi = normals of
@@ -48,6 +51,7 @@
 
 #include <stddef.h>
 #include <stdint.h>
+#include "regimes/noise.h"
 #include "regimes/process.h"
 #include "regimes/score.h"
 
@@ -62,6 +66,12 @@ size_t rg_sampler_grid_size(rg_sampler_grid_kind kind, size_t K, size_t n_extra)
  * in [t_end, T], or NULL. RG_EINVAL: K = 0 (uniform/geometric), T <= t_end, t_end < 0, geometric t_end = 0. */
 int rg_sampler_grid(rg_sampler_grid_kind kind, double T, double t_end, size_t K, const double *extra,
                     size_t n_extra, double *t, size_t *n);
+/* The grid of a noise schedule s (noise.h): T, then every t_k in (t_end, T) descending, then t_end, the
+ * extras merged as above; t has capacity rg_sampler_grid_noise_size(s, n_extra) = K + 2 + n_extra.
+ * RG_EINVAL: s NULL, T <= t_end, t_end < 0, an extra outside [t_end, T]. */
+size_t rg_sampler_grid_noise_size(const rg_noise *s, size_t n_extra);
+int rg_sampler_grid_noise(const rg_noise *s, double T, double t_end, const double *extra, size_t n_extra,
+                          double *t, size_t *n);
 
 /* What the observer sees at a recorded time. */
 typedef struct {
