@@ -30,7 +30,7 @@ int cli_usage(const char *fmt, ...)
     va_start(ap, fmt);
     vreport(fmt, ap);
     va_end(ap);
-    return CLI_USAGE;
+    return RG_EINVAL;
 }
 
 int cli_runtime(const char *fmt, ...)
@@ -39,14 +39,29 @@ int cli_runtime(const char *fmt, ...)
     va_start(ap, fmt);
     vreport(fmt, ap);
     va_end(ap);
-    return CLI_FAIL;
+    return RG_EIO;
+}
+
+int cli_nomem(const char *fmt, ...)
+{
+    va_list ap;
+    va_start(ap, fmt);
+    vreport(fmt, ap);
+    va_end(ap);
+    return RG_ENOMEM;
 }
 
 int cli_status(int status)
 {
     const char *msg = rg_strerror_last();
     fprintf(stderr, "%s: %s\n", cli_cmd, msg[0] ? msg : rg_status_name(status));
-    return (status == RG_EINVAL || status == RG_EDOM || status == RG_EFORMAT) ? CLI_USAGE : CLI_FAIL;
+    return status;
+}
+
+int cli_exit_code(int status)
+{
+    if (status == RG_OK) return 0;
+    return status == RG_EINVAL || status == RG_EDOM || status == RG_EFORMAT ? 2 : 1;
 }
 
 /* Index of the option whose name is the first len characters of arg, or -1. */
@@ -78,7 +93,7 @@ int cli_scan(int argc, char **argv, int first, cli_opt *opts, size_t n)
         if (!v || (!eq && strncmp(v, "--", 2) == 0)) return cli_usage("%s needs a value", o->name);
         o->value = v;
     }
-    return CLI_OK;
+    return RG_OK;
 }
 
 const cli_opt *cli_find(const cli_opt *opts, size_t n, const char *name)
@@ -112,7 +127,7 @@ int cli_parse_double(const char *flag, const char *s, cli_range r, double *out)
     if (ok && (s[0] == ' ' || s[0] == '\t' || s[0] == '\n')) ok = 0;       /* strtod skips blanks */
     if (ok) {
         *out = x;
-        return CLI_OK;
+        return RG_OK;
     }
     return cli_usage("%s wants a number in %c%g, %g%c, got '%s'", flag, r.lo_open ? '(' : '[', r.lo, r.hi,
                      r.hi_open ? ')' : ']', s);
@@ -127,7 +142,7 @@ int cli_parse_size(const char *flag, const char *s, size_t lo, size_t hi, size_t
     ok = ok && *end == '\0' && errno != ERANGE && x >= lo && x <= hi;
     if (ok) {
         *out = (size_t)x;
-        return CLI_OK;
+        return RG_OK;
     }
     return cli_usage("%s wants an integer in [%zu, %zu], got '%s'", flag, lo, hi, s);
 }
@@ -138,7 +153,7 @@ int cli_parse_choice(const char *flag, const char *s, const char *const *words, 
     for (int i = 0; words[i]; i++) {
         if (strcmp(s, words[i]) == 0) {
             *out = i;
-            return CLI_OK;
+            return RG_OK;
         }
         size_t used = strlen(list);
         snprintf(list + used, sizeof list - used, "%s%s", i ? "|" : "", words[i]);
@@ -151,7 +166,7 @@ int cli_parse_list(const char *flag, const char *s, cli_range r, double **out, s
     size_t n = 1;
     for (const char *c = s; *c; c++) n += *c == ',';
     double *v = malloc(n * sizeof *v);
-    if (!v) return cli_runtime("%s: out of memory", flag);
+    if (!v) return cli_nomem("%s: out of memory", flag);
     char buf[64];
     const char *item = s;
     for (size_t i = 0; i < n; i++) {
@@ -165,13 +180,13 @@ int cli_parse_list(const char *flag, const char *s, cli_range r, double **out, s
         buf[len] = '\0';
         if (cli_parse_double(flag, buf, r, &v[i])) {
             free(v);
-            return CLI_USAGE;
+            return RG_EINVAL;
         }
         item += len + 1;
     }
     *out = v;
     *n_out = n;
-    return CLI_OK;
+    return RG_OK;
 }
 
 int cli_check_input(const char *flag, const char *path)
@@ -180,7 +195,7 @@ int cli_check_input(const char *flag, const char *path)
     if (stat(path, &sb) != 0 || access(path, R_OK) != 0)
         return cli_usage("%s: cannot read '%s': %s", flag, path, strerror(errno));
     if (S_ISDIR(sb.st_mode)) return cli_usage("%s: '%s' is a directory, want a file", flag, path);
-    return CLI_OK;
+    return RG_OK;
 }
 
 int cli_check_output_file(const char *flag, const char *path)
@@ -201,5 +216,5 @@ int cli_check_output_file(const char *flag, const char *path)
     if (stat(dir, &sb) != 0) return cli_usage("%s: cannot use directory '%s': %s", flag, dir, strerror(errno));
     if (!S_ISDIR(sb.st_mode)) return cli_usage("%s: '%s' is not a directory", flag, dir);
     if (access(dir, W_OK | X_OK) != 0) return cli_usage("%s: directory '%s' is not writable", flag, dir);
-    return CLI_OK;
+    return RG_OK;
 }

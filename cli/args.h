@@ -1,9 +1,10 @@
 /* regimes CLI: strict argument scanning and number parsing (STYLE.md 18).
  *
  * Long options only, "--name VALUE" or "--name=VALUE". Every problem is reported as ONE line on
- * stderr, "<command>: <what is wrong>", and turned into exit status 2 (bad usage or input); a
- * library failure is reported with rg_strerror_last() and gives 2 for RG_EINVAL, RG_EDOM and
- * RG_EFORMAT, 1 otherwise. Nothing here does any mathematics. */
+ * stderr, "<command>: <what is wrong>". The CLI uses the library's status codes (regimes/error.h)
+ * throughout: bad usage or input is RG_EINVAL (or the library's RG_EDOM / RG_EFORMAT), a runtime
+ * failure RG_EIO or RG_ENOMEM; cli_exit_code turns a status into the exit status in one place (main).
+ * Nothing here does any mathematics. */
 #ifndef REGIMES_CLI_ARGS_H
 #define REGIMES_CLI_ARGS_H
 
@@ -15,7 +16,11 @@
 #define CLI_PRINTF(a, b)
 #endif
 
-enum { CLI_OK = 0, CLI_FAIL = 1, CLI_USAGE = 2 }; /* exit statuses (DESIGN.md conventions) */
+#include "regimes/error.h"
+
+/* Exit status of a status code (DESIGN.md): 0 for RG_OK, 2 for bad usage or input (RG_EINVAL, RG_EDOM,
+ * RG_EFORMAT), 1 for a runtime failure (every other code). */
+int cli_exit_code(int status);
 
 /* One option of a subcommand. cli_scan fills value: NULL when absent, "" for a given switch. */
 typedef struct {
@@ -28,17 +33,18 @@ typedef struct {
 void cli_set_command(const char *name);
 const char *cli_command(void);
 
-/* Print "<command>: <message>\n" on stderr; return CLI_USAGE. */
+/* Print "<command>: <message>\n" on stderr; return RG_EINVAL (bad usage or input). */
 int cli_usage(const char *fmt, ...) CLI_PRINTF(1, 2);
-/* The same, returning CLI_FAIL: a runtime failure (out of memory, output error). */
+/* The same, returning RG_EIO: a runtime failure (an output error, MPI). Out of memory: cli_nomem. */
 int cli_runtime(const char *fmt, ...) CLI_PRINTF(1, 2);
-/* Print "<command>: <rg_strerror_last()>\n"; return CLI_USAGE for RG_EINVAL/RG_EDOM/RG_EFORMAT,
- * CLI_FAIL for any other status. status must not be RG_OK. */
+/* The same, returning RG_ENOMEM. */
+int cli_nomem(const char *fmt, ...) CLI_PRINTF(1, 2);
+/* Print "<command>: <rg_strerror_last()>\n" and return status (not RG_OK) unchanged. */
 int cli_status(int status);
 
 /* Scan argv[first .. argc) into opts[0 .. n): unknown option, positional argument, repeated option,
  * missing value (end of argv, or a value that starts with "--") or a value given to a switch each
- * give one line and CLI_USAGE. Returns CLI_OK. */
+ * give one line and RG_EINVAL. Returns RG_OK. */
 int cli_scan(int argc, char **argv, int first, cli_opt *opts, size_t n);
 /* The option named name in opts (it must exist). */
 const cli_opt *cli_find(const cli_opt *opts, size_t n, const char *name);
@@ -51,11 +57,11 @@ typedef struct {
 
 /* Parse the whole string s as a finite double inside r. NaN, Inf, trailing characters, overflow
  * and underflow to 0 of a non-zero literal are rejected with
- *     "<command>: --gamma wants a number in (-1, 1), got 'x'"   and CLI_USAGE. */
+ *     "<command>: --gamma wants a number in (-1, 1), got 'x'"   and RG_EINVAL. */
 int cli_parse_double(const char *flag, const char *s, cli_range r, double *out);
 /* The same for a decimal integer in [lo, hi] (no sign, no spaces, no trailing characters). */
 int cli_parse_size(const char *flag, const char *s, size_t lo, size_t hi, size_t *out);
-/* *out = index of s in the NULL-terminated list words, or one line naming the choices and CLI_USAGE. */
+/* *out = index of s in the NULL-terminated list words, or one line naming the choices and RG_EINVAL. */
 /* "X1,X2,..." (each as cli_parse_double) into a new array *out (caller frees) of *n values. */
 int cli_parse_list(const char *flag, const char *s, cli_range r, double **out, size_t *n);
 int cli_parse_choice(const char *flag, const char *s, const char *const *words, int *out);

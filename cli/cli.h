@@ -49,7 +49,7 @@ typedef struct {
 } theory_result;
 
 /* Parse argv[first ..) as `regimes theory` flags, build and compute everything into r.
- * Returns CLI_OK, or CLI_USAGE / CLI_FAIL after one line on stderr (r is then already freed).
+ * Returns RG_OK, or RG_EINVAL / RG_EIO after one line on stderr (r is then already freed).
  * *help is set when --help was given (nothing else is done then). */
 int theory_compute(int argc, char **argv, int first, theory_result *r, int *help);
 void theory_result_free(theory_result *r);

@@ -52,13 +52,13 @@ static int clone_times(run_opts *ro, const theory_result *th, double *T, double 
         tmax = fmax(tmax, th->t_s_label[l]);
         tmin = fmin(tmin, th->t_s_label[l]);
     }
-    if (run_times(ro, th, tmax, T, t_end)) return CLI_USAGE;
+    if (run_times(ro, th, tmax, T, t_end)) return RG_EINVAL;
     if (!ro->branch) {
         double lo = isnan(tmin) ? 0.1 : 0.3 * tmin, hi = isnan(tmax) ? 0.9 * *T : fmin(2.2 * tmax, 0.9 * *T);
         lo = fmax(lo, 2.0 * *t_end);
         ro->n_branch = CLONE_NB_DEFAULT;
         ro->branch = malloc(ro->n_branch * sizeof *ro->branch);
-        if (!ro->branch) return cli_runtime("out of memory");
+        if (!ro->branch) return cli_nomem("out of memory");
         for (size_t i = 0; i < ro->n_branch; i++) ro->branch[i] = lo + (hi - lo) * (double)i / (double)(ro->n_branch - 1);
     }
     for (size_t i = 0; i < ro->n_branch; i++) {
@@ -66,7 +66,7 @@ static int clone_times(run_opts *ro, const theory_result *th, double *T, double 
             return cli_usage("--branch-times: %g is not inside (t_end, T) = (%g, %g)", ro->branch[i], *t_end, *T);
         if (i && ro->branch[i] <= ro->branch[i - 1]) return cli_usage("--branch-times must increase");
     }
-    return CLI_OK;
+    return RG_OK;
 }
 
 int clone_main(int argc, char **argv, clone_summary *sum)
@@ -78,7 +78,7 @@ int clone_main(int argc, char **argv, clone_summary *sum)
     if (st) return st;
     if (ro.help) {
         clone_help(stdout);
-        return CLI_OK;
+        return RG_OK;
     }
     if (ro.threads) omp_set_num_threads(ro.threads);
     const char *out = ro.out ? ro.out : "results/clone";
@@ -101,7 +101,7 @@ int clone_main(int argc, char **argv, clone_summary *sum)
     if (!st) {
         lab = calloc(m * n * W, sizeof *lab);
         la = malloc((ns ? ns : 1) * W * sizeof *la);
-        if (!lab || !la) st = cli_runtime("out of memory for %zu clone pairs of dimension %zu", ns, N);
+        if (!lab || !la) st = cli_nomem("out of memory for %zu clone pairs of dimension %zu", ns, N);
     }
     double *grid = NULL;
     size_t n_grid = 0;
@@ -110,7 +110,7 @@ int clone_main(int argc, char **argv, clone_summary *sum)
     if (!st && ns) {
         xa = malloc(m * ns * N * sizeof *xa);
         xb = malloc(m * ns * N * sizeof *xb);
-        if (!xa || !xb) st = cli_runtime("out of memory for %zu x %zu clone pairs of dimension %zu", m, ns, N);
+        if (!xa || !xb) st = cli_nomem("out of memory for %zu x %zu clone pairs of dimension %zu", m, ns, N);
     }
     run_progress pr;
     run_progress_start(&pr, "clone", 1, ro.quiet);
@@ -145,12 +145,12 @@ int clone_main(int argc, char **argv, clone_summary *sum)
         double *res = malloc(m * (1 + 4 * L) * sizeof *res);
         double ts[2] = { NAN, NAN }, ts_lo[2] = { NAN, NAN }, ts_hi[2] = { NAN, NAN };
         double gap = NAN, gap_lo = NAN, gap_hi = NAN;
-        if (!same || !res) st = cli_runtime("out of memory");
+        if (!same || !res) st = cli_nomem("out of memory");
         for (size_t l = 0; l < L && !st; l++)
             for (size_t k = 0; k < m * n; k++) same[l * m * n + k] = lab[k * W + l] == lab[k * W + L + l];
         rg_rng br = { ro.seed, RG_STREAM_BOOTSTRAP };
         double *phi = malloc(3 * m * sizeof *phi);
-        if (!phi && !st) st = cli_runtime("out of memory");
+        if (!phi && !st) st = cli_nomem("out of memory");
         for (size_t l = 0; l < L && !st; l++) {
             int s = rg_measure_ts(m, ro.branch, n, same + l * m * n, CLONE_BOOT, br, CLONE_LEVEL, &ts[l], &ts_lo[l],
                                   &ts_hi[l], phi, phi + m, phi + 2 * m);

@@ -164,7 +164,7 @@ int collapse_main(int argc, char **argv, collapse_summary *sum)
     if (st) return st;
     if (ro.help) {
         collapse_help(stdout);
-        return CLI_OK;
+        return RG_OK;
     }
     if (ro.threads) omp_set_num_threads(ro.threads);
     const char *out = ro.out ? ro.out : "results/collapse";
@@ -228,7 +228,7 @@ int collapse_main(int argc, char **argv, collapse_summary *sum)
     double *grid = NULL;
     size_t n_grid = 0;
     if (!st && (!nearest || !memf || !zf || !states || !loc || !fin || !d1 || !d2 || !work || !dd || !xn))
-        st = cli_runtime("out of memory for %zu trajectories against %zu training points of dimension %zu", ns, P, N);
+        st = cli_nomem("out of memory for %zu trajectories against %zu training points of dimension %zu", ns, P, N);
     if (!st) st = run_time_grid(&ro, T, t_end, rec, N_REC, &grid, &n_grid);
     if (!st && ns) {
         rg_sampler_cfg cfg = { .proc = th.b.p, .score = rg_score_emp_iface(e), .method = (rg_sampler_method)ro.method,
@@ -267,7 +267,7 @@ int collapse_main(int argc, char **argv, collapse_summary *sum)
         cs.sw = malloc(N_REC * 2 * sizeof *cs.sw);
         double *tsw = malloc((nt ? nt : 1) * sizeof *tsw);
         unsigned char *mem = malloc(nt ? nt : 1);
-        if (!cs.res || !cs.mem || !cs.sw || !tsw || !mem) st = cli_runtime("out of memory");
+        if (!cs.res || !cs.mem || !cs.sw || !tsw || !mem) st = cli_nomem("out of memory");
         double fl[N_FTIMES], fh[N_FTIMES];
         for (size_t i = 0; i < N_FTIMES && !st; i++) {
             fl[i] = f[i] - 1.96 * se[i];
@@ -326,7 +326,7 @@ int collapse_main(int argc, char **argv, collapse_summary *sum)
         if (!st && !(st = run_path(path, sizeof path, out, "memorised.csv")) && (s = rg_io_csv_write(path, 4, HM, N_REC, cs.mem)))
             st = cli_status(s);
         double *ls = st ? NULL : malloc(2 * (nt ? nt : 1) * sizeof *ls);
-        if (!st && !ls) st = cli_runtime("out of memory");
+        if (!st && !ls) st = cli_nomem("out of memory");
         for (size_t i = 0; i < nt && !st; i++) ls[2 * i] = (double)i, ls[2 * i + 1] = tsw[i];
         if (!st && !(st = run_path(path, sizeof path, out, "last_switch.csv")) && (s = rg_io_csv_write(path, 2, HL, nt, ls)))
             st = cli_status(s);

@@ -93,14 +93,14 @@ static int run_example(const demo_example *ex, FILE *f)
         snprintf(line, sizeof line, ex->format, ex->rows[i][0], ex->n_vars > 1 ? ex->rows[i][1] : "");
         theory_result r;
         int help, st = theory_compute(split(line, argv), argv, 2, &r, &help);
-        if (st != CLI_OK) return st;
+        if (st != RG_OK) return st;
         fputs("  ", f);
         for (int v = 0; v < ex->n_vars; v++) fprintf(f, "%-9s", ex->rows[i][v]);
         ex->row(&r, f);
         fputc('\n', f);
         theory_result_free(&r);
     }
-    return CLI_OK;
+    return RG_OK;
 }
 
 int cmd_demo(int argc, char **argv)
@@ -123,26 +123,26 @@ int cmd_demo(int argc, char **argv)
              "  --samples N    clone pairs / samples of every run (default: each step's own)\n"
              "  --theory       only the theory screen: `regimes theory` for the example processes of\n"
              "                 docs/cli.md, each row under the command line that reproduces it (instant)");
-        return CLI_OK;
+        return RG_OK;
     }
     cli_opt v[5] = { { "--out", 1, NULL }, { "--seed", 1, NULL }, { "--threads", 1, NULL }, { "--samples", 1, NULL },
                      { "--theory", 0, NULL } };
-    if (cli_scan(argc, argv, 1, v, 5)) return CLI_USAGE;
+    if (cli_scan(argc, argv, 1, v, 5)) return RG_EINVAL;
     size_t seed = 1, threads = 0, samples = 0;
-    if (v[1].value && cli_parse_size("--seed", v[1].value, 0, (size_t)-1, &seed)) return CLI_USAGE;
-    if (v[2].value && cli_parse_size("--threads", v[2].value, 1, 1024, &threads)) return CLI_USAGE;
-    if (v[3].value && cli_parse_size("--samples", v[3].value, 10, 1000000, &samples)) return CLI_USAGE;
-    if (!v[4].value && par_rank() == 0 && run_outdir(v[0].value ? v[0].value : "results/demo")) return CLI_USAGE;
+    if (v[1].value && cli_parse_size("--seed", v[1].value, 0, (size_t)-1, &seed)) return RG_EINVAL;
+    if (v[2].value && cli_parse_size("--threads", v[2].value, 1, 1024, &threads)) return RG_EINVAL;
+    if (v[3].value && cli_parse_size("--samples", v[3].value, 10, 1000000, &samples)) return RG_EINVAL;
+    if (!v[4].value && par_rank() == 0 && run_outdir(v[0].value ? v[0].value : "results/demo")) return RG_EINVAL;
     puts("regimes demo: predicted regimes (forward times in OU units; rates per OU time unit).\n"
          "t_S: speciation (kappa = 1, GMM exact); t_S_mat: lambda_max(K_t) = 1; t_S_par: 1/2 log(|m|^2 + 1);\n"
          "t_C: collapse at P = 20000; gap = t_S^c - t_S^d; every row is the command above it.");
     for (size_t e = 0; e < sizeof EXAMPLES / sizeof EXAMPLES[0]; e++) {
         cli_set_command("regimes theory");
         int st = run_example(&EXAMPLES[e], stdout);
-        if (st != CLI_OK) return st;
+        if (st != RG_OK) return st;
     }
     if (fflush(stdout) != 0 || ferror(stdout)) return cli_runtime("cannot write the output");
     cli_set_command("regimes demo");
-    if (v[4].value) return CLI_OK;
+    if (v[4].value) return RG_OK;
     return demo_run(v[0].value ? v[0].value : "results/demo", seed, (int)threads, samples);
 }

@@ -116,7 +116,7 @@ int repro_plot(repro *r, const char *name, const char *title, const char *xlabel
         if (s2) return cli_status(s2);
     }
     fprintf(r->md, "\n![%s](%s)\n\n", title, name);
-    return CLI_OK;
+    return RG_OK;
 }
 
 int repro_plot_phi(repro *r, const char *name, const char *title, size_t n, const clone_summary *s,
@@ -166,7 +166,7 @@ int cmd_reproduce(int argc, char **argv)
     for (int a = 1; a < argc; a++)
         if (strcmp(argv[a], "--help") == 0) {
             reproduce_help();
-            return CLI_OK;
+            return RG_OK;
         }
     const char *names[N_EXP + 1];
     char list[512] = "";
@@ -177,22 +177,22 @@ int cmd_reproduce(int argc, char **argv)
     names[N_EXP] = NULL;
     if (argc < 2 || strncmp(argv[1], "--", 2) == 0) return cli_usage("missing NAME (%s)", list);
     int which;
-    if (cli_parse_choice("NAME", argv[1], names, &which)) return CLI_USAGE;
+    if (cli_parse_choice("NAME", argv[1], names, &which)) return RG_EINVAL;
     cli_opt v[5] = { { "--out", 1, NULL }, { "--samples", 1, NULL }, { "--seed", 1, NULL }, { "--threads", 1, NULL },
                      { "--quick", 0, NULL } };
-    if (cli_scan(argc, argv, 2, v, 5)) return CLI_USAGE;
+    if (cli_scan(argc, argv, 2, v, 5)) return RG_EINVAL;
     size_t samples = 0, seed = 1, threads = 0;
-    if (v[1].value && cli_parse_size("--samples", v[1].value, 10, 1000000, &samples)) return CLI_USAGE;
-    if (v[2].value && cli_parse_size("--seed", v[2].value, 0, (size_t)-1, &seed)) return CLI_USAGE;
-    if (v[3].value && cli_parse_size("--threads", v[3].value, 1, 1024, &threads)) return CLI_USAGE;
+    if (v[1].value && cli_parse_size("--samples", v[1].value, 10, 1000000, &samples)) return RG_EINVAL;
+    if (v[2].value && cli_parse_size("--seed", v[2].value, 0, (size_t)-1, &seed)) return RG_EINVAL;
+    if (v[3].value && cli_parse_size("--threads", v[3].value, 1, 1024, &threads)) return RG_EINVAL;
     const char *dir = v[0].value ? v[0].value : "results/reproduce";
-    int st = par_rank() == 0 ? run_outdir(dir) : CLI_OK;
+    int st = par_rank() == 0 ? run_outdir(dir) : RG_OK;
     if ((st = par_status(st))) return st;
     double t0 = run_now();
     char *text = NULL;
     size_t len = 0;
     repro r = { open_memstream(&text, &len), dir, samples, seed, (int)threads, 0, 0, v[4].value != NULL, NULL };
-    if (!r.md) return cli_runtime("out of memory");
+    if (!r.md) return cli_nomem("out of memory");
     fprintf(r.md, "# regimes reproduce %s\n\n`regimes reproduce %s", names[which], names[which]);
     if (samples) fprintf(r.md, " --samples %zu", samples);
     if (r.quick) fputs(" --quick", r.md);

@@ -44,11 +44,11 @@ static void sample_help(FILE *f)
 /* The first min(n, 100) samples as a PNG grid when N is one or two 28 x 28 images. */
 static int sample_png(const char *out, const float *X, size_t n, size_t N)
 {
-    if (N != 784 && N != 2 * 784) return CLI_OK;
+    if (N != 784 && N != 2 * 784) return RG_OK;
     char path[4096];
-    if (run_path(path, sizeof path, out, "samples.png")) return CLI_USAGE;
+    if (run_path(path, sizeof path, out, "samples.png")) return RG_EINVAL;
     int s = rg_io_png_grid(path, n < 100 ? n : 100, N / 28, 28, X, 10, 0.0f, 1.0f);
-    return s ? cli_status(s) : CLI_OK;
+    return s ? cli_status(s) : RG_OK;
 }
 
 /* regimes sample --model FILE: av (ac, without --model) gets the sidecar's process flags. */
@@ -68,7 +68,7 @@ static int sample_model(int argc, char **argv, int ac, char **av, const char *mo
     double *mean = NULL; /* train --centre on: added back to the samples */
     int st = model_read_process_argv(model, &pc, &pv);
     if (!st) st = model_read_mean(model, N, &mean);
-    if (!st && !(bv = malloc((size_t)(ac + pc + 1) * sizeof *bv))) st = cli_runtime("out of memory");
+    if (!st && !(bv = malloc((size_t)(ac + pc + 1) * sizeof *bv))) st = cli_nomem("out of memory");
     run_opts ro;
     theory_result th;
     int parsed = 0;
@@ -93,7 +93,7 @@ static int sample_model(int argc, char **argv, int ac, char **av, const char *mo
         out = ro.out ? ro.out : "results/sample";
         if (ro.threads) omp_set_num_threads(ro.threads);
         run_opts r2 = ro;
-        if (isnan(r2.T) && model_read_number(model, "t_max", &t_max) == CLI_OK) r2.T = t_max;
+        if (isnan(r2.T) && model_read_number(model, "t_max", &t_max) == RG_OK) r2.T = t_max;
         st = run_times(&r2, &th, th.t_s, &T, &t_end);
         if (!st && par_rank() == 0) st = run_outdir(out);
         st = par_status(st);
@@ -151,7 +151,7 @@ int cmd_sample(int argc, char **argv)
     int empirical = 0, ac = 0;
     const char *model = NULL;
     char **av = malloc((size_t)(argc + 1) * sizeof *av);
-    if (!av) return cli_runtime("out of memory");
+    if (!av) return cli_nomem("out of memory");
     for (int a = 0; a < argc; a++) {
         if (a > 0 && strcmp(argv[a], "--empirical") == 0) empirical = 1;
         else if (a > 0 && strncmp(argv[a], "--model=", 8) == 0) model = argv[a] + 8;
@@ -218,7 +218,7 @@ int cmd_sample(int argc, char **argv)
         size_t L = em.n_labels;
         int *lab = malloc(L * n * sizeof *lab);
         double tab[2 * 2 * 4];
-        if (!lab) st = cli_runtime("out of memory");
+        if (!lab) st = cli_nomem("out of memory");
         int s = st ? RG_OK : exp_classify(&em, n, S->X, lab);
         if (s) st = cli_status(s);
         for (size_t l = 0; l < L && !st; l++)

@@ -80,7 +80,7 @@ typedef struct {
 
 static int opt_double(const cli_opt *v, int id, cli_range r, double *out)
 {
-    return v[id].value ? cli_parse_double(NAMES[id], v[id].value, r, out) : CLI_OK;
+    return v[id].value ? cli_parse_double(NAMES[id], v[id].value, r, out) : RG_OK;
 }
 
 static int parse(const cli_opt *v, sched_opts *o)
@@ -89,7 +89,7 @@ static int parse(const cli_opt *v, sched_opts *o)
     int form = 0;
     *o = (sched_opts){ RG_COUPLING_CROSS, 0.0, 0.0, 1000, 2, 25.0, 25.0, 1.0, 0, 0, 0, 4000, 16, 1, "results/schedule" };
     if (v[O_COUPLING].value && cli_parse_choice("--coupling", v[O_COUPLING].value, COUPLING_NAMES, &form))
-        return CLI_USAGE;
+        return RG_EINVAL;
     o->form = form ? RG_COUPLING_DIFFUSIVE : RG_COUPLING_CROSS;
     cli_range stable = form ? (cli_range){ -0.5, INFINITY, 1, 1 } : (cli_range){ -1.0, 1.0, 1, 1 };
     int st = opt_double(v, O_GAMMA, stable, &o->gamma0);
@@ -144,7 +144,7 @@ static int times_via_spec(const sched_opts *o, double gamma, const char *schedul
     if (ls != RG_OK) return cli_status(ls);
     *tc = t[0];
     *td = t[1];
-    return CLI_OK;
+    return RG_OK;
 }
 
 static void jnum(FILE *f, double x)
@@ -202,7 +202,7 @@ static int verify(const sched_opts *o, const sched_result *r, sched_measured *m)
         m->gap[i] = s.gap, m->lo[i] = s.gap_lo, m->hi[i] = s.gap_hi;
     }
     m->pass = fabs(m->gap[1] - o->target) < VERIFY_TOL;
-    return CLI_OK;
+    return RG_OK;
 }
 
 static void print_json(const sched_opts *o, const sched_result *r, const sched_measured *m, FILE *f)
@@ -261,7 +261,7 @@ int cmd_schedule(int argc, char **argv)
     for (int a = 1; a < argc; a++)
         if (strcmp(argv[a], "--help") == 0) {
             fputs(HELP, stdout);
-            return CLI_OK;
+            return RG_OK;
         }
     cli_opt v[O_COUNT];
     for (int i = 0; i < O_COUNT; i++) v[i] = (cli_opt){ NAMES[i], i != O_JSON && i != O_HELP && i != O_VERIFY, NULL };
@@ -269,7 +269,7 @@ int cmd_schedule(int argc, char **argv)
     int st = cli_scan(argc, argv, 1, v, O_COUNT);
     if (!st) st = parse(v, &o);
     if (st) return st;
-    if (o.verify && run_outdir(o.out)) return CLI_USAGE; /* before any work: nothing half-done */
+    if (o.verify && run_outdir(o.out)) return RG_EINVAL; /* before any work: nothing half-done */
 
     sched_result r;
     st = times_via_spec(&o, o.gamma0, NULL, &r.tc0, &r.td0);
@@ -291,5 +291,5 @@ int cmd_schedule(int argc, char **argv)
     else print_table(&o, &r, o.verify ? &m : NULL, stdout);
     if (fflush(stdout) != 0 || ferror(stdout)) return cli_runtime("cannot write the output");
     if (o.verify && !m.pass) return cli_runtime("verification failed: measured gap %.4g after the schedule, target %.4g +- %g", m.gap[1], o.target, VERIFY_TOL);
-    return CLI_OK;
+    return RG_OK;
 }

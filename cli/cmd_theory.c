@@ -58,7 +58,7 @@ static const cli_range R_POS = { 0.0, INFINITY, 1, 1 };
 /* Parse a double option if given (else keep *out). */
 static int opt_double(const cli_opt *v, int id, cli_range r, double *out)
 {
-    return v[id].value ? cli_parse_double(OPTS[id].name, v[id].value, r, out) : CLI_OK;
+    return v[id].value ? cli_parse_double(OPTS[id].name, v[id].value, r, out) : RG_OK;
 }
 
 static int check_applicable(const cli_opt *v, rg_process_kind kind)
@@ -66,15 +66,15 @@ static int check_applicable(const cli_opt *v, rg_process_kind kind)
     for (int i = 0; i < O_COUNT; i++)
         if (v[i].value && !(OPTS[i].procs & (1u << kind)))
             return cli_usage("%s does not apply to --process %s", OPTS[i].name, PROCESS_NAMES[kind]);
-    return CLI_OK;
+    return RG_OK;
 }
 
 static int parse_coupled(const cli_opt *v, spec_opts *o)
 {
-    int form = 0, st = CLI_OK;
+    int form = 0, st = RG_OK;
     o->aniso = v[O_GXY].value || v[O_GYX].value || v[O_RX].value || v[O_RY].value;
     if (v[O_COUPLING].value && cli_parse_choice("--coupling", v[O_COUPLING].value, COUPLING_NAMES, &form))
-        return CLI_USAGE;
+        return RG_EINVAL;
     o->coupling = form ? RG_COUPLING_DIFFUSIVE : RG_COUPLING_CROSS;
     o->schedule = v[O_SCHEDULE].value;
     if (o->schedule && (v[O_GAMMA].value || o->aniso))
@@ -97,7 +97,7 @@ static int parse_coupled(const cli_opt *v, spec_opts *o)
 
 static int parse_dense(const cli_opt *v, spec_opts *o, const char **q_text)
 {
-    int st = CLI_OK;
+    int st = RG_OK;
     if (o->kind == RG_PROCESS_NONREV) {
         o->U = v[O_U].value ? v[O_U].value : "diag:0.2:1.8";
         if (strncmp(o->U, "diag:", 5) == 0 && !v[O_DIM].value) o->dim = 64;
@@ -119,7 +119,7 @@ static int parse_dense(const cli_opt *v, spec_opts *o, const char **q_text)
 static int parse_data(const cli_opt *v, spec_opts *o)
 {
     int gmm4 = o->kind == RG_PROCESS_COUPLED;
-    if (v[O_DATA].value && cli_parse_choice("--data", v[O_DATA].value, DATA_NAMES, &gmm4)) return CLI_USAGE;
+    if (v[O_DATA].value && cli_parse_choice("--data", v[O_DATA].value, DATA_NAMES, &gmm4)) return RG_EINVAL;
     if (gmm4 && o->kind != RG_PROCESS_COUPLED)
         return cli_usage("--data gmm4 needs --process coupled (two modalities)");
     if (!gmm4 && o->kind == RG_PROCESS_COUPLED)
@@ -141,7 +141,7 @@ static int parse_all(const cli_opt *v, theory_result *r)
     int kind = 0;
     memset(o, 0, sizeof *o);
     if (v[O_PROCESS].value && cli_parse_choice("--process", v[O_PROCESS].value, PROCESS_NAMES, &kind))
-        return CLI_USAGE;
+        return RG_EINVAL;
     o->kind = (rg_process_kind)kind;
     int st = check_applicable(v, o->kind);
     int kron = o->kind == RG_PROCESS_OU || o->kind == RG_PROCESS_COUPLED;
@@ -250,12 +250,12 @@ static int compute(theory_result *r)
     if (r->o.gmm4) r->sync_gap = r->t_s_label[0] - r->t_s_label[1]; /* MATH.md 7.3 */
     if (st != RG_OK) return cli_status(st);
     double *re = malloc(2 * k * sizeof *re);
-    if (!re) return cli_runtime("out of memory for %zu rates", k);
+    if (!re) return cli_nomem("out of memory for %zu rates", k);
     st = rg_process_rates(p, re, re + k);
     if (st == RG_OK && fill_modes(r, re, re + k) != 0) st = -1;
     free(re);
-    if (st < 0) return cli_runtime("out of memory for %zu modes", k);
-    return st == RG_OK ? CLI_OK : cli_status(st);
+    if (st < 0) return cli_nomem("out of memory for %zu modes", k);
+    return st == RG_OK ? RG_OK : cli_status(st);
 }
 
 void theory_result_free(theory_result *r)
@@ -277,7 +277,7 @@ int theory_compute(int argc, char **argv, int first, theory_result *r, int *help
     for (int a = first; a < argc; a++)
         if (strcmp(argv[a], "--help") == 0) {
             *help = 1;
-            return CLI_OK;
+            return RG_OK;
         }
     for (int i = 0; i < O_COUNT; i++) v[i] = (cli_opt){ OPTS[i].name, OPTS[i].has_arg, NULL };
     int st = cli_scan(argc, argv, first, v, O_COUNT);
@@ -297,19 +297,19 @@ int cmd_theory(int argc, char **argv)
         for (int a = 1; a < argc; a++)
             if (strcmp(argv[a], "--help") == 0) {
                 theory_print_help(stdout);
-                return CLI_OK;
+                return RG_OK;
             }
         return theory_mnist(argc, argv);
     }
     int st = theory_compute(argc, argv, 1, &r, &help);
     if (help) {
         theory_print_help(stdout);
-        return CLI_OK;
+        return RG_OK;
     }
     if (st) return st;
     if (r.json) theory_print_json(&r, stdout);
     else theory_print_table(&r, stdout);
     theory_result_free(&r);
     if (fflush(stdout) != 0 || ferror(stdout)) return cli_runtime("cannot write the output");
-    return CLI_OK;
+    return RG_OK;
 }

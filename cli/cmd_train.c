@@ -103,12 +103,12 @@ static int parse_hidden(const char *s, size_t *n, size_t *w)
             return cli_usage("--hidden wants 1..%d comma-separated widths, got '%s'", RG_NN_MAX_HIDDEN, s);
         memcpy(buf, p, len);
         buf[len] = 0;
-        if (cli_parse_size("--hidden", buf, 1, 65536, &w[*n]) != CLI_OK) return CLI_USAGE;
+        if (cli_parse_size("--hidden", buf, 1, 65536, &w[*n]) != RG_OK) return RG_EINVAL;
         (*n)++;
         p += len;
         if (*p == ',') p++;
     }
-    return *n ? CLI_OK : cli_usage("--hidden is empty");
+    return *n ? RG_OK : cli_usage("--hidden is empty");
 }
 
 /* --digits LIST into cls (*nd of them); all ten when s is NULL. */
@@ -118,7 +118,7 @@ static int parse_digits(const char *s, int *cls, size_t *nd)
     if (!s) {
         for (int i = 0; i < 10; i++) cls[i] = i;
         *nd = 10;
-        return CLI_OK;
+        return RG_OK;
     }
     int st = cli_parse_list("--digits", s, (cli_range){ 0, 9, 0, 0 }, &dig, nd);
     for (size_t i = 0; i < *nd && !st; i++) {
@@ -144,16 +144,16 @@ static int load_images(int fashion, const char *dir, const int *cls, size_t nd, 
     if (st == RG_OK && Xt) st = rg_mnist_load(fashion ? RG_MNIST_FASHION_DIR : dir, RG_MNIST_TEST, &raw);
     if (st == RG_OK && Xt) st = rg_mnist_select(raw, cls, nd, 0, 0, NULL, Xt);
     rg_mnist_free(raw);
-    return st == RG_OK ? CLI_OK : cli_status(st);
+    return st == RG_OK ? RG_OK : cli_status(st);
 }
 
 static int load_npy(const char *data, const char *labels, int classifier, rg_data_set **X, int **lab,
                     size_t *n_classes)
 {
-    if (cli_check_input("--data", data) || (labels && cli_check_input("--labels", labels))) return CLI_USAGE;
+    if (cli_check_input("--data", data) || (labels && cli_check_input("--labels", labels))) return RG_EINVAL;
     int st = rg_data_set_read_npy(data, 0, X);
     if (st != RG_OK) return cli_status(st);
-    if (!classifier) return CLI_OK;
+    if (!classifier) return RG_OK;
     if (!labels) return cli_usage("a classifier needs --labels FILE.npy");
     rg_data_set *L = NULL;
     if ((st = rg_data_set_read_npy(labels, 1, &L)) != RG_OK) return cli_status(st);
@@ -165,7 +165,7 @@ static int load_npy(const char *data, const char *labels, int classifier, rg_dat
     *lab = malloc(L->P * sizeof **lab);
     if (!*lab) {
         rg_data_set_free(L);
-        return cli_runtime("out of memory");
+        return cli_nomem("out of memory");
     }
     size_t mx = 0;
     for (size_t i = 0; i < L->P; i++) {
@@ -179,7 +179,7 @@ static int load_npy(const char *data, const char *labels, int classifier, rg_dat
     }
     rg_data_set_free(L);
     if (*n_classes == 0) *n_classes = mx + 1 < 2 ? 2 : mx + 1;
-    return CLI_OK;
+    return RG_OK;
 }
 
 /* The score network's process from the theory flags pa[1 .. pc) with --dim filled in from N:
@@ -200,7 +200,7 @@ static int build_process(int pc, char **pa, size_t N, theory_result *th, char **
     if (coupled && N % 2) return cli_usage("--process coupled needs an even data dimension, got %zu", N);
     static char dim_flag[] = "--dim";
     char **v = malloc((size_t)(pc + 3) * sizeof *v);
-    if (!v) return cli_runtime("out of memory");
+    if (!v) return cli_nomem("out of memory");
     int n = 0;
     v[n++] = pa[0];
     if (!has_dim && !has_file) {
@@ -223,7 +223,7 @@ static int build_process(int pc, char **pa, size_t N, theory_result *th, char **
     }
     *full = v;
     *nfull = n;
-    return CLI_OK;
+    return RG_OK;
 }
 
 typedef struct {
@@ -294,15 +294,15 @@ static int write_sidecar(const char *ckpt, const train_summary *sum, int argc, c
 {
     char path[4096], *buf = NULL;
     size_t len = 0;
-    if (model_sidecar_path(path, sizeof path, ckpt)) return CLI_USAGE;
+    if (model_sidecar_path(path, sizeof path, ckpt)) return RG_EINVAL;
     FILE *f = open_memstream(&buf, &len);
-    if (!f) return cli_runtime("out of memory for the sidecar");
+    if (!f) return cli_nomem("out of memory for the sidecar");
     summary_json(f, sum, argc, argv);
     if (fclose(f) != 0) {
         free(buf);
-        return cli_runtime("out of memory for the sidecar");
+        return cli_nomem("out of memory for the sidecar");
     }
-    int rs = rg_io_text_write(path, buf, len), st = rs ? cli_status(rs) : CLI_OK;
+    int rs = rg_io_text_write(path, buf, len), st = rs ? cli_status(rs) : RG_OK;
     if (!st && json) fputs(buf, stdout);
     free(buf);
     return st;
@@ -324,7 +324,7 @@ int cmd_train(int argc, char **argv)
     if (!ta || !pa) {
         free(ta);
         free(pa);
-        return cli_runtime("out of memory for the arguments");
+        return cli_nomem("out of memory for the arguments");
     }
     int nt = 1, np = 1;
     ta[0] = pa[0] = argv[0];
@@ -372,7 +372,7 @@ int cmd_train(int argc, char **argv)
     }
     if (cli_check_output_file("--out", o[O_OUT].value) ||
         (o[O_RESUME].value && cli_check_input("--resume", o[O_RESUME].value))) {
-        rc = CLI_USAGE;
+        rc = RG_EINVAL;
         goto done;
     }
     if (task == 0 && np > 1) {
@@ -412,7 +412,7 @@ int cmd_train(int argc, char **argv)
         (o[O_SMOOTH].value &&
          cli_parse_double("--label-smooth", o[O_SMOOTH].value, (cli_range){ 0, 1, 0, 1 }, &c.label_smooth)) ||
         (images && parse_digits(o[O_DIGITS].value, cls, &nd))) {
-        rc = CLI_USAGE;
+        rc = RG_EINVAL;
         goto done;
     }
     static const char *const tsamp[] = { "uniform", "log", NULL }, *const precs[] = { "none", "gauss", NULL },
@@ -421,7 +421,7 @@ int cmd_train(int argc, char **argv)
     if ((o[O_TSAMP].value && cli_parse_choice("--t-sample", o[O_TSAMP].value, tsamp, &tlog)) ||
         (o[O_PRECOND].value && cli_parse_choice("--precond", o[O_PRECOND].value, precs, &prec)) ||
         (o[O_CENTRE].value && cli_parse_choice("--centre", o[O_CENTRE].value, onoff, &centre))) {
-        rc = CLI_USAGE;
+        rc = RG_EINVAL;
         goto done;
     }
     if (temb % 2) rc = cli_usage("--t-embed wants an even number, got %zu", temb);
@@ -447,7 +447,7 @@ int cmd_train(int argc, char **argv)
         if (!rc && task == 0) lab = X->labels;
     } else
         rc = load_npy(data, o[O_LABELS].value, task == 0, &X, &lab, &classes);
-    if (rc != CLI_OK) goto done;
+    if (rc != RG_OK) goto done;
     if (c.batch > X->P) {
         rc = cli_usage("--batch %zu exceeds the %zu training rows", c.batch, X->P);
         goto done;
@@ -455,7 +455,7 @@ int cmd_train(int argc, char **argv)
     rg_nn_arch a = task == 0 ? rg_nn_classifier_arch(X->N, classes, nh, hid) : rg_nn_score_arch(X->N, temb, nh, hid);
     if (task == 1 && centre) {
         if (!(mean = calloc(X->N, sizeof *mean))) {
-            rc = cli_runtime("out of memory for the mean");
+            rc = cli_nomem("out of memory for the mean");
             goto done;
         }
         for (size_t i = 0; i < X->P; i++)

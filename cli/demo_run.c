@@ -68,7 +68,7 @@ static int gap(demo *d)
           "posterior sees only the projections on the means, so the times do not depend on d).\n\n", d->r.md);
     static const double G[3] = { -0.5, 0.0, 0.5 };
     double gx[3], gm[3], glo[3], ghi[3], gth[3];
-    int st = CLI_OK;
+    int st = RG_OK;
     for (size_t i = 0; i < 3 && !st; i++) {
         char extra[256], sub[64], what[96];
         snprintf(extra, sizeof extra, "--process coupled --data gmm4 --dim 16 --mc2 25 --md2 9 --sigma2 1 --steps 120 --gamma %g", G[i]);
@@ -139,7 +139,7 @@ static int mnist(demo *d)
     if (access("data/mnist/train-images-idx3-ubyte", R_OK) != 0) {
         fputs("Skipped: data/mnist is absent (scripts/get-mnist.sh fetches it; `make demo` runs it first).\n", d->r.md);
         fputs("\nMNIST speciation skipped: data/mnist is absent.\n", d->sum.md);
-        return CLI_OK;
+        return RG_OK;
     }
     repro m = d->r;
     m.samples = d->r.samples ? d->r.samples : 200;
@@ -153,13 +153,13 @@ static int mnist(demo *d)
 int demo_run(const char *dir, uint64_t seed, int threads, size_t samples)
 {
     double t0 = run_now();
-    int st = par_rank() == 0 ? run_outdir(dir) : CLI_OK;
+    int st = par_rank() == 0 ? run_outdir(dir) : RG_OK;
     if ((st = par_status(st))) return st;
     char *text = NULL, *stext = NULL;
     size_t len = 0, slen = 0;
     demo d = { { open_memstream(&text, &len), dir, samples, seed, threads, 0, 0, 0, NULL },
                { open_memstream(&stext, &slen), dir, samples, seed, threads, 0, 0, 0, NULL } };
-    if (!d.r.md || !d.sum.md) return cli_runtime("out of memory");
+    if (!d.r.md || !d.sum.md) return cli_nomem("out of memory");
     d.r.headline = &d.sum; /* repro_headline rows go to both */
     static const char *const HEAD = "| experiment | quantity | theory | measured | 95% interval | tolerance | verdict |\n"
                                     "|---|---|---|---|---|---|---|\n";
@@ -181,7 +181,7 @@ int demo_run(const char *dir, uint64_t seed, int threads, size_t samples)
         char *rep = NULL;
         size_t rlen = 0;
         FILE *f = open_memstream(&rep, &rlen);
-        if (!f) st = cli_runtime("out of memory");
+        if (!f) st = cli_nomem("out of memory");
         else {
             fprintf(f, "# regimes demo\n\n`regimes demo --out %s --seed %llu` (%s, %.0f s, %d rank(s)). Every row: theory,\n"
                        "measurement, its 95%% interval and a verdict against the stated tolerance; each run's files\n"

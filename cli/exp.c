@@ -20,7 +20,7 @@ int exp_model_new(const theory_result *th, exp_model *em)
         em->d = d;
         em->n_labels = 2;
         em->m = malloc(2 * d * sizeof *em->m);
-        if (!em->m) return cli_runtime("out of memory for the data model");
+        if (!em->m) return cli_nomem("out of memory for the data model");
         /* The defaults of rg_data_gmm4: m_c along (1, ..., 1), m_d along (1, -1, 1, ...). */
         for (size_t i = 0; i < d; i++) {
             em->m[i] = sqrt(th->o.mc2 / (double)d);
@@ -30,7 +30,7 @@ int exp_model_new(const theory_result *th, exp_model *em)
     } else {
         em->n_labels = 1;
         em->m = malloc(N * sizeof *em->m);
-        if (!em->m) return cli_runtime("out of memory for the data model");
+        if (!em->m) return cli_nomem("out of memory for the data model");
         size_t k = rg_process_core(b->p);
         double norm2 = b->norm2[0];
         if (k == 1) { /* ou: isotropic, m along (1, ..., 1) */
@@ -45,7 +45,7 @@ int exp_model_new(const theory_result *th, exp_model *em)
         exp_model_free(em);
         return cli_status(st);
     }
-    return CLI_OK;
+    return RG_OK;
 }
 
 void exp_model_free(exp_model *em)

@@ -17,7 +17,7 @@ typedef struct {
 } exp_model;
 
 /* Build the mixture of th->b (gmm2 with its mean direction and Cw, or gmm4 with the default
- * directions). CLI_OK or one line and CLI_USAGE/CLI_FAIL. */
+ * directions). RG_OK or one line and RG_EINVAL/RG_EIO. */
 int exp_model_new(const theory_result *th, exp_model *em);
 void exp_model_free(exp_model *em);
 

@@ -15,7 +15,7 @@ int model_sidecar_path(char *buf, size_t len, const char *ckpt)
 {
     int n = snprintf(buf, len, "%s.json", ckpt);
     if (n < 0 || (size_t)n >= len) return cli_usage("checkpoint path too long: '%s'", ckpt);
-    return CLI_OK;
+    return RG_OK;
 }
 
 void model_argv_free(int argc, char **argv)
@@ -70,7 +70,7 @@ static int parse_array(const char *text, const char *path, int *argc, char ***ar
     if (*p++ != '[') return cli_usage("%s: malformed process_argv", path);
     int n = 0, cap = 8;
     char **v = malloc((size_t)cap * sizeof *v);
-    if (!v) return cli_runtime("out of memory");
+    if (!v) return cli_nomem("out of memory");
     for (;;) {
         while (*p == ' ' || *p == '\n') p++;
         if (*p == ']') break;
@@ -95,14 +95,14 @@ static int parse_array(const char *text, const char *path, int *argc, char ***ar
     }
     *argc = n;
     *argv = v;
-    return CLI_OK;
+    return RG_OK;
 }
 
 /* The sidecar's text (malloc'ed) into *text, its path into path (4096). */
 static int read_sidecar(const char *ckpt, char *path, char **text)
 {
     *text = NULL;
-    if (model_sidecar_path(path, 4096, ckpt)) return CLI_USAGE;
+    if (model_sidecar_path(path, 4096, ckpt)) return RG_EINVAL;
     FILE *f = fopen(path, "rb");
     if (!f) return cli_usage("cannot read the checkpoint's sidecar '%s': %s", path, strerror(errno));
     char *buf = NULL;
@@ -128,7 +128,7 @@ static int read_sidecar(const char *ckpt, char *path, char **text)
     }
     buf[len] = 0;
     *text = buf;
-    return CLI_OK;
+    return RG_OK;
 }
 
 int model_read_process_argv(const char *ckpt, int *argc, char ***argv)
@@ -146,16 +146,16 @@ int model_read_process_argv(const char *ckpt, int *argc, char ***argv)
 int model_read_number(const char *ckpt, const char *key, double *out)
 {
     char path[4096], *text, pat[128];
-    if (read_sidecar(ckpt, path, &text)) return CLI_USAGE;
+    if (read_sidecar(ckpt, path, &text)) return RG_EINVAL;
     snprintf(pat, sizeof pat, "\"%s\":", key);
     const char *p = strstr(text, pat);
-    int st = CLI_USAGE;
+    int st = RG_EINVAL;
     if (p) {
         char *end;
         double v = strtod(p + strlen(pat), &end);
         if (end != p + strlen(pat)) {
             *out = v;
-            st = CLI_OK;
+            st = RG_OK;
         }
     }
     free(text);
@@ -166,9 +166,9 @@ int model_read_mean(const char *ckpt, size_t N, double **mean)
 {
     char path[4096], *text;
     *mean = NULL;
-    if (read_sidecar(ckpt, path, &text)) return CLI_USAGE;
+    if (read_sidecar(ckpt, path, &text)) return RG_EINVAL;
     const char *p = strstr(text, "\"mean\":");
-    int st = CLI_OK;
+    int st = RG_OK;
     if (p) {
         p += 7;
         while (*p == ' ') p++;

@@ -12,23 +12,23 @@
 #include "regimes/process.h"
 #include "regimes/score.h"
 
-/* FILE.json for the checkpoint path ckpt into buf (len bytes). CLI_OK, or one line and CLI_USAGE
+/* FILE.json for the checkpoint path ckpt into buf (len bytes). RG_OK, or one line and RG_EINVAL
  * when it does not fit. */
 int model_sidecar_path(char *buf, size_t len, const char *ckpt);
 
 /* The "process_argv" string array of ckpt's sidecar: *argv (malloc'ed, *argc strings, each
- * malloc'ed; free with model_argv_free). CLI_OK, or one line and CLI_USAGE (missing or unreadable
+ * malloc'ed; free with model_argv_free). RG_OK, or one line and RG_EINVAL (missing or unreadable
  * sidecar, no such key, malformed array). */
 int model_read_process_argv(const char *ckpt, int *argc, char ***argv);
 void model_argv_free(int argc, char **argv);
 
-/* A number stored under "key" in ckpt's sidecar into *out (CLI_OK), or CLI_USAGE: silently when
+/* A number stored under "key" in ckpt's sidecar into *out (RG_OK), or RG_EINVAL: silently when
  * the key is absent or null, with one line when the sidecar cannot be read. */
 int model_read_number(const char *ckpt, const char *key, double *out);
 
 /* The per-coordinate mean (N numbers) that `regimes train --centre on` subtracted from the training
  * data, from ckpt's sidecar key "mean": *mean (malloc'ed) or NULL when the key is absent or null.
- * CLI_OK, or one line and CLI_USAGE (unreadable sidecar, malformed array, not N numbers). */
+ * RG_OK, or one line and RG_EINVAL (unreadable sidecar, malformed array, not N numbers). */
 int model_read_mean(const char *ckpt, size_t N, double **mean);
 
 /* A trained score network behind the sampler's rg_score interface: prepare is NULL, ws_new gives an

@@ -36,11 +36,11 @@ static int dispatch(int argc, char **argv)
     const char *cmd = argv[1];
     if (strcmp(cmd, "--help") == 0 || strcmp(cmd, "-h") == 0 || strcmp(cmd, "help") == 0) {
         fputs(USAGE, stdout);
-        return CLI_OK;
+        return RG_OK;
     }
     if (strcmp(cmd, "--version") == 0) {
         printf("regimes %s (%s build, %s)\n", RG_VERSION, RG_BUILD_FLAGS, par_compiled() ? "MPI" : "no MPI");
-        return CLI_OK;
+        return RG_OK;
     }
     if (strcmp(cmd, "theory") == 0) return cmd_theory(argc - 1, argv + 1);
     if (strcmp(cmd, "demo") == 0) return cmd_demo(argc - 1, argv + 1);
@@ -55,8 +55,8 @@ static int dispatch(int argc, char **argv)
 
 int main(int argc, char **argv)
 {
-    if (par_init(&argc, &argv) != 0) return CLI_FAIL;
+    if (par_init(&argc, &argv) != 0) return cli_exit_code(RG_EIO);
     int st = dispatch(argc, argv);
     par_finalize();
-    return st;
+    return cli_exit_code(st);
 }

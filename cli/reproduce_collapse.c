@@ -28,7 +28,7 @@ int repro_collapse_gmm(repro *r)
 {
     static const size_t PS[N_RUNS] = { 20000, 2000 };
     collapse_summary s[N_RUNS];
-    int st = CLI_OK;
+    int st = RG_OK;
     size_t n = 0;
     for (size_t i = 0; i < N_RUNS && !st; i++) {
         char extra[256], sub[64], what[128], tol[96];

@@ -16,7 +16,7 @@ int repro_speciation_gmm(repro *r)
     clone_summary s[3];
     char lab[6][64];
     const char *labels[6];
-    int st = CLI_OK;
+    int st = RG_OK;
     size_t n = 0;
     for (size_t i = 0; i < 3 && !st; i++) {
         char extra[256], sub[64], what[64];
@@ -51,7 +51,7 @@ int repro_multimodal_gmm(repro *r)
     };
     enum { NC = sizeof CFG / sizeof CFG[0] };
     static const char *const MODE[2] = { "common", "difference" };
-    int st = CLI_OK;
+    int st = RG_OK;
     double gx[NC], gm[NC], glo[NC], ghi[NC], gth[NC];
     size_t ng = 0;
     for (size_t i = 0; i < NC && !st; i++) {

@@ -126,12 +126,12 @@ static int mx_train(const rg_mnist_raw *train, const rg_mnist_raw *test, uint64_
                     size_t *n_train, size_t *n_test)
 {
     rg_data_set *a = NULL, *b = NULL;
-    int *la = NULL, *lb = NULL, st = CLI_OK;
+    int *la = NULL, *lb = NULL, st = RG_OK;
     rg_nn_trainer *tr = NULL;
     int s = rg_mnist_select(train, MX_CLS, 2, 0, 0, NULL, &a);
     if (!s) s = rg_mnist_select(test, MX_CLS, 2, 0, 0, NULL, &b);
     if (s) st = cli_status(s);
-    if (!st && (!(la = mx_labels(a)) || !(lb = mx_labels(b)))) st = cli_runtime("out of memory for the labels");
+    if (!st && (!(la = mx_labels(a)) || !(lb = mx_labels(b)))) st = cli_nomem("out of memory for the labels");
     const size_t hid[1] = { 256 };
     rg_nn_arch arch = rg_nn_classifier_arch(MX_PIX, 2, 1, hid);
     rg_nn_train_config cfg = rg_nn_train_defaults();
@@ -155,7 +155,7 @@ static int mx_classify(const mx_clf *c, size_t B, const float *X, int *lab)
 {
     float *img = malloc((B ? B : 1) * MX_PIX * sizeof *img);
     int *l = malloc((B ? B : 1) * sizeof *l);
-    int st = img && l ? CLI_OK : cli_runtime("out of memory for %zu images", B);
+    int st = img && l ? RG_OK : cli_nomem("out of memory for %zu images", B);
     for (size_t v = 0; v < c->views && !st; v++) {
         for (size_t i = 0; i < B; i++)
             for (size_t k = 0; k < MX_PIX; k++)
@@ -235,7 +235,7 @@ static int mx_net_train(repro *r, mx_mode *mo, const rg_process *p, const rg_dat
     rg_nn_trainer *tr = NULL;
     const size_t ne = c.epochs;
     double *curve = malloc(2 * ne * sizeof *curve), t0 = mx_now(), loss = NAN;
-    if (!curve) return cli_runtime("out of memory for the loss curve");
+    if (!curve) return cli_nomem("out of memory for the loss curve");
     int s = rg_nn_model_new(&a, r->seed + salt, out);
     if (!s) s = rg_nn_trainer_new(*out, &c, &d, &tr);
     for (size_t e = 0; e < ne && !s; e++) {
@@ -243,7 +243,7 @@ static int mx_net_train(repro *r, mx_mode *mo, const rg_process *p, const rg_dat
         curve[2 * e] = (double)((e + 1) * per), curve[2 * e + 1] = loss;
     }
     const double wall = mx_now() - t0;
-    int st = s ? cli_status(s) : CLI_OK;
+    int st = s ? cli_status(s) : RG_OK;
     char dir[4096], path[4096];
     if (!st && par_rank() == 0) {
         static const char *const H[] = { "step [1]", "mean_loss [1]" };
@@ -271,13 +271,13 @@ static int mx_score_new(repro *r, mx_mode *mo, const rg_process *p, const rg_dat
         int s = rg_score_emp_new(p, X->X, X->P, X->N, MX_CH, &out->e);
         if (s) return cli_status(s);
         out->sc = rg_score_emp_iface(out->e);
-        return CLI_OK;
+        return RG_OK;
     }
     int st = mx_net_train(r, mo, p, X, sub, steps, salt, &out->m);
     if (st) return st;
     out->ms = (model_score){ out->m, p };
     out->sc = model_score_iface(&out->ms);
-    return CLI_OK;
+    return RG_OK;
 }
 
 /* ---- runs --------------------------------------------------------------------------------------- */
@@ -290,10 +290,10 @@ static int mx_grid(double T, double t_stop, const double *extra, size_t n_extra,
 {
     const size_t K = (size_t)ceil(MX_STEPS * log(T / t_stop) / log(MX_T / MX_T_STOP));
     *grid = malloc((rg_sampler_grid_size(RG_GRID_GEOMETRIC, K, n_extra) + 1) * sizeof **grid);
-    if (!*grid) return cli_runtime("out of memory for the time grid");
+    if (!*grid) return cli_nomem("out of memory for the time grid");
     int s = rg_sampler_grid(RG_GRID_GEOMETRIC, T, t_stop, K, extra, n_extra, *grid, n);
     if (!s) (*grid)[(*n)++] = 0.0;
-    return s ? cli_status(s) : CLI_OK;
+    return s ? cli_status(s) : RG_OK;
 }
 
 /* Clone n pairs at each of the m branch times tb; lab (m, n, 2 V) on rank 0: the V classes of clone a,
@@ -312,7 +312,7 @@ static int mx_clone(const rg_process *p, rg_score sc, double T, const double *tb
     int *la = malloc((ns ? ns : 1) * W * sizeof *la);
     if (!st && ns) {
         xa = malloc(m * ns * N * sizeof *xa), xb = malloc(m * ns * N * sizeof *xb);
-        if (!xa || !xb || !la) st = cli_runtime("out of memory for %zu x %zu clone pairs of dimension %zu", m, ns, N);
+        if (!xa || !xb || !la) st = cli_nomem("out of memory for %zu x %zu clone pairs of dimension %zu", m, ns, N);
     }
     if (!st && ns) {
         rg_sampler_cfg cfg = { .proc = p, .score = sc, .method = RG_SAMPLER_EXP, .grid = grid,
@@ -365,7 +365,7 @@ static int mx_memorised(rg_score e, double t, size_t B, const float *Z, const rg
     int ok = buf && ws && chst;
     size_t nrun;
     for (int i = 0; ok && i < nt; i++) ok = (ws[i] = e.ws_new(e.ctx, MX_CH)) != NULL;
-    if (!ok) st = cli_runtime("out of memory for the denoiser workspaces");
+    if (!ok) st = cli_nomem("out of memory for the denoiser workspaces");
     const double et = exp(t), dl = -expm1(-2.0 * t);
     nrun = ok ? nch : 0;
 #pragma omp parallel for schedule(static)
@@ -406,7 +406,7 @@ static int mx_memorised_run(const rg_process *p, rg_score e, const rg_data_set *
     int st = mx_grid(MX_T, MX_T_STOP_MEM, rec, n_rec, &grid, &n_grid);
     float *x = malloc((ns ? ns : 1) * N * sizeof *x), *snap = malloc(n_rec * (ns ? ns : 1) * N * sizeof *snap);
     int *fl = malloc((ns ? ns : 1) * sizeof *fl);
-    if (!st && (!xn || !x || !snap || !fl)) st = cli_runtime("out of memory for %zu trajectories", ns);
+    if (!st && (!xn || !x || !snap || !fl)) st = cli_nomem("out of memory for %zu trajectories", ns);
     if (!st) {
         int s = rg_measure_norms(X->P, X->X, N, xn);
         if (s) st = cli_status(s);
@@ -448,7 +448,7 @@ static int mx_paired_measure(const repro *r, mx_paired *q, const int *lab)
 {
     const size_t m = q->m, n = q->n, mn = m * n;
     unsigned char *same = malloc(3 * mn);
-    if (!same) return cli_runtime("out of memory");
+    if (!same) return cli_nomem("out of memory");
     size_t agree = 0;
     for (size_t k = 0; k < mn; k++) {
         const int *l = lab + 4 * k;
@@ -465,7 +465,7 @@ static int mx_paired_measure(const repro *r, mx_paired *q, const int *lab)
         s = rg_measure_ts(m, q->tb, n, same + (size_t)k * mn, MX_NBOOT, br, MX_LEVEL, &q->ts[k], &q->ts_lo[k],
                           &q->ts_hi[k], q->phi[k][0], q->phi[k][1], q->phi[k][2]);
     free(same);
-    return s ? cli_status(s) : CLI_OK;
+    return s ? cli_status(s) : RG_OK;
 }
 
 /* Run (gamma index g, mode) on the pair set S with the informative mode's Lambda lam. */
@@ -485,7 +485,7 @@ static int mx_paired_run(repro *r, mx_mode *mo, const rg_data_set *S, double lam
     mx_score e = { 0 };
     int *lab = malloc(q->m * q->n * 4 * sizeof *lab);
     int s = rg_process_coupled(M, MX_PIX, &p);
-    int st = s ? cli_status(s) : lab ? CLI_OK : cli_runtime("out of memory");
+    int st = s ? cli_status(s) : lab ? RG_OK : cli_nomem("out of memory");
     char sub[128];
     snprintf(sub, sizeof sub, "%s/paired-%s-gamma%g", mo->name, mode ? "difference" : "common", q->gamma);
     if (!st) st = mx_score_new(r, mo, p, S, sub, mo->steps_paired, 1 + 2 * g + mode, &e);
@@ -551,7 +551,7 @@ static int mx_grid_samples(repro *r, const rg_process *p, rg_score sc, const mx_
     double *grid = NULL;
     float *x = malloc(MX_NGRID * MX_PIX * sizeof *x), *img = malloc(64 * MX_PIX * sizeof *img);
     int *lab = malloc(MX_NGRID * sizeof *lab);
-    int st = x && img && lab ? mx_grid(MX_T, MX_T_STOP, NULL, 0, &grid, &n_grid) : cli_runtime("out of memory");
+    int st = x && img && lab ? mx_grid(MX_T, MX_T_STOP, NULL, 0, &grid, &n_grid) : cli_nomem("out of memory");
     if (!st && ns) {
         rg_sampler_cfg cfg = { .proc = p, .score = sc, .method = RG_SAMPLER_EXP, .grid = grid, .n_grid = n_grid,
                                .seed = r->seed, .traj0 = MX_ID_GRID + lo };
@@ -595,7 +595,7 @@ static int mx_digits_run(repro *r, mx_mode *mo, const rg_data_set *X, const mx_c
     mx_score e = { 0 };
     int *lab = malloc(d->m * d->n * 2 * sizeof *lab), *mem = malloc(d->n_mem * (MX_NREC + 1) * sizeof *mem);
     int s = rg_process_ou(MX_PIX, &p);
-    int st = s ? cli_status(s) : (lab && mem) ? CLI_OK : cli_runtime("out of memory");
+    int st = s ? cli_status(s) : (lab && mem) ? RG_OK : cli_nomem("out of memory");
     char sub[64];
     snprintf(sub, sizeof sub, "%s/digits", mo->name);
     if (!st) st = mx_score_new(r, mo, p, X, sub, mo->steps_digits, 0, &e);
@@ -603,7 +603,7 @@ static int mx_digits_run(repro *r, mx_mode *mo, const rg_data_set *X, const mx_c
     if (!st) st = mx_clone(p, e.sc, MX_T, d->tb, d->m, d->n, 0, r->seed, c, lab);
     if (!st) st = mx_memorised_run(p, e.sc, X, d->rec, MX_NREC, d->n_mem, r->seed, mem);
     unsigned char *same = malloc(d->m * d->n + d->n_mem);
-    if (!st && !same) st = cli_runtime("out of memory");
+    if (!st && !same) st = cli_nomem("out of memory");
     if (!st && par_rank() == 0) {
         rg_rng br = { r->seed, RG_STREAM_BOOTSTRAP };
         for (size_t k = 0; k < d->m * d->n; k++) same[k] = lab[2 * k] == lab[2 * k + 1];
@@ -763,7 +763,7 @@ static int mx_main(repro *r, mx_mode *mo)
     if (!s) s = rg_mnist_load(MX_DIR, RG_MNIST_TEST, &test);
     if (!s) s = rg_mnist_select(train, MX_CLS, 2, MX_PER_CLASS, 1, mean, &X);
     if (!s) s = rg_data_covariance_top(X->X, X->P, X->N, &d.lambda);
-    int st = s ? cli_status(s) : CLI_OK;
+    int st = s ? cli_status(s) : RG_OK;
     if (!st) d.P = X->P, st = mx_train(train, test, r->seed, &c, &d.acc, &d.n_train, &d.n_test);
     if (!st) {
         double s2 = 0.0;
@@ -806,7 +806,7 @@ static int mx_main(repro *r, mx_mode *mo)
     }
     if (!st) st = mx_plots(r, mo, &d, q, nq, gm, glo, ghi);
     if (!st) mx_notes(r, mo, &d, q, nq, pst);
-    if (pst == -1) pst = CLI_OK;
+    if (pst == -1) pst = RG_OK;
     openblas_set_num_threads(blas);
     rg_nn_work_free(c.w);
     rg_nn_model_free(c.m);

@@ -113,7 +113,7 @@ static int mean_decay(const rg_process *p, const double *z0, uint64_t seed, doub
 int repro_nonrev_decay(repro *r, double rate[2], double lo[2], double hi[2], double theory[2])
 {
     double t[N_DT], me[2][N_DT], ex[2][N_DT];
-    int st = CLI_OK;
+    int st = RG_OK;
     for (size_t q = 0; q < 2 && !st; q++) {
         theory_result th;
         char extra[128];

@@ -62,14 +62,14 @@ int run_parse(int argc, char **argv, size_t samples, size_t steps, run_opts *ro,
     for (int a = 1; a < argc; a++)
         if (strcmp(argv[a], "--help") == 0) {
             ro->help = 1;
-            return CLI_OK;
+            return RG_OK;
         }
     /* Split: our flags (with their values) into ra, everything else into ta. */
     char **ra = malloc((size_t)(argc + 1) * sizeof *ra), **ta = malloc((size_t)(argc + 1) * sizeof *ta);
     if (!ra || !ta) {
         free(ra);
         free(ta);
-        return cli_runtime("out of memory for the arguments");
+        return cli_nomem("out of memory for the arguments");
     }
     int nr = 1, nt = 1;
     ra[0] = ta[0] = argv[0];
@@ -136,7 +136,7 @@ int run_times(const run_opts *ro, const theory_result *th, double t_s_max, doubl
     if (isnan(*T)) *T = fmax(4.0, fmin(12.0, fmax(isfinite(th->horizon) ? th->horizon : 12.0, 1.5 * t_s_max)));
     *t_end = isnan(ro->t_end) ? 1e-3 : ro->t_end;
     if (*t_end >= *T) return cli_usage("--t-end (%g) must be below T (%g)", *t_end, *T);
-    return CLI_OK;
+    return RG_OK;
 }
 
 int run_time_grid(const run_opts *ro, double T, double t_end, const double *extra, size_t n_extra, double **grid,
@@ -144,14 +144,14 @@ int run_time_grid(const run_opts *ro, double T, double t_end, const double *extr
 {
     rg_sampler_grid_kind kind = (rg_sampler_grid_kind)ro->grid;
     *grid = malloc(rg_sampler_grid_size(kind, ro->steps, n_extra) * sizeof **grid);
-    if (!*grid) return cli_runtime("out of memory for the time grid");
+    if (!*grid) return cli_nomem("out of memory for the time grid");
     int s = rg_sampler_grid(kind, T, t_end, ro->steps, extra, n_extra, *grid, n);
     if (s) {
         free(*grid);
         *grid = NULL;
         return cli_status(s);
     }
-    return CLI_OK;
+    return RG_OK;
 }
 
 void run_print_help(FILE *f)
@@ -182,7 +182,7 @@ int run_path(char *buf, size_t len, const char *dir, const char *name)
 {
     int n = snprintf(buf, len, "%s/%s", dir, name);
     if (n < 0 || (size_t)n >= len) return cli_usage("output path too long: %s/%s", dir, name);
-    return CLI_OK;
+    return RG_OK;
 }
 
 int run_outdir(const char *dir)
@@ -202,7 +202,7 @@ int run_outdir(const char *dir)
     struct stat sb;
     if (stat(dir, &sb) != 0 || !S_ISDIR(sb.st_mode)) return cli_usage("--out: '%s' is not a directory", dir);
     if (access(dir, W_OK | X_OK) != 0) return cli_usage("--out: directory '%s' is not writable", dir);
-    return CLI_OK;
+    return RG_OK;
 }
 
 double run_now(void)
@@ -258,11 +258,11 @@ int run_write_meta(const char *dir, const char *command, int argc, char **argv, 
                    double T, double t_end, double wall)
 {
     char path[4096];
-    if (run_path(path, sizeof path, dir, "meta.json")) return CLI_FAIL;
+    if (run_path(path, sizeof path, dir, "meta.json")) return RG_EIO;
     char *buf = NULL;
     size_t len = 0;
     FILE *f = open_memstream(&buf, &len);
-    if (!f) return cli_runtime("out of memory for meta.json");
+    if (!f) return cli_nomem("out of memory for meta.json");
     fputs("{\n  \"tool\": \"regimes\", \"version\": ", f);
     cli_json_str(f, RG_VERSION);
     fputs(", \"build\": ", f);
@@ -283,10 +283,10 @@ int run_write_meta(const char *dir, const char *command, int argc, char **argv, 
     fputs("\n}\n", f);
     if (fclose(f) != 0) {
         free(buf);
-        return cli_runtime("out of memory for meta.json");
+        return cli_nomem("out of memory for meta.json");
     }
     int rs = rg_io_text_write(path, buf, len);
-    int st = rs ? cli_status(rs) : CLI_OK;
+    int st = rs ? cli_status(rs) : RG_OK;
     free(buf);
     return st;
 }

@@ -34,26 +34,26 @@ typedef struct {
 
 /* Parse the experiment flags of argv[1 ..) into ro (defaults: samples, steps as given here) and
  * the rest, as `regimes theory` flags, into th (theory_compute: process, data, predictions).
- * --json is the command's, never passed on. Returns CLI_OK or CLI_USAGE/CLI_FAIL after one line
+ * --json is the command's, never passed on. Returns RG_OK or RG_EINVAL/RG_EIO after one line
  * (nothing to free then). ro->help set: --help was given, nothing else done. */
 int run_parse(int argc, char **argv, size_t samples, size_t steps, run_opts *ro, theory_result *th);
 void run_free(run_opts *ro, theory_result *th);
 
 /* T and t_end from the flags, else the defaults: T = the theory horizon clamped to [4, 12] and at
- * least 1.5 t_S_max (t_S_max NAN: no such bound), t_end = 1e-3. CLI_OK, or CLI_USAGE after one
+ * least 1.5 t_S_max (t_S_max NAN: no such bound), t_end = 1e-3. RG_OK, or RG_EINVAL after one
  * line when t_end >= T. */
 int run_times(const run_opts *ro, const theory_result *th, double t_s_max, double *T, double *t_end);
 /* The sampler's time grid for ro (--grid, --steps) on [t_end, T] holding the n_extra times extra:
- * *grid (owned by the caller), *n points. CLI_OK, or one line and CLI_USAGE/CLI_FAIL. */
+ * *grid (owned by the caller), *n points. RG_OK, or one line and RG_EINVAL/RG_EIO. */
 int run_time_grid(const run_opts *ro, double T, double t_end, const double *extra, size_t n_extra, double **grid,
              size_t *n);
 
 /* The help text of the shared experiment flags. */
 void run_print_help(FILE *f);
 
-/* Create DIR (and parents) and check that it is writable. CLI_OK or one line and CLI_USAGE. */
+/* Create DIR (and parents) and check that it is writable. RG_OK or one line and RG_EINVAL. */
 int run_outdir(const char *dir);
-/* dir/name into buf (len bytes); CLI_USAGE when it does not fit. */
+/* dir/name into buf (len bytes); RG_EINVAL when it does not fit. */
 int run_path(char *buf, size_t len, const char *dir, const char *name);
 
 /* A progress bar on stderr when stderr is a terminal and --quiet is absent (rank 0 only). */
@@ -73,7 +73,7 @@ double run_now(void);
 
 /* meta.json of an experiment into dir, atomically: tool, version, build flags, command, the
  * argument vector verbatim (every parameter as given), the resolved seed/samples/steps/T/t_end,
- * ranks, threads and wall seconds. CLI_OK or one line and CLI_FAIL. */
+ * ranks, threads and wall seconds. RG_OK or one line and RG_EIO. */
 int run_write_meta(const char *dir, const char *command, int argc, char **argv, const run_opts *ro,
                    double T, double t_end, double wall);
 

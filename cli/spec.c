@@ -33,14 +33,14 @@ static int slurp(const char *flag, const char *path, char **out)
     }
     int err = errno, bad = ferror(f);
     fclose(f);
-    if (!buf) return cli_runtime("%s: out of memory reading '%s'", flag, path);
+    if (!buf) return cli_nomem("%s: out of memory reading '%s'", flag, path);
     if (bad) {
         free(buf);
         return cli_usage("%s: cannot read '%s': %s", flag, path, strerror(err));
     }
     buf[len] = '\0';
     *out = buf;
-    return CLI_OK;
+    return RG_OK;
 }
 
 typedef struct {
@@ -69,7 +69,7 @@ static int parse_line(const char *flag, const char *path, size_t lineno, char *l
     char *p = line;
     for (;;) {
         while (is_blank(*p)) p++;
-        if (*p == '\0') return CLI_OK;
+        if (*p == '\0') return RG_OK;
         char *tok = p;
         while (*p && !is_blank(*p)) p++;
         char keep = *p;
@@ -78,7 +78,7 @@ static int parse_line(const char *flag, const char *path, size_t lineno, char *l
         double v = strtod(tok, &end);
         if (end == tok || *end != '\0' || !isfinite(v))
             return cli_usage("%s: '%s' line %zu: '%s' is not a finite number", flag, path, lineno, tok);
-        if (push(b, v) != 0) return cli_runtime("%s: out of memory reading '%s'", flag, path);
+        if (push(b, v) != 0) return cli_nomem("%s: out of memory reading '%s'", flag, path);
         *p = keep;
     }
 }
@@ -88,10 +88,10 @@ static int read_numbers(const char *flag, const char *path, int square, double *
 {
     char *text = NULL;
     int st = slurp(flag, path, &text);
-    if (st != CLI_OK) return st;
+    if (st != RG_OK) return st;
     numbuf b = { NULL, 0, 0 };
     size_t lineno = 0, rows = 0, cols = 0;
-    for (char *line = text; line && st == CLI_OK;) {
+    for (char *line = text; line && st == RG_OK;) {
         char *nl = strchr(line, '\n');
         if (nl) *nl = '\0';
         lineno++;
@@ -100,24 +100,24 @@ static int read_numbers(const char *flag, const char *path, int square, double *
         if (*first != '\0' && *first != '#') {
             size_t before = b.n;
             st = parse_line(flag, path, lineno, first, &b);
-            if (st == CLI_OK && square && rows++ == 0) cols = b.n - before;
-            else if (st == CLI_OK && square && b.n - before != cols)
+            if (st == RG_OK && square && rows++ == 0) cols = b.n - before;
+            else if (st == RG_OK && square && b.n - before != cols)
                 st = cli_usage("%s: '%s' line %zu has %zu numbers, want %zu (a square matrix)", flag, path,
                                lineno, b.n - before, cols);
         }
         line = nl ? nl + 1 : NULL;
     }
     free(text);
-    if (st == CLI_OK && b.n == 0) st = cli_usage("%s: '%s' holds no numbers", flag, path);
-    if (st == CLI_OK && square && rows != cols)
+    if (st == RG_OK && b.n == 0) st = cli_usage("%s: '%s' holds no numbers", flag, path);
+    if (st == RG_OK && square && rows != cols)
         st = cli_usage("%s: '%s' holds %zu rows of %zu numbers, want a square matrix", flag, path, rows, cols);
-    if (st != CLI_OK) {
+    if (st != RG_OK) {
         free(b.x);
         return st;
     }
     *out = b.x;
     *n = square ? rows : b.n;
-    return CLI_OK;
+    return RG_OK;
 }
 
 int spec_read_matrix(const char *flag, const char *path, size_t *n, double **A)
@@ -150,7 +150,7 @@ static int parse_knot(const char *flag, const char *s, const char *item, size_t 
     *colon = '\0';
     const cli_range pos = { 0.0, INFINITY, 1, 1 }, any = { -INFINITY, INFINITY, 1, 1 };
     if (strcmp(buf, "inf") == 0) *t = INFINITY;
-    else if (cli_parse_double("--schedule time", buf, pos, t) != CLI_OK) return CLI_USAGE;
+    else if (cli_parse_double("--schedule time", buf, pos, t) != RG_OK) return RG_EINVAL;
     return cli_parse_double("--schedule gamma", colon + 1, any, g);
 }
 
@@ -171,27 +171,27 @@ int spec_parse_schedule(const char *flag, const char *s, rg_schedule_interp *int
     for (const char *c = body; *c; c++) k += *c == ',';
     *t = malloc(k * sizeof **t);
     *g = malloc(k * sizeof **g);
-    int st = (*t && *g) ? CLI_OK : cli_runtime("%s: out of memory", flag);
+    int st = (*t && *g) ? RG_OK : cli_nomem("%s: out of memory", flag);
     const char *item = body;
-    for (size_t i = 0; i < k && st == CLI_OK; i++) {
+    for (size_t i = 0; i < k && st == RG_OK; i++) {
         const char *comma = strchr(item, ',');
         size_t len = comma ? (size_t)(comma - item) : strlen(item);
         st = parse_knot(flag, s, item, len, *t + i, *g + i);
         item += len + 1;
     }
-    if (st != CLI_OK) {
+    if (st != RG_OK) {
         free(*t);
         free(*g);
         *t = *g = NULL;
         return st;
     }
     *n = k;
-    return CLI_OK;
+    return RG_OK;
 }
 
 /* ---- processes ------------------------------------------------------------------------------------- */
 
-static int lib(int status) { return status == RG_OK ? CLI_OK : cli_status(status); }
+static int lib(int status) { return status == RG_OK ? RG_OK : cli_status(status); }
 
 static int build_coupled(const spec_opts *o, spec_built *b)
 {
@@ -203,9 +203,9 @@ static int build_coupled(const spec_opts *o, spec_built *b)
         return lib(rg_process_coupled(b->M, o->dim, &b->p));
     }
     int st = spec_parse_schedule("--schedule", o->schedule, &b->interp, &b->n_knots, &b->knot_t, &b->knot_g);
-    if (st != CLI_OK) return st;
+    if (st != RG_OK) return st;
     double *A = malloc(4 * b->n_knots * sizeof *A);
-    if (!A) return cli_runtime("--schedule: out of memory");
+    if (!A) return cli_nomem("--schedule: out of memory");
     for (size_t i = 0; i < b->n_knots; i++) rg_process_coupling(o->coupling, b->knot_g[i], A + 4 * i);
     rg_schedule s = { .interp = b->interp, .n = b->n_knots, .t = b->knot_t, .A = A };
     st = lib(rg_process_scheduled(2, o->dim, &s, &b->p));
@@ -218,7 +218,7 @@ static int build_u(const spec_opts *o, size_t *n, double **U)
 {
     if (strncmp(o->U, "diag:", 5) != 0) {
         int st = spec_read_matrix("--U", o->U, n, U);
-        if (st == CLI_OK && o->dim && o->dim != *n) {
+        if (st == RG_OK && o->dim && o->dim != *n) {
             free(*U);
             return cli_usage("--dim %zu does not match the %zu x %zu matrix in --U '%s'", o->dim, *n, *n, o->U);
         }
@@ -235,36 +235,36 @@ static int build_u(const spec_opts *o, size_t *n, double **U)
     double lo, hi;
     const cli_range pos = { 0.0, INFINITY, 1, 1 };
     if (cli_parse_double("--U diag LO", lo_s, pos, &lo) || cli_parse_double("--U diag HI", hi_s, pos, &hi))
-        return CLI_USAGE;
+        return RG_EINVAL;
     *n = o->dim;
     *U = calloc(*n * *n, sizeof **U);
-    if (!*U) return cli_runtime("--U: out of memory for a %zu x %zu matrix", *n, *n);
+    if (!*U) return cli_nomem("--U: out of memory for a %zu x %zu matrix", *n, *n);
     for (size_t i = 0; i < *n; i++) /* numpy.linspace(lo, hi, n): lo + i step, the last exactly hi */
         (*U)[i * *n + i] = *n == 1 ? lo : (i + 1 == *n ? hi : lo + (double)i * ((hi - lo) / (double)(*n - 1)));
-    return CLI_OK;
+    return RG_OK;
 }
 
 static int build_q(const spec_opts *o, size_t n, const double *U, double **Q)
 {
     *Q = NULL;
-    if (o->q == SPEC_Q_ZERO) return CLI_OK;
+    if (o->q == SPEC_Q_ZERO) return RG_OK;
     if (o->q == SPEC_Q_FILE) {
         size_t m;
         int st = spec_read_matrix("--Q", o->q_file, &m, Q);
-        if (st == CLI_OK && m != n) {
+        if (st == RG_OK && m != n) {
             free(*Q);
             *Q = NULL;
             return cli_usage("--Q '%s' is %zu x %zu, want %zu x %zu like U", o->q_file, m, m, n, n);
         }
-        if (st != CLI_OK) return st;
+        if (st != RG_OK) return st;
     } else {
         *Q = malloc(n * n * sizeof **Q);
-        if (!*Q) return cli_runtime("--Q: out of memory for a %zu x %zu matrix", n, n);
+        if (!*Q) return cli_nomem("--Q: out of memory for a %zu x %zu matrix", n, n);
         int st = rg_nonrev_optimal_q(n, U, NULL, *Q);
         if (st != RG_OK) return cli_status(st);
     }
     for (size_t i = 0; i < n * n; i++) (*Q)[i] *= o->q_scale;
-    return CLI_OK;
+    return RG_OK;
 }
 
 static int build_nonrev(const spec_opts *o, spec_built *b)
@@ -272,8 +272,8 @@ static int build_nonrev(const spec_opts *o, spec_built *b)
     size_t n = 0;
     double *U = NULL, *Q = NULL;
     int st = build_u(o, &n, &U);
-    if (st == CLI_OK) st = build_q(o, n, U, &Q);
-    if (st == CLI_OK) st = lib(rg_process_nonrev(n, U, Q, &b->p));
+    if (st == RG_OK) st = build_q(o, n, U, &Q);
+    if (st == RG_OK) st = lib(rg_process_nonrev(n, U, Q, &b->p));
     free(U);
     free(Q);
     return st;
@@ -284,10 +284,10 @@ static int build_general(const spec_opts *o, spec_built *b)
     size_t n;
     double *A = NULL;
     int st = spec_read_matrix("--A", o->A, &n, &A);
-    if (st != CLI_OK) return st;
+    if (st != RG_OK) return st;
     if (o->dim && o->dim != n) st = cli_usage("--dim %zu does not match the %zu x %zu matrix in --A '%s'",
                                               o->dim, n, n, o->A);
-    if (st == CLI_OK) st = lib(rg_process_general(n, A, &b->p));
+    if (st == RG_OK) st = lib(rg_process_general(n, A, &b->p));
     free(A);
     return st;
 }
@@ -309,12 +309,12 @@ static int build_mean_dir(const spec_opts *o, size_t n, spec_built *b)
     } else if (strcmp(s, "fast") == 0) {
         col = n - 1;
     } else if (strncmp(s, "eigen:", 6) == 0) {
-        if (cli_parse_size("--mean-dir eigen:I", s + 6, 0, n - 1, &col) != CLI_OK) return CLI_USAGE;
+        if (cli_parse_size("--mean-dir eigen:I", s + 6, 0, n - 1, &col) != RG_OK) return RG_EINVAL;
     } else {
         size_t m;
         double *v;
         int st = spec_read_vector("--mean-dir", s, &m, &v);
-        if (st != CLI_OK) return st;
+        if (st != RG_OK) return st;
         if (m != n) {
             free(v);
             return cli_usage("--mean-dir '%s' holds %zu numbers, want %zu (the dimension)", s, m, n);
@@ -327,7 +327,7 @@ static int build_mean_dir(const spec_opts *o, size_t n, spec_built *b)
         /* slow/fast: eigenvectors of U (nonrev) or of the symmetric part of A (general). */
         const double *S = rg_process_nonrev_U(b->p);
         double *A = malloc(2 * n * n * sizeof *A + n * sizeof *A);
-        if (!A) return cli_runtime("--mean-dir: out of memory");
+        if (!A) return cli_nomem("--mean-dir: out of memory");
         double *V = A + n * n, *w = V + n * n;
         int st = S ? RG_OK : rg_process_drift(b->p, 0.0, A);
         if (st == RG_OK) st = rg_linalg_eigsym(n, S ? S : A, w, V);
@@ -338,7 +338,7 @@ static int build_mean_dir(const spec_opts *o, size_t n, spec_built *b)
     double norm = cblas_dnrm2((int)n, e, 1);
     if (!(norm > 0) || !isfinite(norm)) return cli_usage("--mean-dir '%s' has no finite direction", s);
     cblas_dscal((int)n, 1.0 / norm, e, 1);
-    return CLI_OK;
+    return RG_OK;
 }
 
 /* Within-class covariance sigma^2 X for X = I, U, U^-1 (the stationary covariance) or a file. */
@@ -360,7 +360,7 @@ static int build_cw(const spec_opts *o, size_t n, spec_built *b)
         size_t m;
         double *F;
         int st = spec_read_matrix("--cw", s, &m, &F);
-        if (st != CLI_OK) return st;
+        if (st != RG_OK) return st;
         if (m != n) {
             free(F);
             return cli_usage("--cw '%s' is %zu x %zu, want %zu x %zu", s, m, m, n, n);
@@ -369,7 +369,7 @@ static int build_cw(const spec_opts *o, size_t n, spec_built *b)
         free(F);
     }
     for (size_t i = 0; i < n * n; i++) C[i] *= o->sigma2;
-    return CLI_OK;
+    return RG_OK;
 }
 
 static int build_data(const spec_opts *o, spec_built *b)
@@ -377,7 +377,7 @@ static int build_data(const spec_opts *o, spec_built *b)
     size_t k = rg_process_core(b->p);
     b->pattern = calloc(2 * k, sizeof *b->pattern);
     b->Cw = calloc(k * k, sizeof *b->Cw);
-    if (!b->pattern || !b->Cw) return cli_runtime("out of memory for the data model");
+    if (!b->pattern || !b->Cw) return cli_nomem("out of memory for the data model");
     b->data.pattern = b->pattern;
     b->data.mean_norm2 = b->norm2;
     b->data.Cw = b->Cw;
@@ -388,17 +388,17 @@ static int build_data(const spec_opts *o, spec_built *b)
         b->norm2[1] = o->md2;
         b->Cw[0] = b->Cw[3] = o->sigma2;
         b->data.n_labels = 2;
-        return CLI_OK;
+        return RG_OK;
     }
     b->data.n_labels = 1;
     b->norm2[0] = o->mean_norm2 > 0 ? o->mean_norm2 : (double)rg_process_dim(b->p);
     if (k == 1) { /* ou: e = [1], Cw = [sigma^2] */
         b->pattern[0] = 1.0;
         b->Cw[0] = o->sigma2;
-        return CLI_OK;
+        return RG_OK;
     }
     int st = build_mean_dir(o, k, b);
-    return st == CLI_OK ? build_cw(o, k, b) : st;
+    return st == RG_OK ? build_cw(o, k, b) : st;
 }
 
 int spec_build(const spec_opts *o, spec_built *b)
@@ -411,15 +411,15 @@ int spec_build(const spec_opts *o, spec_built *b)
     case RG_PROCESS_NONREV: st = build_nonrev(o, b); break;
     default: st = build_general(o, b); break;
     }
-    if (st == CLI_OK && o->kind == RG_PROCESS_GENERAL) {
+    if (st == RG_OK && o->kind == RG_PROCESS_GENERAL) {
         size_t n = rg_process_core(b->p);
         double *S = malloc(n * n * sizeof *S); /* a general A must have a stationary prior */
         int ls = S ? rg_process_stationary(b->p, S) : RG_ENOMEM;
         free(S);
-        if (ls != RG_OK) st = ls == RG_ENOMEM ? cli_runtime("out of memory") : cli_status(ls);
+        if (ls != RG_OK) st = ls == RG_ENOMEM ? cli_nomem("out of memory") : cli_status(ls);
     }
-    if (st == CLI_OK) st = build_data(o, b);
-    if (st != CLI_OK) spec_free(b);
+    if (st == RG_OK) st = build_data(o, b);
+    if (st != RG_OK) spec_free(b);
     return st;
 }
 

@@ -49,7 +49,7 @@ typedef struct {
     double *pattern, *Cw, norm2[2];
 } spec_built;
 
-/* Build o into b. Returns CLI_OK, or CLI_USAGE / CLI_FAIL after one line on stderr (b is then
+/* Build o into b. Returns RG_OK, or RG_EINVAL / RG_EIO after one line on stderr (b is then
  * freed). */
 int spec_build(const spec_opts *o, spec_built *b);
 void spec_free(spec_built *b);

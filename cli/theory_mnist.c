@@ -66,7 +66,7 @@ static int mnist_dir_check(const char *dir, int fashion)
         return cli_usage("%s: no readable %s (nor .gz); %s", dir, names[i],
                          fashion ? "apt-get install dataset-fashion-mnist" : "scripts/get-mnist.sh fetches MNIST");
     }
-    return CLI_OK;
+    return RG_OK;
 }
 
 int theory_mnist(int argc, char **argv)
@@ -106,7 +106,7 @@ int theory_mnist(int argc, char **argv)
     if (!st && coupled && nd != 2) st = cli_usage("paired images (--process coupled) need exactly two --digits");
     if (st) return st;
     const char *dir = fashion ? RG_MNIST_FASHION_DIR : v[M_DIR].value ? v[M_DIR].value : "data/mnist";
-    if (mnist_dir_check(dir, fashion)) return CLI_USAGE;
+    if (mnist_dir_check(dir, fashion)) return RG_EINVAL;
     rg_mnist_raw *raw = NULL;
     rg_data_set *s = NULL;
     double lam = NAN, lc = NAN, ld = NAN;
@@ -142,7 +142,7 @@ int theory_mnist(int argc, char **argv)
                        "t_S           %.6g  (1/2 log Lambda, the parent paper)\n"
                        "t_S exact     %.6g  (1/2 log(1 + Lambda))\n",
                     fashion ? "fashion-mnist" : "mnist", n, nd, lam, ts, tse);
-        return CLI_OK;
+        return RG_OK;
     }
     double M[4], re[2], im[2];
     rg_process_coupling((rg_coupling_form)form, gamma, M);
@@ -177,5 +177,5 @@ int theory_mnist(int argc, char **argv)
                 cls[0], cls[1], n, rho, lc, ld, rc, tc, rd, td, tc - td);
     (void)im;
     (void)re;
-    return CLI_OK;
+    return RG_OK;
 }

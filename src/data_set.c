@@ -85,6 +85,30 @@ int rg_data_center(float *X, size_t P, size_t N, double *mean)
     return RG_OK;
 }
 
+int rg_data_class_means(const float *X, size_t P, size_t N, const int *labels, size_t K, double *means)
+{
+    if (!X || !labels || !means || P == 0 || N == 0 || K == 0) RG_FAIL(RG_EINVAL, "rg_data_class_means: NULL or empty");
+    size_t *cnt = calloc(K, sizeof *cnt);
+    if (!cnt) RG_FAIL(RG_ENOMEM, "rg_data_class_means: out of memory");
+    memset(means, 0, K * N * sizeof *means);
+    for (size_t i = 0; i < P; i++) {
+        if (labels[i] < 0 || (size_t)labels[i] >= K) {
+            free(cnt);
+            RG_FAIL(RG_EINVAL, "rg_data_class_means: label %d of row %zu is outside [0, %zu)", labels[i], i, K);
+        }
+        double *m = means + (size_t)labels[i] * N;
+        for (size_t j = 0; j < N; j++) m[j] += (double)X[i * N + j];
+        cnt[labels[i]]++;
+    }
+    int st = RG_OK;
+    for (size_t k = 0; k < K && st == RG_OK; k++) {
+        if (!cnt[k]) st = rg__fail(RG_EINVAL, __FILE__, __LINE__, "rg_data_class_means: class %zu has no row", k);
+        for (size_t j = 0; j < N && st == RG_OK; j++) means[k * N + j] /= (double)cnt[k];
+    }
+    free(cnt);
+    return st;
+}
+
 static int check_data(const float *X, size_t P, size_t N, const char *who)
 {
     if (!X) RG_FAIL(RG_EINVAL, "%s: data are NULL", who);

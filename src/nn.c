@@ -4,6 +4,7 @@
 #include <cblas.h>
 #include <lapacke.h>
 #include <math.h>
+#include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -454,6 +455,28 @@ int rg_nn_score_fn(void *ctx, double t, size_t B, const float *x, float *s)
     const rg_nn_score_ctx *c = ctx;
     if (!c) RG_FAIL(RG_EINVAL, "rg_nn_score_fn: NULL context");
     return rg_nn_score_eval(c->model, c->process, t, B, x, s, c->work);
+}
+
+static void *iface_ws_new(void *ctx, size_t B_max)
+{
+    const rg_nn_score_ctx *c = ctx;
+    rg_nn_work *w = NULL;
+    return rg_nn_work_new(c->model, B_max, &w) == RG_OK ? w : NULL;
+}
+
+static void iface_ws_free(void *ws) { rg_nn_work_free(ws); }
+
+static int iface_eval(void *ctx, void *ws, double t, size_t B, const float *x, float *s, rg_score_extra *extra)
+{
+    const rg_nn_score_ctx *c = ctx;
+    (void)extra;
+    return rg_nn_score_eval(c->model, c->process, t, B, x, s, ws);
+}
+
+rg_score rg_nn_score_iface(const rg_nn_score_ctx *c)
+{
+    return (rg_score){ .prepare = NULL, .eval = iface_eval, .ws_new = iface_ws_new, .ws_free = iface_ws_free,
+                       .ctx = (void *)(uintptr_t)c, .has_extra = 0 };
 }
 
 /* ---- naive double references --------------------------------------------------------------------- */

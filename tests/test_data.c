@@ -681,6 +681,21 @@ static void test_npy(void **state)
     rg_data_gmm_free(g);
 }
 
+/* Class means by hand: rows (1, 2), (3, 4) in class 1, (5, 6) in class 0. */
+static void test_class_means(void **state)
+{
+    (void)state;
+    const float X[6] = { 1, 2, 3, 4, 5, 6 };
+    const int lab[3] = { 1, 1, 0 }, bad[3] = { 1, 1, 2 }, none0[3] = { 1, 1, 1 };
+    double m[4];
+    assert_int_equal(rg_data_class_means(X, 3, 2, lab, 2, m), RG_OK);
+    rg_assert_rel(m[0], 5, 0, "class 0, x"), rg_assert_rel(m[1], 6, 0, "class 0, y");
+    rg_assert_rel(m[2], 2, 0, "class 1, x"), rg_assert_rel(m[3], 3, 0, "class 1, y");
+    assert_int_equal(rg_data_class_means(X, 3, 2, bad, 2, m), RG_EINVAL);
+    assert_int_equal(rg_data_class_means(X, 3, 2, none0, 2, m), RG_EINVAL);
+    assert_non_null(strstr(rg_strerror_last(), "class 0 has no row"));
+}
+
 /* ---- labels (.npy) --------------------------------------------------------------------------------- */
 
 /* n values as little-endian integers of elt bytes (two's complement), into b. */
@@ -799,7 +814,7 @@ int main(void)
         cmocka_unit_test(test_covariance_naive),
         cmocka_unit_test(test_classify_gmm2),
         cmocka_unit_test(test_classify_gmm4),
-        cmocka_unit_test(test_npy),
+        cmocka_unit_test(test_npy), cmocka_unit_test(test_class_means),
         cmocka_unit_test(test_labels_npy),
         cmocka_unit_test(test_npy_not_regular),
     };

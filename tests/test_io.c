@@ -167,11 +167,39 @@ static void test_png_grid(void **state)
     remove(path);
 }
 
+/* FIPS 180-4 / NIST CSRC example values (SHA256.pdf, "SHA-2 examples"): "", "abc", the 448-bit
+ * "abcdbcdecdefdefgefghfghighijhijkijkljklmklmnlmnomnopnopq" (two blocks: padding crosses a block)
+ * and a million 'a' (fed through the file reader, in 64 KiB reads). */
+static void test_sha256(void **state)
+{
+    (void)state;
+    char hex[65];
+    rg_io_sha256("", 0, hex);
+    assert_string_equal(hex, "e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855");
+    rg_io_sha256("abc", 3, hex);
+    assert_string_equal(hex, "ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad");
+    const char *two = "abcdbcdecdefdefgefghfghighijhijkijkljklmklmnlmnomnopnopq";
+    rg_io_sha256(two, strlen(two), hex);
+    assert_string_equal(hex, "248d6a61d20638b8e5c026930c3e6039a33ce45964ff2167f6ecedd419db06c1");
+    char path[] = "/tmp/rg_test_sha_XXXXXX";
+    int fd = mkstemp(path);
+    assert_true(fd >= 0);
+    char a[1000];
+    memset(a, 'a', sizeof a);
+    for (int i = 0; i < 1000; i++) assert_int_equal(write(fd, a, sizeof a), (long)sizeof a);
+    close(fd);
+    assert_int_equal(rg_io_sha256_file(path, hex), RG_OK);
+    assert_string_equal(hex, "cdc76e5c9914fb9281a1c7e284d73e67f1809a48a497200e046d39ccc7112cd0");
+    remove(path);
+    assert_int_equal(rg_io_sha256_file("/tmp", hex), RG_EIO); /* a directory is not a regular file */
+    assert_int_equal(rg_io_sha256_file("/nonexistent/x", hex), RG_EIO);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_csv), cmocka_unit_test(test_unwritable), cmocka_unit_test(test_text),
-        cmocka_unit_test(test_png_grid),
+        cmocka_unit_test(test_png_grid), cmocka_unit_test(test_sha256),
         cmocka_unit_test(test_plot),
     };
     return cmocka_run_group_tests(tests, setup, teardown);

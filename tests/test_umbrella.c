@@ -19,6 +19,7 @@ static void test_every_module_declared(void **state)
         (any_fn)rg_sampler_run,          (any_fn)rg_measure_crossing,
         (any_fn)rg_io_csv_write,         (any_fn)rg_mnist_load,
         (any_fn)rg_nn_model_new,         (any_fn)rg_schedule_solve,
+        (any_fn)rg_exp_clone,
     };
     for (size_t i = 0; i < sizeof fns / sizeof fns[0]; i++) assert_non_null(fns[i]);
     /* One call per header whose constants the docs quote: the status names (error.h) and phi(1) =

@@ -146,6 +146,10 @@ int rg_data_set_write_npy(const char *path, const rg_data_set *s);
  * mean: (N) out, or NULL. Returns RG_OK, RG_EINVAL (P or N = 0). */
 int rg_data_center(float *X, size_t P, size_t N, double *mean);
 
+/* Class means: means (K, N) row-major, mean k over the rows with labels[i] = k (accumulated in double in
+ * row order). Every label in [0, K) and every class present. Returns RG_OK, RG_EINVAL. */
+int rg_data_class_means(const float *X, size_t P, size_t N, const int *labels, size_t K, double *means);
+
 /* Centred covariance C = Xc^T Xc / (P - 1), (N, N) row-major double, full (both triangles). X is not
  * modified: rows are centred in double blocks of 256 and accumulated with cblas_dsyrk, so there is
  * no E[x x^T] - mu mu^T cancellation. Cost P N^2 flops, memory N^2 + 256 N doubles. P >= 2.

@@ -29,6 +29,11 @@ int rg_io_text_write(const char *path, const char *text, size_t len);
  * RG_ENOMEM, RG_EIO. */
 int rg_io_png_grid(const char *path, size_t n, size_t h, size_t w, const float *img, size_t cols, float lo, float hi);
 
+/* SHA-256 (FIPS 180-4) as 64 lowercase hex digits and a NUL. rg_io_sha256_file reads a regular file
+ * (RG_EIO for anything else: a FIFO is refused, not waited on). */
+void rg_io_sha256(const void *data, size_t len, char hex[65]);
+int rg_io_sha256_file(const char *path, char hex[65]);
+
 /* One curve of a plot: n points (x, y); lo/hi (n) an error band drawn as error bars, or NULL. */
 typedef struct {
     const char *label;

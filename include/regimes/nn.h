@@ -68,6 +68,7 @@
 #include <stddef.h>
 #include <stdint.h>
 #include "regimes/process.h"
+#include "regimes/score.h"
 
 #define RG_NN_MAX_HIDDEN 8      /* hidden layers at most */
 #define RG_NN_CHUNK 64          /* samples per chunk of deterministic parallel work */
@@ -138,6 +139,10 @@ typedef struct {
     rg_nn_work *work;
 } rg_nn_score_ctx;
 int rg_nn_score_fn(void *ctx, double t, size_t B, const float *x, float *s);
+/* The network behind the sampler's generic interface (score.h): prepare NULL, one rg_nn_work of B_max
+ * rows per workspace, eval = rg_nn_score_eval, no extras. c->model and c->process are used (c->work is
+ * not); c must outlive the returned value. */
+rg_score rg_nn_score_iface(const rg_nn_score_ctx *c);
 
 /* ---- training ------------------------------------------------------------------------------------ */
 typedef enum { RG_NN_LR_COSINE = 0, RG_NN_LR_CONST = 1, RG_NN_LR_STEP = 2 } rg_nn_lr_kind;

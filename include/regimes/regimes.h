@@ -5,7 +5,8 @@
  * empirical scores), sampler (reverse-time integrators, grids, cloning), measure (MATH.md 8
  * estimators), io (atomic CSV/text, plots), mnist (IDX files, MNIST preprocessing, paired images),
  * nn (MLP classifier and score network), schedule (coupling-schedule design), noise (DDPM noise
- * schedules and their OU clock). */
+ * schedules and their OU clock), experiment (clone, sample, collapse, decay and the theory report as
+ * library calls). */
 #ifndef REGIMES_REGIMES_H
 #define REGIMES_REGIMES_H
 
@@ -24,5 +25,6 @@
 #include "regimes/nn.h"
 #include "regimes/schedule.h"
 #include "regimes/noise.h"
+#include "regimes/experiment.h"
 
 #endif
