@@ -78,46 +78,45 @@ static int eig_all(size_t N, double *A, double *lam, double *Z)
     return RG_OK;
 }
 
-/* Class means (centred by the global mean) into ds->mu, weights into ds->pi, and the pooled
- * within-class covariance C_w = sum_c pi_c/(n_c - 1) sum_{x in c} (x - mu_c)(x - mu_c)^T: rows centred
- * by their class mean in double and scaled by sqrt(pi_c/(n_c - 1)), accumulated by dsyrk in blocks of
- * TD_BLOCK rows in row order (no E[x x^T] - mu mu^T cancellation). */
+/* Class means (rg_data_class_means) centred by the global mean into ds->mu, weights into ds->pi, and
+ * the pooled within-class covariance C_w = sum_c pi_c/(n_c - 1) sum_{x in c} (x - mu_c)(x - mu_c)^T:
+ * rows centred by their class mean in double and scaled by sqrt(pi_c/(n_c - 1)), accumulated by dsyrk
+ * in blocks of TD_BLOCK rows in row order (no E[x x^T] - mu mu^T cancellation). */
 static int class_stats(rg_theory_dataset *ds, const float *X, const int *labels, const size_t *n)
 {
     const size_t N = ds->N, P = ds->P, K = ds->K;
-    double *sum = calloc(K * N, sizeof *sum), *B = malloc(TD_BLOCK * N * sizeof *B), *f = malloc(K * sizeof *f);
-    if (!sum || !B || !f) {
-        free(sum), free(B), free(f);
+    double *cm = malloc(K * N * sizeof *cm), *B = malloc(TD_BLOCK * N * sizeof *B), *f = malloc(K * sizeof *f);
+    if (!cm || !B || !f) {
+        free(cm), free(B), free(f);
         RG_FAIL(RG_ENOMEM, "theory on data: out of memory for the class statistics");
     }
-    for (size_t p = 0; p < P; p++)
-        for (size_t i = 0; i < N; i++) sum[(size_t)labels[p] * N + i] += (double)X[p * N + i];
+    int st = rg_data_class_means(X, P, N, labels, K, cm); /* cm: the class means */
+    if (st != RG_OK) {
+        free(cm), free(B), free(f);
+        return st;
+    }
     for (size_t c = 0; c < K; c++) {
         ds->pi[c] = (double)n[c] / (double)P;
         f[c] = sqrt(ds->pi[c] / (double)(n[c] - 1));
     }
     for (size_t i = 0; i < N; i++) {
-        double g = 0.0;
-        for (size_t c = 0; c < K; c++) g += sum[c * N + i];
-        g /= (double)P;
-        for (size_t c = 0; c < K; c++) {
-            sum[c * N + i] /= (double)n[c]; /* the class mean */
-            ds->mu[c * N + i] = sum[c * N + i] - g;
-        }
+        double g = 0.0; /* the global mean, sum_c pi_c mu_c */
+        for (size_t c = 0; c < K; c++) g += ds->pi[c] * cm[c * N + i];
+        for (size_t c = 0; c < K; c++) ds->mu[c * N + i] = cm[c * N + i] - g;
     }
     ds->m2max = td_max_pair(K, N, ds->mu, N, 1, NULL);
     for (size_t p0 = 0; p0 < P; p0 += TD_BLOCK) {
         const size_t rows = P - p0 < TD_BLOCK ? P - p0 : TD_BLOCK;
         for (size_t p = 0; p < rows; p++) {
             const size_t c = (size_t)labels[p0 + p];
-            for (size_t i = 0; i < N; i++) B[p * N + i] = f[c] * ((double)X[(p0 + p) * N + i] - sum[c * N + i]);
+            for (size_t i = 0; i < N; i++) B[p * N + i] = f[c] * ((double)X[(p0 + p) * N + i] - cm[c * N + i]);
         }
         cblas_dsyrk(CblasRowMajor, CblasUpper, CblasTrans, (int)N, (int)rows, 1.0, B, (int)N, p0 == 0 ? 0.0 : 1.0,
                     ds->Cw, (int)N);
     }
     for (size_t i = 0; i < N; i++)
         for (size_t j = i + 1; j < N; j++) ds->Cw[j * N + i] = ds->Cw[i * N + j];
-    free(sum), free(B), free(f);
+    free(cm), free(B), free(f);
     return RG_OK;
 }
 
