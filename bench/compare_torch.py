@@ -1,5 +1,5 @@
 #!/usr/bin/env python3
-"""Optional: the exact empirical score (MATH.md 5.2, ou, t = 0.5) in PyTorch CPU, against bench_score.
+"""Optional: the exact empirical score (docs/math.md 5.2, ou, t = 0.5) in PyTorch CPU, against bench_score.
 
 Two forms, same sizes and threads as bench_score (B = 256, P = 10000, d = 1024 by default):
   matmul     G = y b^T, softmax, W b   (the two-GEMM form, what regimes does)

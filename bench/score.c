@@ -1,4 +1,4 @@
-/* bench_score: the exact empirical score (MATH.md 5.2, two GEMMs) against the machine's own sgemm.
+/* bench_score: the exact empirical score (docs/math.md 5.2, two GEMMs) against the machine's own sgemm.
  *
  * B = 256 queries, P = 10000 training points, d = 1024, float32, ou process, t = 0.5. One call costs
  * 4 B P d flops in its two GEMMs; the reference is the same two cblas_sgemm shapes timed alone in this

@@ -1,4 +1,4 @@
-/* bench_theory_data: theory on a data set (theory.h, MATH.md 11.2) at MNIST size.
+/* bench_theory_data: theory on a data set (theory.h, docs/math.md 11.2) at MNIST size.
  *
  *   ou       N = 784, P = 10000 (digits 1 and 8, labelled), the k = 1 path: rg_theory_dataset_new (the
  *            covariances and both eigen-decompositions) and rg_theory_dataset_all (four root scans on

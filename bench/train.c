@@ -6,7 +6,7 @@
  * 2, backward 4, and 2 per parameter per score evaluation).
  * Usage: bench_train [threads [MNIST_DIR [epochs]]] (default: OpenMP's choice). Inputs are synthetic
  * (uniform pixels, labels i mod 10); the figure is speed, not accuracy.
- * With MNIST_DIR (the four uncompressed idx files of MATH.md 10.1), it then trains the documented
+ * With MNIST_DIR (the four uncompressed idx files of docs/math.md 10.1), it then trains the documented
  * classifier 784-1024-1024-10 (pixels / 255, batch 128, Adam 1e-3, warmup 500 + cosine, seed 1) for
  * `epochs` (default 20) and prints the test accuracy: the manual check of the 98.5% target. The idx
  * reader here is a bench-only helper, not a library reader (that is the mnist module's job). */

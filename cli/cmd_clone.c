@@ -1,232 +1,234 @@
-/* `regimes clone`: cloning curves phi(t_b) with the exact mixture score, the measured speciation
- * time(s) and, for two modalities, the measured synchronization gap, beside the theory
- * (MATH.md 6.6, 7.2, 8.1, 8.3). */
+/* `regimes clone`: flags -> data, process, score, labeller -> rg_exp_clone -> phi.csv, summary.json,
+ * meta.json (docs/math.md 6.6, 7.2, 8.1, 8.3). */
 #include <math.h>
-#include <omp.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "regimes/error.h"
-#include "regimes/io.h"
-#include "regimes/measure.h"
-#include "regimes/rng.h"
-#include "regimes/sampler.h"
-#include "regimes/score.h"
-#include "regimes/theory.h"
+#include "regimes/experiment.h"
 #include "args.h"
 #include "cli.h"
-#include "exp.h"
+#include "out.h"
 #include "par.h"
 #include "run.h"
+#include "source.h"
 
-#define CLONE_LEVEL 0.775   /* MATH.md 7.2, 8.1 */
-#define CLONE_BOOT 20000    /* MATH.md 8.1: the parent's n_boot */
-#define CLONE_NB_DEFAULT 14
+#define NB_DEFAULT 14
 
 static void clone_help(FILE *f)
 {
-    fputs("usage: regimes clone [process and data flags of regimes theory] [experiment flags]\n"
+    fputs("usage: regimes clone [process flags] [data flags] [experiment flags]\n"
           "\n"
-          "Cloning experiment (MATH.md 6.6, 8.1): --samples trajectories run from T to each branch time t_b\n"
-          "with the exact mixture score, are copied, and both copies continue to t_end with independent\n"
-          "noise; phi(t_b) is the fraction of pairs whose final labels agree (MATH.md 8.4), with a bootstrap\n"
-          "95% interval (20000 resamples). t_S is the 0.775 crossing, with the percentile interval over\n"
-          "bootstrap replicates of the whole curve. For --data gmm4 each mode (common, difference) gets its\n"
-          "own curve and t_S, and sync_gap = t_S(common) - t_S(difference) with a joint bootstrap interval.\n"
+          "Cloning (docs/math.md 6.6, 8.1): --samples trajectories run from T to each branch time t_b, are copied,\n"
+          "and both copies continue to t_end with independent noise; phi(t_b) is the fraction of pairs whose\n"
+          "final labels agree, with a bootstrap 95% interval (20000 resamples). t_S is the 0.775 crossing,\n"
+          "its interval the percentile interval over bootstrap replicates of the whole curve. With two\n"
+          "labelled modes (gmm4: common, difference) each mode gets its curve and t_S, and sync_gap =\n"
+          "t_S(common) - t_S(difference) with a joint bootstrap interval.\n"
+          "\n"
+          "Score: mixtures use their exact score (--score exact, default) or the exact empirical score of\n"
+          "--n-train points drawn with --seed (--score empirical); data sets (--data FILE.npy, mnist, fashion)\n"
+          "the exact empirical score of their rows (centred); --model FILE a score network of regimes train\n"
+          "(its process comes from FILE.json).\n"
+          "Labels (--labeller): sign (gmm2: sign of m.x), gmm4 (signs of m_c.(x+y) and m_d.(x-y)), mixture\n"
+          "(largest posterior component), mean (nearest class mean of --labels), nearest (label of the\n"
+          "nearest training row), classifier (--classifier FILE, or for mnist|fashion an MLP trained here on\n"
+          "the digits' training images, its test accuracy reported). Defaults: sign, gmm4, mean, classifier.\n"
+          "\n"
+          "Clone flags\n"
+          "  --branch-times LIST  branch times t_b, forward times, increasing (default: 14 points from 0.3 to\n"
+          "                       2.2 times the predicted t_S of the data, inside (2 t_end, 0.9 T))\n"
+          "  --branch-steps LIST  the same as step indices of the --noise schedule (default ddpm-linear)\n"
+          "  --trunk T            independent (default: one trunk per pair and branch time, the parent's)\n"
+          "                       or shared (one trunk per pair serves every branch time, docs/math.md 11.3)\n"
+          "  --score S, --model FILE, --labeller L, --classifier FILE: above\n"
           "\n"
           "Defaults: --samples 1000 (pairs per branch time), --steps 200, --method exp, --grid geometric,\n"
-          "--branch-times 14 points from 0.3 to 2.2 times the predicted t_S, --out results/clone.\n"
-          "\n"
-          "Output (--out DIR): phi.csv (t_b, then per mode phi, its 95% interval and the theory), meta.json.\n"
-          "--json prints {t_S, t_S_ci, t_S_theory, modes: [{name, t_S, t_S_ci, t_S_theory}], sync_gap,\n"
-          "sync_gap_ci, sync_gap_theory} on stdout.\n\n", f);
+          "--out results/clone.\n"
+          "Output (--out DIR): phi.csv (t_b, then per mode phi, its interval and the theory; docs/cli.md),\n"
+          "summary.json (the object --json prints: t_S per mode with intervals and theory, the gap, class\n"
+          "fractions, warnings), meta.json (every resolved parameter, input files with sha256).\n\n",
+          f);
     run_print_help(f);
 }
 
-/* T, t_end and branch times from the flags or the theory (run.h defaults). */
-static int clone_times(run_opts *ro, const theory_result *th, double *T, double *t_end)
+/* Branch times: --branch-times, --branch-steps through the schedule, or around the predicted t_S. */
+static int branch_times(const cli_env *e, double T, double t_end, double **tb, size_t *m)
 {
-    double tmax = NAN, tmin = NAN;
-    for (size_t l = 0; l < th->b.data.n_labels; l++) {
-        tmax = fmax(tmax, th->t_s_label[l]);
-        tmin = fmin(tmin, th->t_s_label[l]);
-    }
-    if (run_times(ro, th, tmax, T, t_end)) return RG_EINVAL;
-    if (!ro->branch) {
-        double lo = isnan(tmin) ? 0.1 : 0.3 * tmin, hi = isnan(tmax) ? 0.9 * *T : fmin(2.2 * tmax, 0.9 * *T);
-        lo = fmax(lo, 2.0 * *t_end);
-        ro->n_branch = CLONE_NB_DEFAULT;
-        ro->branch = malloc(ro->n_branch * sizeof *ro->branch);
-        if (!ro->branch) return cli_nomem("out of memory");
-        for (size_t i = 0; i < ro->n_branch; i++) ro->branch[i] = lo + (hi - lo) * (double)i / (double)(ro->n_branch - 1);
-    }
-    for (size_t i = 0; i < ro->n_branch; i++) {
-        if (ro->branch[i] >= *T || ro->branch[i] <= *t_end)
-            return cli_usage("--branch-times: %g is not inside (t_end, T) = (%g, %g)", ro->branch[i], *t_end, *T);
-        if (i && ro->branch[i] <= ro->branch[i - 1]) return cli_usage("--branch-times must increase");
+    const cli_args *a = e->a;
+    double lo_s = NAN, hi_s = NAN;
+    for (size_t l = 0; l < e->n_pred; l++) lo_s = fmin(lo_s, e->t_s[l]), hi_s = fmax(hi_s, e->t_s[l]);
+    *m = a->n_branch ? a->n_branch : NB_DEFAULT;
+    if (!(*tb = malloc(*m * sizeof **tb))) return cli_nomem("out of memory for the branch times");
+    const double lo = fmax(isnan(lo_s) ? 0.1 : 0.3 * lo_s, 2.0 * t_end), hi = isnan(hi_s) ? 0.9 * T : fmin(2.2 * hi_s, 0.9 * T);
+    for (size_t i = 0; i < *m; i++) {
+        if (a->branch) (*tb)[i] = a->branch[i];
+        else if (a->branch_steps && a->branch_steps[i] >= rg_noise_steps(e->noise))
+            return cli_usage("--branch-steps: step %zu is beyond the schedule's %zu steps", a->branch_steps[i],
+                             rg_noise_steps(e->noise));
+        else if (a->branch_steps) (*tb)[i] = rg_noise_time(e->noise, a->branch_steps[i]);
+        else (*tb)[i] = lo + (hi - lo) * (double)i / (double)(*m - 1);
+        if ((*tb)[i] >= T || (*tb)[i] <= t_end)
+            return cli_usage("branch time %g is not inside (t_end, T) = (%g, %g)", (*tb)[i], t_end, T);
     }
     return RG_OK;
 }
 
+/* phi.csv: t_b, then per mode phi, lo, hi, theory. */
+static int write_phi(const cli_env *e, const char *dir, const rg_exp_clone_result *r, const rg_exp_labeller *lab)
+{
+    const size_t m = r->n_branch, L = r->n_modes, W = 1 + 4 * L;
+    double *d = malloc(m * W * sizeof *d);
+    char (*names)[64] = malloc(W * sizeof *names);
+    const char **h = malloc(W * sizeof *h);
+    int *tc = calloc(W, sizeof *tc), st = d && names && h && tc ? RG_OK : cli_nomem("out of memory");
+    static const char *const PART[4] = { "", "_lo", "_hi", "_theory" };
+    for (size_t i = 0; i < m && !st; i++) {
+        d[i * W] = r->t_b[i];
+        for (size_t l = 0; l < L; l++) {
+            const double *v[4] = { r->phi, r->phi_lo, r->phi_hi, r->phi_theory };
+            for (size_t q = 0; q < 4; q++) d[i * W + 1 + 4 * l + q] = v[q][l * m + i];
+        }
+    }
+    for (size_t l = 0; l < L && !st; l++)
+        for (size_t q = 0; q < 4; q++) {
+            snprintf(names[1 + 4 * l + q], sizeof names[0], L == 1 ? "phi%s [1]" : "phi_%s%s [1]",
+                     L == 1 ? PART[q] : lab->names[l], L == 1 ? "" : PART[q]);
+            h[1 + 4 * l + q] = names[1 + 4 * l + q];
+        }
+    h[0] = "t_b [time]", tc[0] = 1;
+    if (!st) st = out_csv(e, dir, "phi.csv", W, h, tc, m, d);
+    free(d), free(names), free(h), free(tc);
+    return st;
+}
+
+/* The predicted t_S of labeller mode l: mixture labels, the class signal of a data set, or for paired
+ * images the shared (common mode) and relative (difference mode) labels. */
+static double mode_theory(const cli_env *e, const rg_exp_labeller *lab, size_t l)
+{
+    if (e->views == 2) return lab->n_modes == 4 && l >= 2 ? e->t_s[l - 2] : (double)NAN;
+    return l < e->n_pred ? e->t_s[l] : (double)NAN;
+}
+
+static void summary_modes(json *j, const cli_env *e, const rg_exp_clone_result *r, const rg_exp_labeller *lab)
+{
+    j_arr(j, "modes");
+    for (size_t l = 0; l < r->n_modes; l++) {
+        j_obj(j, NULL);
+        j_str(j, "name", lab->names[l] ? lab->names[l] : "mode");
+        j_time(j, e, "t_S", r->t_s[l]);
+        const double ci[2] = { r->t_s_lo[l], r->t_s_hi[l] };
+        j_nums(j, "t_S_ci", 2, ci);
+        j_time(j, e, "t_S_theory", mode_theory(e, lab, l));
+        j_nums(j, "class_fractions", r->n_classes, r->class_frac + l * r->n_classes);
+        j_end(j, '}');
+    }
+    j_end(j, ']');
+}
+
+static int clone_summary_json(const cli_env *e, const char *dir, const rg_exp_clone_result *r)
+{
+    const rg_exp_labeller *lab = &e->lab;
+    json j;
+    int st = j_open(&j);
+    if (st) return st;
+    size_t lm = 0; /* the later mode: its t_S, interval and theory lead the summary */
+    for (size_t l = 1; l < r->n_modes; l++) lm = r->t_s[l] > r->t_s[lm] ? l : lm;
+    char warn[2048];
+    const size_t nw = rg_exp_clone_warnings(r, lab, warn, sizeof warn);
+    j_str(&j, "tool", "regimes"), j_str(&j, "command", "clone");
+    out_process(&j, e), out_data(&j, e);
+    j_str(&j, "score", e->score_name), j_str(&j, "labeller", e->lab_name), j_num(&j, "classifier_accuracy", e->clf_acc);
+    j_time(&j, e, "t_S", r->t_s[lm]);
+    const double ci[2] = { r->t_s_lo[lm], r->t_s_hi[lm] }, gci[2] = { r->gap_lo, r->gap_hi };
+    j_nums(&j, "t_S_ci", 2, ci), j_time(&j, e, "t_S_theory", mode_theory(e, lab, lm));
+    summary_modes(&j, e, r, lab);
+    j_num(&j, "sync_gap", r->gap), j_nums(&j, "sync_gap_ci", 2, gci);
+    j_num(&j, "sync_gap_theory", r->n_modes == 2 ? mode_theory(e, lab, 0) - mode_theory(e, lab, 1) : (double)NAN);
+    j_int(&j, "pairs", (long long)r->n_pairs), j_times(&j, e, "branch_times", r->n_branch, r->t_b);
+    j_str(&j, "trunk", e->a->trunk == RG_EXP_TRUNK_SHARED ? "shared" : "independent");
+    j_arr(&j, "warnings");
+    for (char *p = warn, *nl; nw && (nl = strchr(p, '\n')); p = nl + 1) {
+        *nl = '\0';
+        j_str(&j, NULL, p);
+        fprintf(stderr, "regimes clone: warning: %s\n", p);
+    }
+    j_end(&j, ']'), j_str(&j, "out", dir);
+    st = j_close(&j);
+    if (!st) st = out_summary(e->a, dir, &j);
+    j_free(&j);
+    return st;
+}
+
+/* For regimes reproduce: the curve rows of phi.csv and the times (sum->res owned by the caller). */
+static int fill_summary(const cli_env *e, const rg_exp_clone_result *r, clone_summary *s)
+{
+    const size_t m = r->n_branch, L = r->n_modes < 2 ? r->n_modes : 2;
+    memset(s, 0, sizeof *s);
+    s->m = m, s->L = L;
+    if (!(s->res = malloc(m * (1 + 4 * L) * sizeof *s->res))) return cli_nomem("out of memory");
+    for (size_t i = 0; i < m; i++) {
+        double *row = s->res + i * (1 + 4 * L);
+        row[0] = r->t_b[i];
+        for (size_t l = 0; l < L; l++)
+            row[1 + 4 * l] = r->phi[l * m + i], row[2 + 4 * l] = r->phi_lo[l * m + i],
+            row[3 + 4 * l] = r->phi_hi[l * m + i], row[4 + 4 * l] = r->phi_theory[l * m + i];
+    }
+    for (size_t l = 0; l < L; l++)
+        s->ts[l] = r->t_s[l], s->ts_lo[l] = r->t_s_lo[l], s->ts_hi[l] = r->t_s_hi[l], s->ts_theory[l] = mode_theory(e, &e->lab, l);
+    s->gap = r->gap, s->gap_lo = r->gap_lo, s->gap_hi = r->gap_hi;
+    s->gap_theory = L == 2 ? s->ts_theory[0] - s->ts_theory[1] : (double)NAN;
+    return RG_OK;
+}
+
+static int clone_write(const cli_env *e, const run_setup *rs, int argc, char **argv, const rg_exp_clone_result *r,
+                       double t0)
+{
+    const char *dir = e->a->out ? e->a->out : "results/clone";
+    int st = write_phi(e, dir, r, &e->lab);
+    if (!st) st = clone_summary_json(e, dir, r);
+    const out_grid g = { rs->T, rs->t_end, rs->grid, rs->n_grid };
+    char extra[64];
+    snprintf(extra, sizeof extra, "\"pairs\": %zu, \"branch_count\": %zu", r->n_pairs, r->n_branch);
+    if (!st) st = out_meta(dir, "clone", argc, argv, e, &g, run_now() - t0, extra);
+    return st;
+}
+
+static int clone_run(const cli_env *e, int argc, char **argv, void *ctx, double t0)
+{
+    clone_summary *sum = ctx;
+    const cli_args *a = e->a;
+    if (!e->lab.label) return cli_usage("clone needs labels: --labels FILE.npy, --labeller, or mixture/image data");
+    run_setup rs = { 0 };
+    double *tb = NULL, tmax = NAN;
+    size_t m = 0;
+    for (size_t l = 0; l < e->n_pred; l++) tmax = fmax(tmax, e->t_s[l]);
+    int st = run_times(e, tmax, &rs.T, &rs.t_end);
+    if (!st) st = branch_times(e, rs.T, rs.t_end, &tb, &m);
+    if (!st) st = run_outdir(a->out ? a->out : "results/clone");
+    if (!st) st = run_prepare(e, "clone", tb, m, &rs);
+    int has_theory = 0;
+    for (size_t l = 0; l < e->lab.n_modes; l++) has_theory |= env_has_phi(e, l);
+    const rg_exp_clone_cfg c = { .run = rs.run, .trunk = (rg_exp_trunk)a->trunk, .t_b = tb, .n_branch = m,
+                                 .n_pairs = a->samples, .lab = &e->lab, .theory = has_theory ? env_phi : NULL,
+                                 .theory_ctx = (void *)(uintptr_t)e };
+    rg_exp_clone_result r = { 0 };
+    const int s = st ? RG_OK : rg_exp_clone(&c, &r);
+    if (s) st = cli_status(s);
+    run_progress_end(&rs.progress);
+    if (!st && par_rank() == 0) st = clone_write(e, &rs, argc, argv, &r, t0);
+    if (!st && par_rank() == 0 && sum) st = fill_summary(e, &r, sum);
+    run_release(&rs);
+    rg_exp_clone_result_free(&r);
+    free(tb);
+    return st;
+}
+
 int clone_main(int argc, char **argv, clone_summary *sum)
 {
-    double t0 = run_now();
-    run_opts ro;
-    theory_result th;
-    int st = run_parse(argc, argv, 1000, 200, &ro, &th);
-    if (st) return st;
-    if (ro.help) {
-        clone_help(stdout);
-        return RG_OK;
-    }
-    if (ro.threads) omp_set_num_threads(ro.threads);
-    const char *out = ro.out ? ro.out : "results/clone";
-    double T, t_end;
-    exp_model em = { 0 };
-    rg_score_gmm *sc = NULL;
-    st = clone_times(&ro, &th, &T, &t_end);
-    if (!st && par_rank() == 0) st = run_outdir(out);
-    st = par_status(st);
-    if (!st) st = exp_model_new(&th, &em);
-    if (!st) {
-        int s = rg_score_gmm_new(th.b.p, em.g, 256, &sc);
-        if (s) st = cli_status(s);
-    }
-    const size_t m = ro.n_branch, n = ro.samples, L = em.n_labels, N = em.N, W = 2 * L;
-    size_t lo, hi;
-    par_slice(n, &lo, &hi);
-    size_t ns = hi - lo;
-    int *lab = NULL, *la = NULL;
-    if (!st) {
-        lab = calloc(m * n * W, sizeof *lab);
-        la = malloc((ns ? ns : 1) * W * sizeof *la);
-        if (!lab || !la) st = cli_nomem("out of memory for %zu clone pairs of dimension %zu", ns, N);
-    }
-    double *grid = NULL;
-    size_t n_grid = 0;
-    if (!st) st = run_time_grid(&ro, T, t_end, ro.branch, m, &grid, &n_grid);
-    float *xa = NULL, *xb = NULL;
-    if (!st && ns) {
-        xa = malloc(m * ns * N * sizeof *xa);
-        xb = malloc(m * ns * N * sizeof *xb);
-        if (!xa || !xb) st = cli_nomem("out of memory for %zu x %zu clone pairs of dimension %zu", m, ns, N);
-    }
-    run_progress pr;
-    run_progress_start(&pr, "clone", 1, ro.quiet);
-    if (!st && ns) {
-        rg_sampler_cfg cfg = { .proc = th.b.p, .score = rg_score_gmm_iface(sc), .method = (rg_sampler_method)ro.method,
-                               .grid = grid, .n_grid = n_grid, .seed = ro.seed, .traj0 = lo };
-        int s = rg_sampler_clone(&cfg, ro.branch, m, ns, xa, xb);
-        if (s) st = cli_status(s);
-    }
-    for (size_t i = 0; i < m && !st && ns; i++) {
-        int s = exp_classify(&em, ns, xa + i * ns * N, la);
-        if (!s) s = exp_classify(&em, ns, xb + i * ns * N, la + L * ns);
-        if (s) st = cli_status(s);
-        /* Row j of branch i: (a labels per mode, b labels per mode). */
-        for (size_t j = 0; j < ns && !st; j++)
-            for (size_t l = 0; l < L; l++) {
-                lab[(i * n + lo + j) * W + l] = la[l * ns + j];
-                lab[(i * n + lo + j) * W + L + l] = la[(L + l) * ns + j];
-            }
-    }
-    free(xa);
-    free(xb);
-    free(grid);
-    run_progress_add(&pr, 1);
-    run_progress_end(&pr);
-    st = par_status(st);
-    for (size_t i = 0; i < m && !st; i++)
-        if (par_gather_int(lab + i * n * W, n, W)) st = cli_runtime("MPI gather failed");
-    if (!st && par_rank() == 0) {
-        /* Measurement on rank 0 from the full label table: identical for any number of ranks. */
-        unsigned char *same = malloc(L * m * n);
-        double *res = malloc(m * (1 + 4 * L) * sizeof *res);
-        double ts[2] = { NAN, NAN }, ts_lo[2] = { NAN, NAN }, ts_hi[2] = { NAN, NAN };
-        double gap = NAN, gap_lo = NAN, gap_hi = NAN;
-        if (!same || !res) st = cli_nomem("out of memory");
-        for (size_t l = 0; l < L && !st; l++)
-            for (size_t k = 0; k < m * n; k++) same[l * m * n + k] = lab[k * W + l] == lab[k * W + L + l];
-        rg_rng br = { ro.seed, RG_STREAM_BOOTSTRAP };
-        double *phi = malloc(3 * m * sizeof *phi);
-        if (!phi && !st) st = cli_nomem("out of memory");
-        for (size_t l = 0; l < L && !st; l++) {
-            int s = rg_measure_ts(m, ro.branch, n, same + l * m * n, CLONE_BOOT, br, CLONE_LEVEL, &ts[l], &ts_lo[l],
-                                  &ts_hi[l], phi, phi + m, phi + 2 * m);
-            for (size_t i = 0; i < m && !s; i++) {
-                double *row = res + i * (1 + 4 * L);
-                row[0] = ro.branch[i];
-                row[1 + 4 * l] = phi[i];
-                row[2 + 4 * l] = phi[m + i];
-                row[3 + 4 * l] = phi[2 * m + i];
-                s = rg_theory_phi_at(th.b.p, &th.b.data, l, ro.branch[i], &row[4 + 4 * l]);
-            }
-            if (s) st = cli_status(s);
-        }
-        if (!st && L == 2) {
-            double tc, td;
-            int s = rg_measure_ts_joint(m, ro.branch, n, same, same + m * n, CLONE_BOOT, br, CLONE_LEVEL, &tc, &td,
-                                        &gap, &gap_lo, &gap_hi);
-            if (s) st = cli_status(s);
-        }
-        static const char *const NAMES1[] = { "t_b [time]", "phi [1]", "phi_lo [1]", "phi_hi [1]", "phi_theory [1]" };
-        static const char *const NAMES2[] = { "t_b [time]", "phi_common [1]", "phi_common_lo [1]", "phi_common_hi [1]",
-                                              "phi_common_theory [1]", "phi_difference [1]", "phi_difference_lo [1]",
-                                              "phi_difference_hi [1]", "phi_difference_theory [1]" };
-        char path[4096];
-        if (!st) st = run_path(path, sizeof path, out, "phi.csv");
-        if (!st) {
-            int s = rg_io_csv_write(path, 1 + 4 * L, L == 1 ? NAMES1 : NAMES2, m, res);
-            if (s) st = cli_status(s);
-        }
-        if (!st) st = run_write_meta(out, "clone", argc, argv, &ro, T, t_end, run_now() - t0);
-        if (!st && ro.json) {
-            static const char *const MN[2] = { "common", "difference" };
-            FILE *f = stdout;
-            double tsm = fmax(ts[0], L == 2 ? ts[1] : (double)NAN);
-            size_t lm = (L == 2 && ts[1] > ts[0]) ? 1 : 0;
-            fputs("{\"command\": \"clone\", \"t_S\": ", f);
-            cli_json_num(f, tsm);
-            fputs(", \"t_S_ci\": [", f);
-            cli_json_num(f, ts_lo[lm]), fputs(", ", f), cli_json_num(f, ts_hi[lm]);
-            fputs("], \"t_S_theory\": ", f);
-            cli_json_num(f, th.t_s);
-            fputs(", \"modes\": [", f);
-            for (size_t l = 0; l < L; l++) {
-                fputs(l ? ", {\"name\": " : "{\"name\": ", f);
-                cli_json_str(f, L == 1 ? (th.o.kind == RG_PROCESS_OU ? "ou" : "label") : MN[l]);
-                fputs(", \"t_S\": ", f), cli_json_num(f, ts[l]);
-                fputs(", \"t_S_ci\": [", f), cli_json_num(f, ts_lo[l]), fputs(", ", f), cli_json_num(f, ts_hi[l]);
-                fputs("], \"t_S_theory\": ", f), cli_json_num(f, th.t_s_label[l]), fputs("}", f);
-            }
-            fputs("], \"sync_gap\": ", f), cli_json_num(f, gap);
-            fputs(", \"sync_gap_ci\": ", f);
-            if (L == 2) fputs("[", f), cli_json_num(f, gap_lo), fputs(", ", f), cli_json_num(f, gap_hi), fputs("]", f);
-            else fputs("null", f);
-            fputs(", \"sync_gap_theory\": ", f), cli_json_num(f, th.sync_gap);
-            fprintf(f, ", \"pairs\": %zu, \"branch_times\": %zu, \"out\": ", n, m);
-            cli_json_str(f, out);
-            fputs("}\n", f);
-        }
-        if (!st && sum) { /* for regimes reproduce: the table and the curve (sum takes res) */
-            sum->m = m, sum->L = L, sum->res = res, res = NULL;
-            for (size_t l = 0; l < L; l++) {
-                sum->ts[l] = ts[l], sum->ts_lo[l] = ts_lo[l], sum->ts_hi[l] = ts_hi[l];
-                sum->ts_theory[l] = th.t_s_label[l];
-            }
-            sum->gap = gap, sum->gap_lo = gap_lo, sum->gap_hi = gap_hi, sum->gap_theory = th.sync_gap;
-        }
-        free(same);
-        free(res);
-        free(phi);
-    }
-    free(lab);
-    free(la);
-    rg_score_gmm_free(sc);
-    exp_model_free(&em);
-    run_free(&ro, &th);
-    return st;
+    return env_command(argc, argv, CMD_CLONE, 1000, 200, ENV_SCORE | ENV_LABELLER, clone_help, clone_run, sum);
 }
 
 int cmd_clone(int argc, char **argv)

@@ -9,6 +9,7 @@
 #include "cli.h"
 #include "par.h"
 #include "run.h"
+#include "source.h"
 
 #define DEMO_MAX_ARGS 32
 #define DEMO_MAX_ROWS 8
@@ -21,7 +22,7 @@ typedef struct {
     const char *cols;     /* column header after the placeholders */
     int n_vars;
     const char *rows[DEMO_MAX_ROWS][2];
-    void (*row)(const theory_result *r, FILE *f);
+    void (*row)(const rg_exp_theory_result *r, FILE *f);
 } demo_example;
 
 static void cell(FILE *f, double x)
@@ -30,18 +31,18 @@ static void cell(FILE *f, double x)
     else fprintf(f, "%9s", isnan(x) ? "none" : "inf");
 }
 
-static void row_ou(const theory_result *r, FILE *f)
+static void row_ou(const rg_exp_theory_result *r, FILE *f)
 {
     cell(f, r->t_s), cell(f, r->t_s_parent), cell(f, r->t_s_matrix), cell(f, r->t_c), cell(f, r->horizon);
 }
 
-static void row_coupled(const theory_result *r, FILE *f)
+static void row_coupled(const rg_exp_theory_result *r, FILE *f)
 {
-    cell(f, r->modes[0].rate), cell(f, r->modes[1].rate), cell(f, r->modes[0].t_s), cell(f, r->modes[1].t_s);
+    cell(f, r->rate_re[0]), cell(f, r->rate_re[1]), cell(f, r->mode_t_s[0]), cell(f, r->mode_t_s[1]);
     cell(f, r->sync_gap), cell(f, r->t_c);
 }
 
-static void row_nonrev(const theory_result *r, FILE *f)
+static void row_nonrev(const rg_exp_theory_result *r, FILE *f)
 {
     cell(f, r->relaxation_rate), cell(f, r->t_s), cell(f, r->t_s_matrix), cell(f, r->t_c);
 }
@@ -91,14 +92,15 @@ static int run_example(const demo_example *ex, FILE *f)
     for (int i = 0; i < DEMO_MAX_ROWS && ex->rows[i][0]; i++) {
         char line[512], *argv[DEMO_MAX_ARGS];
         snprintf(line, sizeof line, ex->format, ex->rows[i][0], ex->n_vars > 1 ? ex->rows[i][1] : "");
-        theory_result r;
-        int help, st = theory_compute(split(line, argv), argv, 2, &r, &help);
+        cli_args a;
+        cli_env e;
+        const int st = env_from_args(split(line, argv) - 1, argv + 1, CMD_THEORY, 0, &a, &e);
         if (st != RG_OK) return st;
         fputs("  ", f);
         for (int v = 0; v < ex->n_vars; v++) fprintf(f, "%-9s", ex->rows[i][v]);
-        ex->row(&r, f);
+        ex->row(&e.th, f);
         fputc('\n', f);
-        theory_result_free(&r);
+        env_close(&e), opts_free(&a);
     }
     return RG_OK;
 }

@@ -1,6 +1,6 @@
 #define _POSIX_C_SOURCE 200809L
 /* `regimes reproduce NAME`: a paper's experiment end to end, theory beside measurement, with plots
- * and report.md whose rows carry a verdict against a stated tolerance (MATH.md 8, 9). The
+ * and report.md whose rows carry a verdict against a stated tolerance (docs/math.md 8, 9). The
  * experiments live in reproduce_*.c; this file holds the table, the shared helpers and the report. */
 #include <math.h>
 #include <stdio.h>

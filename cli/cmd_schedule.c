@@ -1,5 +1,5 @@
 /* `regimes schedule`: design a piecewise-constant coupling gamma(t) that closes or sets the gmm4
- * synchronization gap (rg_schedule_solve, MATH.md 7.3, 7.5). The "after" times are recomputed from
+ * synchronization gap (rg_schedule_solve, docs/math.md 7.3, 7.5). The "after" times are recomputed from
  * the printed schedule string through the same path as `regimes theory --schedule` (spec_build), so
  * the string is checked to reproduce them. */
 #include <math.h>
@@ -32,7 +32,7 @@ static const char HELP[] =
 "usage: regimes schedule [--coupling cross|diffusive] [--mc2 X --md2 X --sigma2 S] [--target T] [flags]\n"
 "\n"
 "Design a piecewise-constant symmetric coupling gamma(t) for gmm4 data on the coupled process so that\n"
-"the synchronization gap t_S^c - t_S^d (forward OU time units, GMM-exact kappa = 1, MATH.md 7.3)\n"
+"the synchronization gap t_S^c - t_S^d (forward OU time units, GMM-exact kappa = 1, docs/math.md 7.3)\n"
 "equals a target. With 2 segments: gamma = 0 for t < tau, gamma = g beyond, tau = 0.5 x the earlier\n"
 "uncoupled (gamma = 0) t_S; with 1 segment: a constant g. g is found by Brent inside 0.98 of the\n"
 "stability bound (cross: |g| <= 0.98; diffusive: g in [-0.49, 100]). Prints the schedule in the\n"

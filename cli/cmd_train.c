@@ -3,8 +3,8 @@
  * with --labels FILE.npy ((P, 1) class indices stored as floats) for a classifier, or --data
  * mnist|fashion (module mnist: pixels / 255, --digits, --n; a classifier is also scored on the
  * test split). Score training runs under any process of the `regimes theory` flags (--process
- * ou|coupled|nonrev|general ...; OU by default): every flag that is not train's own goes to
- * theory_compute, with --dim filled in from the data. */
+ * ou|coupled|nonrev|general ...; OU by default): every flag that is not train's own is parsed as a
+ * process flag (opts.h, process group only), with --dim filled in from the data. */
 #define _POSIX_C_SOURCE 200809L
 #include <cblas.h>
 #include <math.h>
@@ -17,6 +17,9 @@
 #include "args.h"
 #include "cli.h"
 #include "model.h"
+#include "opts.h"
+#include "out.h"
+#include "spec.h"
 #include "regimes/data.h"
 #include "regimes/error.h"
 #include "regimes/io.h"
@@ -35,10 +38,10 @@ static const char HELP[] =
 "  --data D        FILE.npy: (P, N) float rows; mnist: data/mnist (or --mnist-dir), fashion:\n"
 "                  " RG_MNIST_FASHION_DIR "; pixels / 255, N = 784\n"
 "  --digits LIST   mnist|fashion: classes to keep, comma-separated 0-9; default all ten\n"
-"  --n N           mnist|fashion: training images in all, the first N / (number of digits) of\n"
+"  --n-train N     mnist|fashion: training images in all, the first N / (number of digits) of\n"
 "                  each class; default all of them\n"
 "  --mnist-dir DIR MNIST idx files; default data/mnist\n"
-"  --labels FILE   classifier on .npy data: (P, 1) .npy of class indices 0..C-1 (stored as floats)\n"
+"  --labels FILE   classifier on .npy data: a (P,) .npy of integer class indices 0..C-1\n"
 "  --classes C     classifier: number of classes, integer in [2, 65536]; default 1 + max label\n"
 "                  (10 for mnist|fashion)\n"
 "  --hidden LIST   hidden widths, comma separated; default 512,512 (classifier), 256,256 (score)\n"
@@ -79,7 +82,7 @@ static const cli_opt OPTS[O_N_OPTS] = {
     { "--t-sample", 1, NULL }, { "--precond", 1, NULL }, { "--centre", 1, NULL },
     { "--epochs", 1, NULL }, { "--batch", 1, NULL }, { "--lr", 1, NULL }, { "--warmup", 1, NULL },
     { "--seed", 1, NULL }, { "--threads", 1, NULL }, { "--out", 1, NULL }, { "--resume", 1, NULL },
-    { "--digits", 1, NULL }, { "--n", 1, NULL }, { "--mnist-dir", 1, NULL }, { "--shift", 1, NULL },
+    { "--digits", 1, NULL }, { "--n-train", 1, NULL }, { "--mnist-dir", 1, NULL }, { "--shift", 1, NULL },
     { "--label-smooth", 1, NULL }, { "--json", 0, NULL }, { "--help", 0, NULL },
 };
 
@@ -153,49 +156,29 @@ static int load_npy(const char *data, const char *labels, int classifier, rg_dat
     if (cli_check_input("--data", data) || (labels && cli_check_input("--labels", labels))) return RG_EINVAL;
     int st = rg_data_set_read_npy(data, 0, X);
     if (st != RG_OK) return cli_status(st);
-    if (!classifier) return RG_OK;
+    if (!classifier) return labels ? cli_usage("--labels applies to --task classifier only") : RG_OK;
     if (!labels) return cli_usage("a classifier needs --labels FILE.npy");
-    rg_data_set *L = NULL;
-    if ((st = rg_data_set_read_npy(labels, 1, &L)) != RG_OK) return cli_status(st);
-    if (L->P != (*X)->P) {
-        size_t lp = L->P;
-        rg_data_set_free(L);
-        return cli_usage("--labels has %zu rows, --data has %zu", lp, (*X)->P);
-    }
-    *lab = malloc(L->P * sizeof **lab);
-    if (!*lab) {
-        rg_data_set_free(L);
-        return cli_nomem("out of memory");
-    }
-    size_t mx = 0;
-    for (size_t i = 0; i < L->P; i++) {
-        float v = L->X[i];
-        if (!(v >= 0.0f && v <= 65535.0f) || v != floorf(v)) {
-            rg_data_set_free(L);
-            return cli_usage("--labels row %zu is %g, want an integer class index >= 0", i, (double)v);
-        }
-        (*lab)[i] = (int)v;
-        if ((size_t)v > mx) mx = (size_t)v;
-    }
-    rg_data_set_free(L);
-    if (*n_classes == 0) *n_classes = mx + 1 < 2 ? 2 : mx + 1;
+    size_t P = 0;
+    if ((st = rg_data_labels_read_npy(labels, (*X)->P, lab, &P)) != RG_OK) return cli_status(st);
+    int mx = 0;
+    for (size_t i = 0; i < P; i++) mx = (*lab)[i] > mx ? (*lab)[i] : mx;
+    if (*n_classes == 0) *n_classes = mx + 1 < 2 ? 2 : (size_t)mx + 1;
     return RG_OK;
 }
 
-/* The score network's process from the theory flags pa[1 .. pc) with --dim filled in from N:
- * th owns it (th->b.p); *full / *nfull: the flags as used (owned by the caller, strings borrowed). */
-static int build_process(int pc, char **pa, size_t N, theory_result *th, char ***full, int *nfull, char *dimbuf,
+/* The process flags pa[1 .. pc) with --dim filled in from N (unless given, or a --U / --A file sets it),
+ * parsed as process flags only and built into b; *full / *nfull: the flags as used (the sidecar's
+ * process_argv; strings borrowed, the array owned by the caller). */
+static int train_process(int pc, char **pa, size_t N, spec_built *b, char ***full, int *nfull, char *dimbuf,
                          size_t dimlen)
 {
     int coupled = 0, has_dim = 0, has_file = 0;
     for (int a = 1; a < pc; a++) {
         const char *v = a + 1 < pc ? pa[a + 1] : "";
-        if (!strcmp(pa[a], "--process")) coupled = !strcmp(v, "coupled");
-        if (!strcmp(pa[a], "--process=coupled")) coupled = 1;
-        if (!strcmp(pa[a], "--dim") || !strncmp(pa[a], "--dim=", 6)) has_dim = 1;
-        if (!strcmp(pa[a], "--A") || !strncmp(pa[a], "--A=", 4) ||
-            ((!strcmp(pa[a], "--U")) && strncmp(v, "diag:", 5) != 0) || (!strncmp(pa[a], "--U=", 4) && strncmp(pa[a] + 4, "diag:", 5) != 0))
-            has_file = 1;
+        coupled |= (!strcmp(pa[a], "--process") && !strcmp(v, "coupled")) || !strcmp(pa[a], "--process=coupled");
+        has_dim |= !strcmp(pa[a], "--dim") || !strncmp(pa[a], "--dim=", 6);
+        has_file |= !strcmp(pa[a], "--A") || !strncmp(pa[a], "--A=", 4) || (!strcmp(pa[a], "--U") && strncmp(v, "diag:", 5)) ||
+                    (!strncmp(pa[a], "--U=", 4) && strncmp(pa[a] + 4, "diag:", 5));
     }
     if (coupled && N % 2) return cli_usage("--process coupled needs an even data dimension, got %zu", N);
     static char dim_flag[] = "--dim";
@@ -205,107 +188,115 @@ static int build_process(int pc, char **pa, size_t N, theory_result *th, char **
     v[n++] = pa[0];
     if (!has_dim && !has_file) {
         snprintf(dimbuf, dimlen, "%zu", coupled ? N / 2 : N);
-        v[n++] = dim_flag;
-        v[n++] = dimbuf;
+        v[n++] = dim_flag, v[n++] = dimbuf;
     }
     for (int a = 1; a < pc; a++) v[n++] = pa[a];
     v[n] = NULL;
-    int help = 0, st = theory_compute(n, v, 1, th, &help);
-    if (!st && help) st = cli_usage("--help: see regimes train --help");
-    if (!st && rg_process_dim(th->b.p) != N) {
-        size_t d = rg_process_dim(th->b.p);
-        theory_result_free(th);
-        st = cli_usage("the process has dimension %zu, the data %zu", d, N);
-    }
-    if (st) {
-        free(v);
-        return st;
-    }
-    *full = v;
-    *nfull = n;
+    cli_args pr;
+    int st = opts_parse(n, v, G_PROC, 1, 1, &pr);
+    if (!st && pr.help) st = cli_usage("--help: see regimes train --help");
+    if (!st) st = spec_build(&pr.o, b);
+    if (!st && rg_process_dim(b->p) != N) st = cli_usage("the process has dimension %zu, the data %zu", rg_process_dim(b->p), N);
+    if (!st) opts_free(&pr);
+    if (st) return free(v), st;
+    *full = v, *nfull = n;
     return RG_OK;
 }
 
+/* Everything `regimes train` was asked to do, parsed. */
 typedef struct {
-    const char *task, *data;
-    const int *cls;
-    size_t nd, P, N, classes, nparams, epochs, shift;
-    const size_t *hid;
-    size_t nh;
-    double smooth, loss, train_acc, test_acc, wall, t_min, t_max, sigma_data2;
-    const char *t_sample;
-    const double *mean;   /* (N) subtracted from the training rows, or NULL */
-    size_t test_n;
-    uint64_t steps, seed;
-    int np;
-    char **pv;
-} train_summary;
+    int task, images, fashion, json, tlog, prec, centre;
+    const char *data, *labels, *out, *resume, *mnist_dir;
+    size_t classes, nh, hid[RG_NN_MAX_HIDDEN], temb, threads, seed, n_img, nd;
+    int cls[10];
+    rg_nn_train_config c;
+} train_opts;
 
-/* The sidecar's JSON object into f. */
-static void summary_json(FILE *f, const train_summary *s, int argc, char **argv)
+static const char *const TASKS[] = { "classifier", "score", NULL };
+static const char *const TSAMP[] = { "uniform", "log", NULL };
+
+/* Split argv: train's own flags (with their values) into ta, the rest (process flags) into pa. */
+static int train_split(int argc, char **argv, char **ta, int *nt, char **pa, int *np)
 {
-    fputs("{\"tool\": \"regimes\", \"version\": ", f);
-    cli_json_str(f, RG_VERSION);
-    fputs(", \"command\": \"train\", \"argv\": [", f);
-    for (int a = 1; a < argc; a++) fputs(a > 1 ? ", " : "", f), cli_json_str(f, argv[a]);
-    fprintf(f, "],\n \"task\": \"%s\", \"data\": ", s->task);
-    cli_json_str(f, s->data);
-    fputs(", \"digits\": ", f);
-    if (!s->cls) fputs("null", f);
-    else {
-        fputc('[', f);
-        for (size_t i = 0; i < s->nd; i++) fprintf(f, "%s%d", i ? ", " : "", s->cls[i]);
-        fputc(']', f);
+    *nt = *np = 1;
+    ta[0] = pa[0] = argv[0];
+    for (int a = 1; a < argc; a++) {
+        int k = opt_index(argv[a]);
+        char **dst = k >= 0 ? ta : pa;
+        int *n = k >= 0 ? nt : np;
+        dst[(*n)++] = argv[a];
+        int takes = k >= 0 ? OPTS[k].has_arg : 1;
+        if (takes && !strchr(argv[a], '=') && a + 1 < argc && strncmp(argv[a + 1], "--", 2) != 0) dst[(*n)++] = argv[++a];
     }
-    fprintf(f, ", \"P\": %zu, \"N\": %zu, \"classes\": %zu, \"hidden\": [", s->P, s->N, s->classes);
-    for (size_t i = 0; i < s->nh; i++) fprintf(f, "%s%zu", i ? ", " : "", s->hid[i]);
-    fprintf(f, "], \"parameters\": %zu,\n \"epochs\": %zu, \"steps\": %llu, \"seed\": %llu, \"shift\": %zu, "
-               "\"label_smooth\": ", s->nparams, s->epochs, (unsigned long long)s->steps,
-            (unsigned long long)s->seed, s->shift);
-    cli_json_num(f, s->smooth);
-    fputs(", \"t_min\": ", f), cli_json_num(f, s->t_min);
-    fputs(", \"t_max\": ", f), cli_json_num(f, s->t_max);
-    fputs(", \"t_sample\": ", f);
-    if (s->t_sample) cli_json_str(f, s->t_sample);
-    else fputs("null", f);
-    fputs(", \"sigma_data2\": ", f), cli_json_num(f, s->sigma_data2);
-    fputs(",\n \"mean\": ", f);
-    if (!s->mean) fputs("null", f);
-    else {
-        fputc('[', f);
-        for (size_t i = 0; i < s->N; i++) fprintf(f, "%s%.9g", i ? ", " : "", s->mean[i]);
-        fputc(']', f);
-    }
-    fputs(", \"final_loss\": ", f), cli_json_num(f, s->loss);
-    fputs(",\n \"train_accuracy\": ", f), cli_json_num(f, s->train_acc);
-    fputs(", \"test_accuracy\": ", f), cli_json_num(f, s->test_acc);
-    fprintf(f, ", \"test_n\": %zu, \"process_argv\": ", s->test_n);
-    if (!s->pv) fputs("null", f);
-    else {
-        fputc('[', f);
-        for (int a = 1; a < s->np; a++) fputs(a > 1 ? ", " : "", f), cli_json_str(f, s->pv[a]);
-        fputc(']', f);
-    }
-    fputs(", \"wall_s\": ", f), cli_json_num(f, s->wall);
-    fputs("}\n", f);
+    return RG_OK;
 }
 
-static int write_sidecar(const char *ckpt, const train_summary *sum, int argc, char **argv, int json)
+static int parse_required(const cli_opt *o, train_opts *t)
 {
-    char path[4096], *buf = NULL;
-    size_t len = 0;
-    if (model_sidecar_path(path, sizeof path, ckpt)) return RG_EINVAL;
-    FILE *f = open_memstream(&buf, &len);
-    if (!f) return cli_nomem("out of memory for the sidecar");
-    summary_json(f, sum, argc, argv);
-    if (fclose(f) != 0) {
-        free(buf);
-        return cli_nomem("out of memory for the sidecar");
-    }
-    int rs = rg_io_text_write(path, buf, len), st = rs ? cli_status(rs) : RG_OK;
-    if (!st && json) fputs(buf, stdout);
-    free(buf);
-    return st;
+    if (!o[O_TASK].value) return cli_usage("missing --task (classifier or score)");
+    if (cli_parse_choice("--task", o[O_TASK].value, TASKS, &t->task)) return RG_EINVAL;
+    if (!o[O_DATA].value) return cli_usage("missing --data FILE.npy|mnist|fashion");
+    if (!o[O_OUT].value) return cli_usage("missing --out FILE");
+    if (cli_check_output_file("--out", o[O_OUT].value) || (o[O_RESUME].value && cli_check_input("--resume", o[O_RESUME].value)))
+        return RG_EINVAL;
+    t->data = o[O_DATA].value, t->out = o[O_OUT].value, t->resume = o[O_RESUME].value, t->labels = o[O_LABELS].value;
+    t->images = !strcmp(t->data, "mnist") || !strcmp(t->data, "fashion"), t->fashion = !strcmp(t->data, "fashion");
+    t->mnist_dir = o[O_MDIR].value ? o[O_MDIR].value : "data/mnist";
+    t->json = o[O_JSON].value != NULL;
+    if (!t->images && (o[O_DIGITS].value || o[O_N].value || o[O_MDIR].value))
+        return cli_usage("--digits, --n-train and --mnist-dir need --data mnist|fashion");
+    return RG_OK;
+}
+
+/* Defaults by task and data, then the numeric flags. */
+static int parse_numbers(const cli_opt *o, train_opts *t)
+{
+    rg_nn_train_config *c = &t->c;
+    const int img_cls = t->images && t->task == 0;
+    t->classes = img_cls ? 10 : 0, t->nh = 2, t->temb = 32, t->seed = 1;
+    t->hid[0] = t->hid[1] = t->task == 1 ? 256 : 512;
+    if (img_cls) c->shift = 2, c->label_smooth = 0.1; /* the recipe of docs/library-nn.md: 99.04% on MNIST */
+    const cli_range pos = { 0, INFINITY, 1, 0 };
+    if ((o[O_CLASSES].value && cli_parse_size("--classes", o[O_CLASSES].value, 2, 65536, &t->classes)) ||
+        (o[O_HIDDEN].value && parse_hidden(o[O_HIDDEN].value, &t->nh, t->hid)) ||
+        (o[O_TEMB].value && cli_parse_size("--t-embed", o[O_TEMB].value, 2, 4096, &t->temb)) ||
+        (o[O_TMIN].value && cli_parse_double("--t-min", o[O_TMIN].value, pos, &c->t_min)) ||
+        (o[O_TMAX].value && cli_parse_double("--t-max", o[O_TMAX].value, pos, &c->t_max)) ||
+        (o[O_EPOCHS].value && cli_parse_size("--epochs", o[O_EPOCHS].value, 1, 1000000, &c->epochs)) ||
+        (o[O_BATCH].value && cli_parse_size("--batch", o[O_BATCH].value, 1, 1u << 20, &c->batch)) ||
+        (o[O_LR].value && cli_parse_double("--lr", o[O_LR].value, (cli_range){ 0, 1, 1, 1 }, &c->lr)) ||
+        (o[O_WARMUP].value && cli_parse_size("--warmup", o[O_WARMUP].value, 0, 100000000, &c->warmup)) ||
+        (o[O_SEED].value && cli_parse_size("--seed", o[O_SEED].value, 0, SIZE_MAX, &t->seed)) ||
+        (o[O_THREADS].value && cli_parse_size("--threads", o[O_THREADS].value, 1, 1024, &t->threads)) ||
+        (o[O_N].value && cli_parse_size("--n-train", o[O_N].value, 1, 10000000, &t->n_img)) ||
+        (o[O_SHIFT].value && cli_parse_size("--shift", o[O_SHIFT].value, 0, 8, &c->shift)) ||
+        (o[O_SMOOTH].value && cli_parse_double("--label-smooth", o[O_SMOOTH].value, (cli_range){ 0, 1, 0, 1 }, &c->label_smooth)) ||
+        (t->images && parse_digits(o[O_DIGITS].value, t->cls, &t->nd)))
+        return RG_EINVAL;
+    return RG_OK;
+}
+
+/* The switches and what must not be combined. */
+static int parse_choices(const cli_opt *o, train_opts *t, int np, char **pa)
+{
+    static const char *const precs[] = { "none", "gauss", NULL }, *const onoff[] = { "off", "on", NULL };
+    t->tlog = t->prec = t->centre = 1;
+    if ((o[O_TSAMP].value && cli_parse_choice("--t-sample", o[O_TSAMP].value, TSAMP, &t->tlog)) ||
+        (o[O_PRECOND].value && cli_parse_choice("--precond", o[O_PRECOND].value, precs, &t->prec)) ||
+        (o[O_CENTRE].value && cli_parse_choice("--centre", o[O_CENTRE].value, onoff, &t->centre)))
+        return RG_EINVAL;
+    const rg_nn_train_config *c = &t->c;
+    if (t->task == 0 && np > 1) return cli_usage("'%s': unknown option (process flags apply to --task score only)", pa[1]);
+    if (t->temb % 2) return cli_usage("--t-embed wants an even number, got %zu", t->temb);
+    if (!(c->t_max > c->t_min)) return cli_usage("--t-max must exceed --t-min");
+    if (t->task == 1 && (o[O_SHIFT].value || o[O_SMOOTH].value || o[O_LABELS].value || o[O_CLASSES].value))
+        return cli_usage("--shift, --label-smooth, --labels and --classes apply to --task classifier only");
+    if (t->task == 0 && (o[O_TSAMP].value || o[O_PRECOND].value || o[O_CENTRE].value || o[O_TEMB].value || o[O_TMIN].value || o[O_TMAX].value))
+        return cli_usage("--t-sample, --precond, --centre, --t-embed, --t-min and --t-max apply to --task score only");
+    if (!t->images && c->shift) return cli_usage("--shift needs image data (--data mnist|fashion)");
+    if (t->images && o[O_LABELS].value) return cli_usage("--labels does not apply to --data %s", t->data);
+    if (t->images && t->n_img && t->n_img < t->nd) return cli_usage("--n-train %zu is fewer than one image per digit", t->n_img);
+    return RG_OK;
 }
 
 static double now_s(void)
@@ -315,226 +306,178 @@ static double now_s(void)
     return (double)ts.tv_sec + 1e-9 * (double)ts.tv_nsec;
 }
 
+/* What a run builds; freed by train_free. */
+typedef struct {
+    rg_data_set *X, *Xt;
+    int *lab;
+    double *mean;          /* --centre on: the training mean subtracted (N), else NULL */
+    spec_built b;
+    char **pv, dimbuf[32]; /* the process flags as used (sidecar) */
+    int npv;
+    rg_nn_arch a;
+    rg_nn_model *m;
+    rg_nn_trainer *tr;
+    double loss, train_acc, test_acc, t0;
+    size_t test_n;
+} train_state;
+
+static void train_free(train_state *s)
+{
+    rg_nn_trainer_free(s->tr), rg_nn_model_free(s->m);
+    spec_free(&s->b);
+    if (s->lab && (!s->X || s->lab != s->X->labels)) free(s->lab);
+    rg_data_set_free(s->X), rg_data_set_free(s->Xt);
+    free(s->pv), free(s->mean);
+}
+
+/* The training rows (and a classifier's test split of the images); a score net's centring and s2. */
+static int train_data(train_opts *t, train_state *s)
+{
+    int st = t->images ? load_images(t->fashion, t->mnist_dir, t->cls, t->nd, t->n_img, &s->X, t->task == 0 ? &s->Xt : NULL)
+                       : load_npy(t->data, t->labels, t->task == 0, &s->X, &s->lab, &t->classes);
+    if (!st && t->images && t->task == 0) s->lab = s->X->labels;
+    if (!st && t->c.batch > s->X->P) st = cli_usage("--batch %zu exceeds the %zu training rows", t->c.batch, s->X->P);
+    for (size_t i = 0; !st && t->task == 0 && i < s->X->P; i++)
+        if ((size_t)s->lab[i] >= t->classes) st = cli_usage("label %d of row %zu is not below --classes %zu", s->lab[i], i, t->classes);
+    if (st || t->task == 0) return st;
+    const size_t P = s->X->P, N = s->X->N;
+    if (t->centre && !(s->mean = malloc(N * sizeof *s->mean))) return cli_nomem("out of memory for the mean");
+    if (t->centre) st = rg_data_center(s->X->X, P, N, s->mean) ? cli_status(RG_EINVAL) : RG_OK;
+    if (!st && t->prec) { /* s2 = the mean square of the (centred) data: the isotropic Gaussian model of nn.h;
+                           * all-zero data leave s2 = 0, a plain network */
+        double s2 = 0.0;
+        for (size_t i = 0; i < P * N; i++) s2 += (double)s->X->X[i] * (double)s->X->X[i];
+        s->a.sigma_data2 = s2 / (double)(P * N);
+    }
+    return st;
+}
+
+static int train_model(train_opts *t, train_state *s, int np, char **pa)
+{
+    const double s2 = s->a.sigma_data2;
+    s->a = t->task == 0 ? rg_nn_classifier_arch(s->X->N, t->classes, t->nh, t->hid) : rg_nn_score_arch(s->X->N, t->temb, t->nh, t->hid);
+    s->a.sigma_data2 = t->task == 1 ? s2 : 0.0;
+    int st = t->task == 1 ? train_process(np, pa, s->X->N, &s->b, &s->pv, &s->npv, s->dimbuf, sizeof s->dimbuf) : RG_OK;
+    rg_nn_data d = { .P = s->X->P, .X = s->X->X, .labels = s->lab, .process = s->b.p };
+    int ls = st ? RG_OK : rg_nn_model_new(&s->a, t->seed, &s->m);
+    if (!st && !ls) ls = rg_nn_trainer_new(s->m, &t->c, &d, &s->tr);
+    if (!st && !ls && t->resume) ls = rg_nn_trainer_restore(s->tr, t->resume);
+    return ls ? cli_status(ls) : st;
+}
+
+/* Every epoch: its mean loss on a table row (without --json), then the checkpoint. */
+static int train_epochs(const train_opts *t, train_state *s)
+{
+    const uint64_t K = rg_nn_trainer_steps_total(s->tr), per = K / t->c.epochs;
+    if (!t->json) {
+        printf("# regimes train: task %s, data %s, N %zu, P %zu, %zu parameters, %llu steps (%llu per epoch), seed %zu\n",
+               TASKS[t->task], t->data, s->X->N, s->X->P, rg_nn_model_nparams(s->m), (unsigned long long)K,
+               (unsigned long long)per, t->seed);
+        printf("epoch,step,lr,mean_loss\n");
+    }
+    s->loss = NAN;
+    while (rg_nn_trainer_steps_done(s->tr) < K) {
+        uint64_t done = rg_nn_trainer_steps_done(s->tr), n = per - done % per;
+        int ls = rg_nn_trainer_run(s->tr, (size_t)n, &s->loss);
+        if (!ls) ls = rg_nn_save(t->out, s->m, s->tr);
+        if (ls) return cli_status(ls);
+        done += n;
+        if (!t->json)
+            printf("%llu,%llu,%.17g,%.17g\n", (unsigned long long)(done / per), (unsigned long long)done,
+                   rg_nn_trainer_lr(s->tr, done - 1), s->loss), fflush(stdout);
+    }
+    return RG_OK;
+}
+
+static int train_scores(const train_opts *t, train_state *s)
+{
+    s->train_acc = s->test_acc = NAN;
+    if (t->task != 0) return RG_OK;
+    rg_nn_work *w = NULL;
+    int ls = rg_nn_work_new(s->m, 256, &w);
+    if (!ls) ls = rg_nn_classifier_accuracy(s->m, s->X->P, s->X->X, s->lab, w, &s->train_acc);
+    if (!ls && !t->json) printf("# training accuracy %.6f\n", s->train_acc);
+    if (!ls && s->Xt) ls = rg_nn_classifier_accuracy(s->m, s->Xt->P, s->Xt->X, s->Xt->labels, w, &s->test_acc);
+    if (!ls && s->Xt) s->test_n = s->Xt->P;
+    if (!ls && s->Xt && !t->json) printf("# test accuracy %.6f (%zu test images)\n", s->test_acc, s->Xt->P);
+    rg_nn_work_free(w);
+    return ls ? cli_status(ls) : RG_OK;
+}
+
+/* FILE.json: what was trained on which data, the measured figures, a score net's process flags. */
+static void sidecar_json(json *j, const train_opts *t, const train_state *s, int argc, char **argv)
+{
+    const int sc = t->task == 1;
+    j_str(j, "tool", "regimes"), j_str(j, "version", RG_VERSION), j_str(j, "command", "train");
+    j_arr(j, "argv");
+    for (int i = 1; i < argc; i++) j_str(j, NULL, argv[i]);
+    j_end(j, ']');
+    j_str(j, "task", TASKS[t->task]), j_str(j, "data", t->data);
+    double dg[10], hd[RG_NN_MAX_HIDDEN];
+    for (size_t i = 0; i < t->nd; i++) dg[i] = t->cls[i];
+    for (size_t i = 0; i < t->nh; i++) hd[i] = (double)t->hid[i];
+    if (t->images) j_nums(j, "digits", t->nd, dg);
+    else j_str(j, "digits", NULL);
+    j_int(j, "P", (long long)s->X->P), j_int(j, "N", (long long)s->X->N), j_int(j, "classes", sc ? 0 : (long long)t->classes);
+    j_nums(j, "hidden", t->nh, hd), j_int(j, "parameters", (long long)rg_nn_model_nparams(s->m));
+    j_int(j, "epochs", (long long)t->c.epochs), j_int(j, "steps", (long long)rg_nn_trainer_steps_total(s->tr));
+    j_int(j, "seed", (long long)t->seed), j_int(j, "shift", (long long)t->c.shift), j_num(j, "label_smooth", t->c.label_smooth);
+    j_num(j, "t_min", sc ? t->c.t_min : (double)NAN), j_num(j, "t_max", sc ? t->c.t_max : (double)NAN);
+    j_str(j, "t_sample", sc ? TSAMP[t->c.t_log] : NULL), j_num(j, "sigma_data2", sc ? s->a.sigma_data2 : (double)NAN);
+    if (s->mean) j_nums(j, "mean", s->X->N, s->mean);
+    else j_str(j, "mean", NULL);
+    j_num(j, "final_loss", s->loss), j_num(j, "train_accuracy", s->train_acc), j_num(j, "test_accuracy", s->test_acc);
+    j_int(j, "test_n", (long long)s->test_n);
+    if (s->pv) {
+        j_arr(j, "process_argv");
+        for (int i = 1; i < s->npv; i++) j_str(j, NULL, s->pv[i]);
+        j_end(j, ']');
+    } else
+        j_str(j, "process_argv", NULL);
+    j_num(j, "wall_s", now_s() - s->t0);
+}
+
+static int train_sidecar(const train_opts *t, const train_state *s, int argc, char **argv)
+{
+    char path[4096];
+    json j;
+    int st = model_sidecar_path(path, sizeof path, t->out);
+    if (!st) st = j_open(&j);
+    if (st) return st;
+    sidecar_json(&j, t, s, argc, argv);
+    st = j_close(&j);
+    if (!st && rg_io_text_write(path, j.buf, j.len)) st = cli_status(RG_EIO);
+    if (!st && t->json) fputs(j.buf, stdout);
+    j_free(&j);
+    return st;
+}
+
 int cmd_train(int argc, char **argv)
 {
     cli_set_command("regimes train");
-    const double t0 = now_s();
-    /* Split: train's own flags (with their values) into ta, the rest (process flags) into pa. */
     char **ta = malloc((size_t)(argc + 1) * sizeof *ta), **pa = malloc((size_t)(argc + 1) * sizeof *pa);
-    if (!ta || !pa) {
-        free(ta);
-        free(pa);
-        return cli_nomem("out of memory for the arguments");
-    }
-    int nt = 1, np = 1;
-    ta[0] = pa[0] = argv[0];
-    for (int a = 1; a < argc; a++) {
-        int k = opt_index(argv[a]);
-        char **dst = k >= 0 ? ta : pa;
-        int *n = k >= 0 ? &nt : &np;
-        dst[(*n)++] = argv[a];
-        int takes = k >= 0 ? OPTS[k].has_arg : 1;
-        if (takes && !strchr(argv[a], '=') && a + 1 < argc && strncmp(argv[a + 1], "--", 2) != 0)
-            dst[(*n)++] = argv[++a];
-    }
+    train_opts t = { .c = rg_nn_train_defaults() };
+    train_state s = { .t0 = now_s() };
+    int nt, np, st = ta && pa ? train_split(argc, argv, ta, &nt, pa, &np) : cli_nomem("out of memory for the arguments");
     cli_opt o[O_N_OPTS];
     memcpy(o, OPTS, sizeof o);
-    rg_data_set *X = NULL, *Xt = NULL;
-    int *lab = NULL, rc = cli_scan(nt, ta, 1, o, O_N_OPTS);
-    theory_result th;
-    memset(&th, 0, sizeof th);
-    char **pv = NULL, dimbuf[32];
-    int npv = 0, have_th = 0;
-    rg_nn_model *m = NULL;
-    rg_nn_trainer *tr = NULL;
-    rg_nn_work *w = NULL;
-    double *mean = NULL;
-    int st = RG_OK;
-    if (rc) goto done;
-    if (o[O_HELP].value) {
+    if (!st) st = cli_scan(nt, ta, 1, o, O_N_OPTS);
+    if (!st && o[O_HELP].value) {
         fputs(HELP, stdout);
-        goto done;
+        return free(ta), free(pa), RG_OK;
     }
-    static const char *const tasks[] = { "classifier", "score", NULL };
-    int task = 0;
-    if (!o[O_TASK].value) {
-        rc = cli_usage("missing --task (classifier or score)");
-        goto done;
-    }
-    if ((rc = cli_parse_choice("--task", o[O_TASK].value, tasks, &task))) goto done;
-    if (!o[O_DATA].value) {
-        rc = cli_usage("missing --data FILE.npy|mnist|fashion");
-        goto done;
-    }
-    if (!o[O_OUT].value) {
-        rc = cli_usage("missing --out FILE");
-        goto done;
-    }
-    if (cli_check_output_file("--out", o[O_OUT].value) ||
-        (o[O_RESUME].value && cli_check_input("--resume", o[O_RESUME].value))) {
-        rc = RG_EINVAL;
-        goto done;
-    }
-    if (task == 0 && np > 1) {
-        rc = cli_usage("'%s': unknown option (process flags apply to --task score only)", pa[1]);
-        goto done;
-    }
-    const char *data = o[O_DATA].value;
-    const int images = !strcmp(data, "mnist") || !strcmp(data, "fashion"), fashion = !strcmp(data, "fashion");
-    if (!images && (o[O_DIGITS].value || o[O_N].value || o[O_MDIR].value)) {
-        rc = cli_usage("--digits, --n and --mnist-dir need --data mnist|fashion");
-        goto done;
-    }
-    const int img_cls = images && task == 0;
-    rg_nn_train_config c = rg_nn_train_defaults();
-    size_t classes = img_cls ? 10 : 0, nh = 2, hid[RG_NN_MAX_HIDDEN] = { 512, 512 }, temb = 32, threads = 0,
-           seed = 1, n_img = 0, nd = 0;
-    if (task == 1) hid[0] = hid[1] = 256;
-    if (img_cls) { /* the recipe of docs/library-nn.md: 99.04% on the MNIST test split */
-        c.shift = 2;
-        c.label_smooth = 0.1;
-    }
-    int cls[10];
-    const cli_range pos = { 0, INFINITY, 1, 0 };
-    if ((o[O_CLASSES].value && cli_parse_size("--classes", o[O_CLASSES].value, 2, 65536, &classes)) ||
-        (o[O_HIDDEN].value && parse_hidden(o[O_HIDDEN].value, &nh, hid)) ||
-        (o[O_TEMB].value && cli_parse_size("--t-embed", o[O_TEMB].value, 2, 4096, &temb)) ||
-        (o[O_TMIN].value && cli_parse_double("--t-min", o[O_TMIN].value, pos, &c.t_min)) ||
-        (o[O_TMAX].value && cli_parse_double("--t-max", o[O_TMAX].value, pos, &c.t_max)) ||
-        (o[O_EPOCHS].value && cli_parse_size("--epochs", o[O_EPOCHS].value, 1, 1000000, &c.epochs)) ||
-        (o[O_BATCH].value && cli_parse_size("--batch", o[O_BATCH].value, 1, 1u << 20, &c.batch)) ||
-        (o[O_LR].value && cli_parse_double("--lr", o[O_LR].value, (cli_range){ 0, 1, 1, 1 }, &c.lr)) ||
-        (o[O_WARMUP].value && cli_parse_size("--warmup", o[O_WARMUP].value, 0, 100000000, &c.warmup)) ||
-        (o[O_SEED].value && cli_parse_size("--seed", o[O_SEED].value, 0, SIZE_MAX, &seed)) ||
-        (o[O_THREADS].value && cli_parse_size("--threads", o[O_THREADS].value, 1, 1024, &threads)) ||
-        (o[O_N].value && cli_parse_size("--n", o[O_N].value, 1, 10000000, &n_img)) ||
-        (o[O_SHIFT].value && cli_parse_size("--shift", o[O_SHIFT].value, 0, 8, &c.shift)) ||
-        (o[O_SMOOTH].value &&
-         cli_parse_double("--label-smooth", o[O_SMOOTH].value, (cli_range){ 0, 1, 0, 1 }, &c.label_smooth)) ||
-        (images && parse_digits(o[O_DIGITS].value, cls, &nd))) {
-        rc = RG_EINVAL;
-        goto done;
-    }
-    static const char *const tsamp[] = { "uniform", "log", NULL }, *const precs[] = { "none", "gauss", NULL },
-                             *const onoff[] = { "off", "on", NULL };
-    int tlog = 1, prec = 1, centre = 1;
-    if ((o[O_TSAMP].value && cli_parse_choice("--t-sample", o[O_TSAMP].value, tsamp, &tlog)) ||
-        (o[O_PRECOND].value && cli_parse_choice("--precond", o[O_PRECOND].value, precs, &prec)) ||
-        (o[O_CENTRE].value && cli_parse_choice("--centre", o[O_CENTRE].value, onoff, &centre))) {
-        rc = RG_EINVAL;
-        goto done;
-    }
-    if (temb % 2) rc = cli_usage("--t-embed wants an even number, got %zu", temb);
-    else if (!(c.t_max > c.t_min)) rc = cli_usage("--t-max must exceed --t-min");
-    else if (task == 1 && (o[O_SHIFT].value || o[O_SMOOTH].value))
-        rc = cli_usage("--shift and --label-smooth apply to --task classifier only");
-    else if (task == 0 && (o[O_TSAMP].value || o[O_PRECOND].value || o[O_CENTRE].value))
-        rc = cli_usage("--t-sample, --precond and --centre apply to --task score only");
-    else if (!images && c.shift) rc = cli_usage("--shift needs image data (--data mnist|fashion)");
-    else if (images && o[O_LABELS].value) rc = cli_usage("--labels does not apply to --data %s", data);
-    else if (images && n_img && n_img < nd) rc = cli_usage("--n %zu is fewer than one image per digit", n_img);
-    if (rc) goto done;
-    c.lr_min = c.lr / 100.0;
-    c.seed = seed;
-    c.img_w = c.shift ? 28 : 0;
-    c.t_log = task == 1 && tlog;
-    if (threads) omp_set_num_threads((int)threads);
+    if (!st) st = parse_required(o, &t);
+    if (!st) st = parse_numbers(o, &t);
+    if (!st) st = parse_choices(o, &t, np, pa);
+    t.c.lr_min = t.c.lr / 100.0, t.c.seed = t.seed, t.c.img_w = t.c.shift ? 28 : 0, t.c.t_log = t.task == 1 && t.tlog;
+    if (!st && t.threads) omp_set_num_threads((int)t.threads);
     openblas_set_num_threads(1); /* BLAS runs inside the OpenMP chunks: single-threaded there */
-
-    if (images) {
-        rc = load_images(fashion, o[O_MDIR].value ? o[O_MDIR].value : "data/mnist", cls, nd, n_img, &X,
-                         task == 0 ? &Xt : NULL);
-        if (!rc && task == 0) lab = X->labels;
-    } else
-        rc = load_npy(data, o[O_LABELS].value, task == 0, &X, &lab, &classes);
-    if (rc != RG_OK) goto done;
-    if (c.batch > X->P) {
-        rc = cli_usage("--batch %zu exceeds the %zu training rows", c.batch, X->P);
-        goto done;
-    }
-    rg_nn_arch a = task == 0 ? rg_nn_classifier_arch(X->N, classes, nh, hid) : rg_nn_score_arch(X->N, temb, nh, hid);
-    if (task == 1 && centre) {
-        if (!(mean = calloc(X->N, sizeof *mean))) {
-            rc = cli_nomem("out of memory for the mean");
-            goto done;
-        }
-        for (size_t i = 0; i < X->P; i++)
-            for (size_t j = 0; j < X->N; j++) mean[j] += (double)X->X[i * X->N + j];
-        for (size_t j = 0; j < X->N; j++) mean[j] /= (double)X->P;
-        for (size_t i = 0; i < X->P; i++)
-            for (size_t j = 0; j < X->N; j++) X->X[i * X->N + j] = (float)((double)X->X[i * X->N + j] - mean[j]);
-    }
-    if (task == 1 && prec) { /* s2 = mean square of the data: the isotropic Gaussian model of nn.h; all-zero
-                              * (e.g. constant, centred) data leave s2 = 0, a plain network */
-        double s2 = 0.0;
-        for (size_t i = 0; i < X->P * X->N; i++) s2 += (double)X->X[i] * (double)X->X[i];
-        a.sigma_data2 = s2 / (double)(X->P * X->N);
-    }
-    if (task == 1) {
-        if ((rc = build_process(np, pa, X->N, &th, &pv, &npv, dimbuf, sizeof dimbuf))) goto done;
-        have_th = 1;
-    }
-    if (task == 0)
-        for (size_t i = 0; i < X->P; i++)
-            if ((size_t)lab[i] >= classes) {
-                rc = cli_usage("label %d of row %zu is not below --classes %zu", lab[i], i, classes);
-                goto done;
-            }
-    if ((st = rg_nn_model_new(&a, seed, &m)) != RG_OK) goto done;
-    rg_nn_data d = { .P = X->P, .X = X->X, .labels = lab, .process = have_th ? th.b.p : NULL };
-    if ((st = rg_nn_trainer_new(m, &c, &d, &tr)) != RG_OK) goto done;
-    if (o[O_RESUME].value && (st = rg_nn_trainer_restore(tr, o[O_RESUME].value)) != RG_OK) goto done;
-    const int json = o[O_JSON].value != NULL;
-    const uint64_t K = rg_nn_trainer_steps_total(tr), per = K / c.epochs;
-    if (!json) {
-        printf("# regimes train: task %s, data %s, N %zu, P %zu, %zu parameters, %llu steps (%llu per epoch), seed %zu\n",
-               tasks[task], data, X->N, X->P, rg_nn_model_nparams(m), (unsigned long long)K, (unsigned long long)per, seed);
-        printf("epoch,step,lr,mean_loss\n");
-    }
-    double loss = NAN;
-    while (rg_nn_trainer_steps_done(tr) < K) {
-        uint64_t done_steps = rg_nn_trainer_steps_done(tr), n = per - done_steps % per;
-        if ((st = rg_nn_trainer_run(tr, (size_t)n, &loss)) != RG_OK) goto done;
-        done_steps += n;
-        if (!json) {
-            printf("%llu,%llu,%.17g,%.17g\n", (unsigned long long)(done_steps / per), (unsigned long long)done_steps,
-                   rg_nn_trainer_lr(tr, done_steps - 1), loss);
-            fflush(stdout);
-        }
-        if ((st = rg_nn_save(o[O_OUT].value, m, tr)) != RG_OK) goto done;
-    }
-    train_summary sum = { .task = tasks[task], .data = data, .cls = images ? cls : NULL, .nd = nd, .P = X->P,
-                          .N = X->N, .classes = task == 0 ? classes : 0, .nparams = rg_nn_model_nparams(m),
-                          .epochs = c.epochs, .shift = c.shift, .hid = hid, .nh = nh, .smooth = c.label_smooth,
-                          .loss = loss, .train_acc = NAN, .test_acc = NAN, .steps = K, .seed = seed,
-                          .np = npv, .pv = pv, .t_min = task == 1 ? c.t_min : (double)NAN,
-                          .t_max = task == 1 ? c.t_max : (double)NAN,
-                          .t_sample = task == 1 ? tsamp[c.t_log] : NULL,
-                          .sigma_data2 = task == 1 ? a.sigma_data2 : (double)NAN, .mean = mean };
-    if (task == 0) {
-        if ((st = rg_nn_work_new(m, 256, &w)) != RG_OK) goto done;
-        if ((st = rg_nn_classifier_accuracy(m, X->P, X->X, lab, w, &sum.train_acc)) != RG_OK) goto done;
-        if (!json) printf("# training accuracy %.6f\n", sum.train_acc);
-        if (Xt) {
-            if ((st = rg_nn_classifier_accuracy(m, Xt->P, Xt->X, Xt->labels, w, &sum.test_acc)) != RG_OK) goto done;
-            sum.test_n = Xt->P;
-            if (!json) printf("# test accuracy %.6f (%zu test images)\n", sum.test_acc, Xt->P);
-        }
-    }
-    sum.wall = now_s() - t0;
-    rc = write_sidecar(o[O_OUT].value, &sum, argc, argv, json);
-done:
-    if (st != RG_OK) rc = cli_status(st);
-    rg_nn_work_free(w);
-    rg_nn_trainer_free(tr);
-    rg_nn_model_free(m);
-    if (have_th) theory_result_free(&th);
-    if (lab && (!X || lab != X->labels)) free(lab);
-    rg_data_set_free(X);
-    rg_data_set_free(Xt);
-    free(pv);
-    free(mean);
-    free(ta);
-    free(pa);
-    return rc;
+    if (!st) st = train_data(&t, &s);
+    if (!st) st = train_model(&t, &s, np, pa);
+    if (!st) st = train_epochs(&t, &s);
+    if (!st) st = train_scores(&t, &s);
+    if (!st) st = train_sidecar(&t, &s, argc, argv);
+    train_free(&s);
+    free(ta), free(pa);
+    return st;
 }

@@ -1,6 +1,6 @@
 #define _POSIX_C_SOURCE 200809L
 /* `regimes demo`: the headline result of each paper, theory against measurement, in a few minutes
- * (reduced sizes of the `regimes reproduce` experiments, MATH.md 7-9): speciation and collapse on
+ * (reduced sizes of the `regimes reproduce` experiments, docs/math.md 7-9): speciation and collapse on
  * Gaussian mixtures, the synchronization gap against the coupling, the non-reversible drift that
  * speeds up relaxation and speciation while collapse stays put, and speciation on MNIST with the exact
  * score. results/demo/report.md opens with a one-screen summary table (one row per headline), then
@@ -28,7 +28,7 @@ typedef struct {
 
 static int speciation(demo *d)
 {
-    fputs("\n### Speciation, two-class GMM (parent paper; MATH.md 7.1, 7.2)\n\n", d->r.md);
+    fputs("\n### Speciation, two-class GMM (parent paper; docs/math.md 7.1, 7.2)\n\n", d->r.md);
     clone_summary s;
     int st = repro_clone(&d->r, "speciation", "--process ou --data gmm2 --dim 256 --sigma2 1 --steps 120", 300, &s);
     if (st) return st;
@@ -42,7 +42,7 @@ static int speciation(demo *d)
 
 static int collapse(demo *d)
 {
-    fputs("\n### Collapse onto the training set (parent paper; MATH.md 7.6, 8.2)\n\n", d->r.md);
+    fputs("\n### Collapse onto the training set (parent paper; docs/math.md 7.6, 8.2)\n\n", d->r.md);
     collapse_summary s;
     int st = repro_collapse(&d->r, "collapse", "--process ou --data gmm2 --dim 256 --sigma2 1 --n-train 20000 --steps 100",
                             4000, &s);
@@ -63,7 +63,7 @@ static int collapse(demo *d)
 
 static int gap(demo *d)
 {
-    fputs("\n### Synchronization gap against the coupling (multimodal paper; MATH.md 7.3)\n\n"
+    fputs("\n### Synchronization gap against the coupling (multimodal paper; docs/math.md 7.3)\n\n"
           "gmm4 with |m_c|^2 = 25, |m_d|^2 = 9 at d = 16 per modality (with isotropic sigma^2 the class\n"
           "posterior sees only the projections on the means, so the times do not depend on d).\n\n", d->r.md);
     static const double G[3] = { -0.5, 0.0, 0.5 };
@@ -94,7 +94,7 @@ static int gap(demo *d)
 
 static int nonrev(demo *d)
 {
-    fputs("\n### Non-reversible drift A = (I + Q) U, U = diag(linspace(0.2, 1.8, 64)) (MATH.md 2.6, 4, 9.6)\n\n",
+    fputs("\n### Non-reversible drift A = (I + Q) U, U = diag(linspace(0.2, 1.8, 64)) (docs/math.md 2.6, 4, 9.6)\n\n",
           d->r.md);
     double rate[2], rate_lo[2], rate_hi[2], rate_th[2];
     int st = repro_nonrev_decay(&d->r, rate, rate_lo, rate_hi, rate_th);
@@ -135,7 +135,7 @@ static int nonrev(demo *d)
 
 static int mnist(demo *d)
 {
-    fputs("\n### Speciation on MNIST digits 1 and 8 with the exact empirical score (MATH.md 9.2)\n\n", d->r.md);
+    fputs("\n### Speciation on MNIST digits 1 and 8 with the exact empirical score (docs/math.md 9.2)\n\n", d->r.md);
     if (access("data/mnist/train-images-idx3-ubyte", R_OK) != 0) {
         fputs("Skipped: data/mnist is absent (scripts/get-mnist.sh fetches it; `make demo` runs it first).\n", d->r.md);
         fputs("\nMNIST speciation skipped: data/mnist is absent.\n", d->sum.md);

@@ -198,25 +198,3 @@ int model_read_mean(const char *ckpt, size_t N, double **mean)
     free(text);
     return st;
 }
-
-static void *ms_ws_new(void *ctx, size_t B_max)
-{
-    const model_score *ms = ctx;
-    rg_nn_work *w = NULL;
-    return rg_nn_work_new(ms->model, B_max, &w) == RG_OK ? w : NULL;
-}
-
-static void ms_ws_free(void *ws) { rg_nn_work_free(ws); }
-
-static int ms_eval(void *ctx, void *ws, double t, size_t B, const float *x, float *s, rg_score_extra *extra)
-{
-    const model_score *ms = ctx;
-    (void)extra;
-    return rg_nn_score_eval(ms->model, ms->process, t, B, x, s, ws);
-}
-
-rg_score model_score_iface(model_score *ms)
-{
-    return (rg_score){ .prepare = NULL, .eval = ms_eval, .ws_new = ms_ws_new, .ws_free = ms_ws_free, .ctx = ms,
-                       .has_extra = 0 };
-}

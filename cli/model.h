@@ -8,9 +8,6 @@
 
 #include <stddef.h>
 
-#include "regimes/nn.h"
-#include "regimes/process.h"
-#include "regimes/score.h"
 
 /* FILE.json for the checkpoint path ckpt into buf (len bytes). RG_OK, or one line and RG_EINVAL
  * when it does not fit. */
@@ -30,14 +27,5 @@ int model_read_number(const char *ckpt, const char *key, double *out);
  * data, from ckpt's sidecar key "mean": *mean (malloc'ed) or NULL when the key is absent or null.
  * RG_OK, or one line and RG_EINVAL (unreadable sidecar, malformed array, not N numbers). */
 int model_read_mean(const char *ckpt, size_t N, double **mean);
-
-/* A trained score network behind the sampler's rg_score interface: prepare is NULL, ws_new gives an
- * rg_nn_work of B_max rows per thread, eval is rg_nn_score_eval (no extras). ms must outlive the
- * returned value. */
-typedef struct {
-    const rg_nn_model *model;
-    const rg_process *process;
-} model_score;
-rg_score model_score_iface(model_score *ms);
 
 #endif

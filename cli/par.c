@@ -4,6 +4,8 @@
 #include <stdio.h>
 #include <stdlib.h>
 
+#include "regimes/error.h"
+
 #ifdef RG_HAVE_MPI
 #include <mpi.h>
 #include <limits.h>
@@ -99,7 +101,41 @@ int par_status(int st)
     return out;
 }
 
+static int comm_gather(void *ctx, rg_exp_type type, void *buf, size_t n, size_t len, int all)
+{
+    (void)ctx;
+    const MPI_Datatype t = type == RG_EXP_INT ? MPI_INT : type == RG_EXP_FLOAT ? MPI_FLOAT : MPI_DOUBLE;
+    return gather(buf, n, len, t, all) == 0 ? RG_OK : RG_EIO; /* the library names the failure */
+}
+
+static int hook_gather(void *ctx, rg_exp_type type, void *buf, size_t n, size_t len)
+{
+    return comm_gather(ctx, type, buf, n, len, 0);
+}
+
+static int hook_allgather(void *ctx, rg_exp_type type, void *buf, size_t n, size_t len)
+{
+    return comm_gather(ctx, type, buf, n, len, 1);
+}
+
+static int hook_agree(void *ctx, int st)
+{
+    (void)ctx;
+    return par_status(st);
+}
+
+const rg_exp_comm *par_comm(void)
+{
+    static rg_exp_comm c;
+    if (!g_on || g_size == 1) return NULL;
+    c = (rg_exp_comm){ .rank = g_rank, .size = g_size, .gather = hook_gather, .allgather = hook_allgather,
+                       .agree = hook_agree };
+    return &c;
+}
+
 #else /* one process */
+
+const rg_exp_comm *par_comm(void) { return NULL; }
 
 int par_compiled(void) { return 0; }
 int par_init(int *argc, char ***argv) { (void)argc; (void)argv; return 0; }

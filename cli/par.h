@@ -14,6 +14,8 @@
 
 #include <stddef.h>
 
+#include "regimes/experiment.h"
+
 /* Start MPI if launched by mpirun. Returns 0, or -1 after one line on stderr. */
 int par_init(int *argc, char ***argv);
 void par_finalize(void);
@@ -35,5 +37,8 @@ int par_allgather_double(double *buf, size_t n, size_t len);
 
 /* The largest status over ranks (every rank calls it): so all ranks fail or succeed together. */
 int par_status(int st);
+
+/* These hooks as the experiment layer's rg_exp_comm (experiment.h); NULL in one process. */
+const rg_exp_comm *par_comm(void);
 
 #endif

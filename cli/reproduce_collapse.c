@@ -1,5 +1,5 @@
 /* regimes reproduce collapse-gmm: collapse onto the training set with the exact empirical score
- * (MATH.md 7.6, 8.2) for training sets of the two-class GMM at d = 256, P = 20000 and P = 2000. */
+ * (docs/math.md 7.6, 8.2) for training sets of the two-class GMM at d = 256, P = 20000 and P = 2000. */
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -46,7 +46,7 @@ int repro_collapse_gmm(repro *r)
         repro_row_text(r, "collapse-gmm", what, 0, dev / s[i].alpha, NAN, NAN, tol, dev / s[i].alpha <= TOL_F);
         snprintf(what, sizeof what, "memorised fraction of the final samples, P = %zu", PS[i]);
         repro_row_text(r, "collapse-gmm", what, 1, s[i].mf, s[i].mf_lo, s[i].mf_hi, ">= 0.95", s[i].mf >= 0.95);
-        /* Two other collapse clocks of MATH.md 8.2: informative, against the same theory and tolerance. */
+        /* Two other collapse clocks of docs/math.md 8.2: informative, against the same theory and tolerance. */
         snprintf(what, sizeof what, "memorised fraction of E[z_0\\|z_t] reaches 1/2, P = %zu", PS[i]);
         repro_row(r, "collapse-gmm", what, s[i].tc_theory, half_time(&s[i]), NAN, NAN, TOL_TC * s[i].tc_theory);
         const double se = 1.96 * s[i].sw_sd / sqrt((double)s[i].trajectories);
@@ -67,7 +67,7 @@ int repro_collapse_gmm(repro *r)
             ser[2 * i] = (rg_io_series){ lab[2 * i], m, buf[2 * i][0], buf[2 * i][1], buf[2 * i][2], buf[2 * i][3], 1 };
             ser[2 * i + 1] = (rg_io_series){ lab[2 * i + 1], m, buf[2 * i][0], buf[2 * i + 1][1], NULL, NULL, 0 };
         }
-        st = repro_plot(r, "collapse-gmm-f.png", "Excess entropy f(t), two-class GMM training sets, d = 256 (MATH.md 8.2 a)",
+        st = repro_plot(r, "collapse-gmm-f.png", "Excess entropy f(t), two-class GMM training sets, d = 256 (docs/math.md 8.2 a)",
                         "t (forward)", "f(t) [nats per dimension]", 2 * n, ser);
         for (size_t i = 0; i < n && !st; i++) {
             size_t m = s[i].n_rec < 64 ? s[i].n_rec : 64;
@@ -78,7 +78,7 @@ int repro_collapse_gmm(repro *r)
         }
         if (!st)
             st = repro_plot(r, "collapse-gmm-memorised.png",
-                            "Memorised fraction of the denoised states E[z_0|z_t] (d1/d2 < 1/3, MATH.md 8.2 d)",
+                            "Memorised fraction of the denoised states E[z_0|z_t] (d1/d2 < 1/3, docs/math.md 8.2 d)",
                             "t (forward)", "fraction", n, ser);
     }
     for (size_t i = 0; i < n; i++) collapse_summary_free(&s[i]);

@@ -1,4 +1,4 @@
-/* regimes reproduce speciation-gmm | multimodal-gmm: cloning with the exact mixture score (MATH.md
+/* regimes reproduce speciation-gmm | multimodal-gmm: cloning with the exact mixture score (docs/math.md
  * 7.2, 7.3, 8.1, 8.4). */
 #include <math.h>
 #include <stdio.h>
@@ -32,14 +32,14 @@ int repro_speciation_gmm(repro *r)
         snprintf(lab[2 * i + 1], 64, "theory d = %zu", D[i]);
         labels[2 * i] = lab[2 * i], labels[2 * i + 1] = lab[2 * i + 1];
     }
-    if (!st) st = repro_plot_phi(r, "speciation-gmm.png", "Cloning curves, two-class GMM (MATH.md 7.2)", n, s, labels, 0);
+    if (!st) st = repro_plot_phi(r, "speciation-gmm.png", "Cloning curves, two-class GMM (docs/math.md 7.2)", n, s, labels, 0);
     for (size_t i = 0; i < n; i++) free(s[i].res);
     return st;
 }
 
 /* d = 16 per modality: with isotropic sigma^2 the class posterior sees only the projections of z on
  * m_c and m_d, the other coordinates relax as plain OU noise, so phi and the times do not depend on d
- * (MATH.md 7.3); a small d buys pairs, and pairs buy precision. */
+ * (docs/math.md 7.3); a small d buys pairs, and pairs buy precision. */
 int repro_multimodal_gmm(repro *r)
 {
     static const char *const CFG[][2] = {

@@ -1,21 +1,21 @@
 /* regimes reproduce mnist-exact: speciation of real images under the exact empirical score, and
  * regimes reproduce mnist-trained: the same measurements with score networks trained here instead.
  *
- * 1. Data (MATH.md 10.2): the first 5000 ones and 5000 eights of the MNIST training split (P = 10000),
- *    pixels /255, centred per pixel; Lambda = lambda_max of their covariance (7.668, MATH.md 9.2).
+ * 1. Data (docs/math.md 10.2): the first 5000 ones and 5000 eights of the MNIST training split (P = 10000),
+ *    pixels /255, centred per pixel; Lambda = lambda_max of their covariance (7.668, docs/math.md 9.2).
  *    Theory: t_S = 1/2 log Lambda (the parent's) and the exact matrix criterion 1/2 log(1 + Lambda)
- *    (MATH.md 7.1 a).
- * 2. Classifier (MATH.md 8.4): an MLP 784-256-2 (nn.h, Adam) trained on every 1 and 8 of the training
+ *    (docs/math.md 7.1 a).
+ * 2. Classifier (docs/math.md 8.4): an MLP 784-256-2 (nn.h, Adam) trained on every 1 and 8 of the training
  *    split (raw pixels /255, not the clones); its held-out accuracy on the test split's ones and eights
- *    is the e of MATH.md 8.1. Final samples are un-centred before they are classified.
- * 3. Cloning (MATH.md 6.6, 8.1): the exact empirical score (5.2) under OU, the exponential integrator
+ *    is the e of docs/math.md 8.1. Final samples are un-centred before they are classified.
+ * 3. Cloning (docs/math.md 6.6, 8.1): the exact empirical score (5.2) under OU, the exponential integrator
  *    on a geometric grid; phi(t_b) = the fraction of clone pairs whose final samples get the same class;
  *    t_S = its 0.775 crossing with the bootstrap interval. Beside it, phi(kappa) of the two-class
  *    Gaussian reference kappa = Lambda e^{-2t} / (1 - e^{-2t}), whose crossing is 1/2 log(1 + Lambda).
- * 4. Memorised fraction (MATH.md 8.2 d): plain reverse trajectories recorded at MX_NREC times; at each,
+ * 4. Memorised fraction (docs/math.md 8.2 d): plain reverse trajectories recorded at MX_NREC times; at each,
  *    the Tweedie denoiser x0 = e^t (x_t + (1 - e^{-2t}) s(x_t, t)) (5.1) is memorised when d1/d2 < 1/3
  *    (Euclidean nearest and second-nearest training points); the final samples likewise.
- * 5. Paired MNIST (MATH.md 10.3), P = 2000 pairs, under the coupled cross-drive process with gamma in
+ * 5. Paired MNIST (docs/math.md 10.3), P = 2000 pairs, under the coupled cross-drive process with gamma in
  *    MX_GAMMA: a set with rho = 1 (every pair shares its digit: the class signal is all in the common
  *    mode u, the shared label c = (s_x + s_y)/2 = +-1) and one with rho = 0 (the relative label
  *    r = (s_x - s_y)/2 = +-1, all in the difference mode v). Each is a balanced two-class problem, so
@@ -60,7 +60,7 @@
 #include "regimes/score.h"
 #include "regimes/theory.h"
 #include "args.h"
-#include "model.h"
+#include "source.h"
 #include "par.h"
 #include "reproduce.h"
 #include "run.h"
@@ -68,10 +68,10 @@
 #define MX_DIR "data/mnist"      /* scripts/get-mnist.sh */
 #define MX_PIX 784
 #define MX_PER_CLASS 5000        /* the parent's P = 10000 */
-#define MX_LAMBDA_REF 7.668      /* MATH.md 9.2, 10.2 */
+#define MX_LAMBDA_REF 7.668      /* docs/math.md 9.2, 10.2 */
 #define MX_TOL_TS 0.10           /* issue 4: the crossing within 10% of 1/2 log Lambda */
-#define MX_LEVEL 0.775           /* MATH.md 7.2, 8.1 */
-#define MX_NBOOT 20000           /* MATH.md 8.1 */
+#define MX_LEVEL 0.775           /* docs/math.md 7.2, 8.1 */
+#define MX_NBOOT 20000           /* docs/math.md 8.1 */
 #define MX_NB 8                  /* branch times, digits */
 #define MX_NBP 8                 /* branch times per gamma, paired */
 #define MX_NREC 10               /* record times of the memorised fraction */
@@ -80,10 +80,10 @@
 #define MX_PAIRS_P 100           /* paired: clone pairs per branch time (--samples) */
 #define MX_TRAJ 200              /* plain trajectories of the memorised fraction (--samples) */
 #define MX_NPAIRED 2000          /* paired data set size (pairs) */
-#define MX_T 4.0                 /* OU horizon: kappa(4) = 7.7 e^-8 = 3e-3 < 0.01 (MATH.md 6.2) */
+#define MX_T 4.0                 /* OU horizon: kappa(4) = 7.7 e^-8 = 3e-3 < 0.01 (docs/math.md 6.2) */
 #define MX_T_STOP 0.05           /* clones: the last exponential step from here to 0 returns the denoiser (6.4) */
 #define MX_T_STOP_MEM 0.01       /* plain runs: record times down to 0.02 */
-#define MX_RATIO (1.0 / 3.0)     /* MATH.md 8.2 d */
+#define MX_RATIO (1.0 / 3.0)     /* docs/math.md 8.2 d */
 #define MX_CH 64                 /* rows per chunk of the denoiser loop (fixed: thread-count free) */
 #define MX_ID_MEM ((uint64_t)1 << 48)
 #define MX_ID_PAIRED ((uint64_t)1 << 40)
@@ -107,66 +107,13 @@ enum { MX_NG = sizeof MX_GAMMA / sizeof MX_GAMMA[0] };
 static const int MX_CLS[2] = { 1, 8 };
 
 /* ---- classifier --------------------------------------------------------------------------------- */
+/* The MLP 784-256-2 of source_classifier, its held-out accuracy, and the counts it was trained and
+ * scored on (docs/math.md 8.1: e = 1 - accuracy). */
 typedef struct {
     rg_nn_model *m;
-    rg_nn_work *w;
-    const double *mean; /* (784) added back before classifying */
-    size_t views;       /* 1: rows are images; 2: rows are (x, y) pairs */
+    double acc;
+    size_t n_train, n_test;
 } mx_clf;
-
-/* Rows of X whose class is 1 (label 0) or 8 (label 1), into a new label array. */
-static int *mx_labels(const rg_data_set *s)
-{
-    int *l = malloc(s->P * sizeof *l);
-    for (size_t i = 0; l && i < s->P; i++) l[i] = s->labels[i] == MX_CLS[1];
-    return l;
-}
-
-static int mx_train(const rg_mnist_raw *train, const rg_mnist_raw *test, uint64_t seed, mx_clf *c, double *acc,
-                    size_t *n_train, size_t *n_test)
-{
-    rg_data_set *a = NULL, *b = NULL;
-    int *la = NULL, *lb = NULL, st = RG_OK;
-    rg_nn_trainer *tr = NULL;
-    int s = rg_mnist_select(train, MX_CLS, 2, 0, 0, NULL, &a);
-    if (!s) s = rg_mnist_select(test, MX_CLS, 2, 0, 0, NULL, &b);
-    if (s) st = cli_status(s);
-    if (!st && (!(la = mx_labels(a)) || !(lb = mx_labels(b)))) st = cli_nomem("out of memory for the labels");
-    const size_t hid[1] = { 256 };
-    rg_nn_arch arch = rg_nn_classifier_arch(MX_PIX, 2, 1, hid);
-    rg_nn_train_config cfg = rg_nn_train_defaults();
-    cfg.epochs = 3, cfg.warmup = 50, cfg.seed = seed; /* 3 x 98 Adam steps of 128: ~1 s, > 99% held out */
-    rg_nn_data d = { .P = a ? a->P : 0, .X = a ? a->X : NULL, .labels = la, .process = NULL };
-    if (!st) s = rg_nn_model_new(&arch, seed, &c->m);
-    if (!st && !s) s = rg_nn_trainer_new(c->m, &cfg, &d, &tr);
-    if (!st && !s) s = rg_nn_trainer_run(tr, (size_t)rg_nn_trainer_steps_total(tr), NULL);
-    if (!st && !s) s = rg_nn_work_new(c->m, 256, &c->w);
-    if (!st && !s) s = rg_nn_classifier_accuracy(c->m, b->P, b->X, lb, c->w, acc);
-    if (!st && s) st = cli_status(s);
-    *n_train = a ? a->P : 0, *n_test = b ? b->P : 0;
-    rg_nn_trainer_free(tr);
-    rg_data_set_free(a), rg_data_set_free(b);
-    free(la), free(lb);
-    return st;
-}
-
-/* Classes of B rows X (B, views 784): lab (B, views), 0 for a one, 1 for an eight. */
-static int mx_classify(const mx_clf *c, size_t B, const float *X, int *lab)
-{
-    float *img = malloc((B ? B : 1) * MX_PIX * sizeof *img);
-    int *l = malloc((B ? B : 1) * sizeof *l);
-    int st = img && l ? RG_OK : cli_nomem("out of memory for %zu images", B);
-    for (size_t v = 0; v < c->views && !st; v++) {
-        for (size_t i = 0; i < B; i++)
-            for (size_t k = 0; k < MX_PIX; k++)
-                img[i * MX_PIX + k] = (float)((double)X[(i * c->views + v) * MX_PIX + k] + c->mean[k]);
-        int s = rg_nn_classifier_predict(c->m, B, img, l, c->w);
-        if (s) st = cli_status(s);
-        for (size_t i = 0; i < B && !st; i++) lab[i * c->views + v] = l[i];
-    }
-    free(img), free(l);
-    return st;
-}
 
 static int mx_csv(const repro *r, const char *sub, const char *name, size_t ncol, const char *const *h, size_t nrow,
                   const double *d)
@@ -197,7 +144,7 @@ typedef struct {
 typedef struct {
     rg_score_emp *e;
     rg_nn_model *m;
-    model_score ms;
+    rg_nn_score_ctx ms;
     rg_score sc;
 } mx_score;
 
@@ -275,14 +222,14 @@ static int mx_score_new(repro *r, mx_mode *mo, const rg_process *p, const rg_dat
     }
     int st = mx_net_train(r, mo, p, X, sub, steps, salt, &out->m);
     if (st) return st;
-    out->ms = (model_score){ out->m, p };
-    out->sc = model_score_iface(&out->ms);
+    out->ms = (rg_nn_score_ctx){ .model = out->m, .process = p };
+    out->sc = rg_nn_score_iface(&out->ms);
     return RG_OK;
 }
 
 /* ---- runs --------------------------------------------------------------------------------------- */
 /* Geometric from T to t_stop with the extra times merged in, then t = 0: the exponential integrator's
- * last step returns the denoiser zhat_0(z, t_stop) (MATH.md 6.4), so final samples are the exact
+ * last step returns the denoiser zhat_0(z, t_stop) (docs/math.md 6.4), so final samples are the exact
  * empirical process' end points (weighted averages of training images, at t_stop = 0.05 nearly always
  * one of them: see the memorised fraction), with no residual noise for the classifier. The steps are
  * proportional to log(T / t_stop), so that h / t stays about 0.09 for both stop times. */
@@ -296,143 +243,41 @@ static int mx_grid(double T, double t_stop, const double *extra, size_t n_extra,
     return s ? cli_status(s) : RG_OK;
 }
 
-/* Clone n pairs at each of the m branch times tb; lab (m, n, 2 V) on rank 0: the V classes of clone a,
- * then of clone b (V = c->views), for every pair. */
-static int mx_clone(const rg_process *p, rg_score sc, double T, const double *tb, size_t m, size_t n,
-                    uint64_t id0, uint64_t seed, const mx_clf *c, int *lab)
+/* Clone n pairs at each of the m branch times tb (ids from id0) with labels of lab: the result on rank 0. */
+static int mx_clone(const rg_process *p, rg_score sc, double T, const double *tb, size_t m, size_t n, uint64_t id0,
+                    uint64_t seed, const rg_exp_labeller *lab, rg_exp_clone_result *res)
 {
-    const size_t N = rg_process_dim(p), V = c->views, W = 2 * V;
-    size_t lo, hi;
-    par_slice(n, &lo, &hi);
-    const size_t ns = hi - lo;
     double *grid = NULL;
     size_t n_grid = 0;
     int st = mx_grid(T, MX_T_STOP, tb, m, &grid, &n_grid);
-    float *xa = NULL, *xb = NULL;
-    int *la = malloc((ns ? ns : 1) * W * sizeof *la);
-    if (!st && ns) {
-        xa = malloc(m * ns * N * sizeof *xa), xb = malloc(m * ns * N * sizeof *xb);
-        if (!xa || !xb || !la) st = cli_nomem("out of memory for %zu x %zu clone pairs of dimension %zu", m, ns, N);
-    }
-    if (!st && ns) {
-        rg_sampler_cfg cfg = { .proc = p, .score = sc, .method = RG_SAMPLER_EXP, .grid = grid,
-                               .n_grid = n_grid, .seed = seed, .traj0 = id0 + lo };
-        int s = rg_sampler_clone(&cfg, tb, m, ns, xa, xb);
-        if (s) st = cli_status(s);
-    }
-    for (size_t i = 0; i < m && !st && ns; i++) {
-        st = mx_classify(c, ns, xa + i * ns * N, la);
-        if (!st) st = mx_classify(c, ns, xb + i * ns * N, la + ns * V);
-        for (size_t j = 0; j < ns && !st; j++)
-            for (size_t v = 0; v < V; v++) {
-                lab[(i * n + lo + j) * W + v] = la[j * V + v];
-                lab[(i * n + lo + j) * W + V + v] = la[(ns + j) * V + v];
-            }
-    }
-    free(grid), free(xa), free(xb), free(la);
-    st = par_status(st);
-    for (size_t i = 0; i < m && !st; i++)
-        if (par_gather_int(lab + i * n * W, n, W)) st = cli_runtime("MPI gather failed");
-    return st;
+    const rg_exp_clone_cfg c = { .run = { .proc = p, .score = sc, .method = RG_SAMPLER_EXP, .grid = grid,
+                                          .n_grid = n_grid, .seed = seed, .id0 = id0, .comm = par_comm() },
+                                 .t_b = tb, .n_branch = m, .n_pairs = n, .lab = lab, .n_boot = MX_NBOOT, .level = MX_LEVEL };
+    const int s = st ? RG_OK : rg_exp_clone(&c, res);
+    free(grid);
+    return s ? cli_status(s) : st;
 }
 
-typedef struct {
-    size_t n_rec, ns, N;
-    const double *rec;
-    float *snap; /* (n_rec, ns, N) */
-} mx_rec;
-
-static int mx_observe(void *ctx, const rg_sampler_record *r)
+/* Plain reverse trajectories (ids from MX_ID_MEM): the memorised fraction of the Tweedie denoiser at the
+ * record times rec and of the final samples (docs/math.md 8.2 d), on rank 0. */
+static int mx_memorised_run(const rg_process *p, rg_score e, const rg_data_set *X, const double *rec, size_t n_rec,
+                            size_t n, uint64_t seed, rg_exp_sample_result *res)
 {
-    mx_rec *c = ctx;
-    for (size_t j = 0; j < c->n_rec; j++)
-        if (c->rec[j] == r->t) memcpy(c->snap + j * c->ns * c->N, r->x, c->ns * c->N * sizeof *r->x);
-    return RG_OK;
-}
-
-/* flag[i] = 1 when row i of Z (B, N) -- or its Tweedie denoiser at t when t > 0 -- has d1/d2 < 1/3
- * against the training rows X (MATH.md 8.2 d). OpenMP over chunks of MX_CH rows. */
-static int mx_memorised(rg_score e, double t, size_t B, const float *Z, const rg_data_set *X,
-                        const double *xn, int *flag)
-{
-    const size_t N = X->N, P = X->P, nch = (B + MX_CH - 1) / MX_CH;
-    const int nt = omp_get_max_threads();
-    int st = t > 0 && e.prepare ? e.prepare(e.ctx, t) : RG_OK;
-    if (st) return cli_status(st);
-    float *buf = malloc((size_t)nt * MX_CH * (2 * N + P) * sizeof *buf);
-    void **ws = calloc((size_t)nt, sizeof *ws);
-    int *chst = calloc(nch ? nch : 1, sizeof *chst);
-    int ok = buf && ws && chst;
-    size_t nrun;
-    for (int i = 0; ok && i < nt; i++) ok = (ws[i] = e.ws_new(e.ctx, MX_CH)) != NULL;
-    if (!ok) st = cli_nomem("out of memory for the denoiser workspaces");
-    const double et = exp(t), dl = -expm1(-2.0 * t);
-    nrun = ok ? nch : 0;
-#pragma omp parallel for schedule(static)
-    for (size_t ch = 0; ch < nrun; ch++) {
-        const int tid = omp_get_thread_num();
-        float *x0 = buf + (size_t)tid * MX_CH * (2 * N + P), *sc = x0 + MX_CH * N, *work = sc + MX_CH * N;
-        const size_t i0 = ch * MX_CH, b = B - i0 < MX_CH ? B - i0 : MX_CH;
-        const float *z = Z + i0 * N;
-        int s = RG_OK, id[MX_CH];
-        float d1[MX_CH], d2[MX_CH];
-        if (t > 0) {
-            s = e.eval(e.ctx, ws[tid], t, b, z, sc, NULL);
-            for (size_t k = 0; k < b * N; k++) x0[k] = (float)(et * ((double)z[k] + dl * (double)sc[k]));
-        } else
-            memcpy(x0, z, b * N * sizeof *x0);
-        if (!s) s = rg_measure_nearest2(b, x0, P, X->X, xn, N, id, d1, d2, work);
-        for (size_t q = 0; q < b && !s; q++) flag[i0 + q] = (double)d1[q] < MX_RATIO * (double)d2[q];
-        chst[ch] = s;
-    }
-    for (size_t ch = 0; ch < nch && !st; ch++)
-        if (chst[ch]) st = cli_status(chst[ch]);
-    for (int i = 0; ws && i < nt; i++) e.ws_free(ws[i]);
-    free(buf), free(ws), free(chst);
-    return st;
-}
-
-/* Plain reverse trajectories: mem (n, n_rec + 1) on rank 0, the memorised flags at rec[j] and, last,
- * of the final samples. */
-static int mx_memorised_run(const rg_process *p, rg_score e, const rg_data_set *X, const double *rec,
-                            size_t n_rec, size_t n, uint64_t seed, int *mem)
-{
-    const size_t N = X->N, W = n_rec + 1;
-    size_t lo, hi;
-    par_slice(n, &lo, &hi);
-    const size_t ns = hi - lo;
-    double *grid = NULL, *xn = malloc(X->P * sizeof *xn);
+    double *grid = NULL;
     size_t n_grid = 0;
     int st = mx_grid(MX_T, MX_T_STOP_MEM, rec, n_rec, &grid, &n_grid);
-    float *x = malloc((ns ? ns : 1) * N * sizeof *x), *snap = malloc(n_rec * (ns ? ns : 1) * N * sizeof *snap);
-    int *fl = malloc((ns ? ns : 1) * sizeof *fl);
-    if (!st && (!xn || !x || !snap || !fl)) st = cli_nomem("out of memory for %zu trajectories", ns);
-    if (!st) {
-        int s = rg_measure_norms(X->P, X->X, N, xn);
-        if (s) st = cli_status(s);
-    }
-    if (!st && ns) {
-        mx_rec rc = { n_rec, ns, N, rec, snap };
-        rg_sampler_cfg cfg = { .proc = p, .score = e, .method = RG_SAMPLER_EXP, .grid = grid,
-                               .n_grid = n_grid, .seed = seed, .traj0 = MX_ID_MEM + lo, .rec_t = rec,
-                               .n_rec = n_rec, .observer = mx_observe, .observer_ctx = &rc };
-        int s = rg_sampler_run(&cfg, ns, 0, x);
-        if (s) st = cli_status(s);
-    }
-    for (size_t j = 0; j <= n_rec && !st && ns; j++) {
-        st = mx_memorised(e, j < n_rec ? rec[j] : 0.0, ns, j < n_rec ? snap + j * ns * N : x, X, xn, fl);
-        for (size_t i = 0; i < ns && !st; i++) mem[(lo + i) * W + j] = fl[i];
-    }
-    free(grid), free(xn), free(x), free(snap), free(fl);
-    st = par_status(st);
-    if (!st && par_gather_int(mem, n, W)) st = cli_runtime("MPI gather failed");
-    return st;
+    const rg_exp_sample_cfg c = { .run = { .proc = p, .score = e, .method = RG_SAMPLER_EXP, .grid = grid,
+                                           .n_grid = n_grid, .seed = seed, .id0 = MX_ID_MEM, .comm = par_comm() },
+                                  .n = n, .train = X->X, .P = X->P, .rec_t = rec, .n_rec = n_rec };
+    const int s = st ? RG_OK : rg_exp_sample(&c, res);
+    free(grid);
+    return s ? cli_status(s) : st;
 }
 
 /* ---- paired MNIST ------------------------------------------------------------------------------- */
 /* One run: paired images with rho = 1 (mode 0: the class signal is all in the common mode u, the
  * shared label c = +-1 is a balanced two-class label) or rho = 0 (mode 1: all in the difference mode
- * v, the relative label r = +-1), under cross-drive gamma. MATH.md 10.3: for rho in {0, 1} the
+ * v, the relative label r = +-1), under cross-drive gamma. docs/math.md 10.3: for rho in {0, 1} the
  * informative mode is a balanced two-class problem and the 0.775 rule of 8.1 applies exactly. */
 typedef struct {
     double gamma, rho, T, lam, rate, th;
@@ -443,57 +288,47 @@ typedef struct {
     double agree;                      /* fraction of final samples with class of x = class of y */
 } mx_paired;
 
-/* Measure one run from lab (m, n, 4) = (a: x, y; b: x, y) on rank 0. */
-static int mx_paired_measure(const repro *r, mx_paired *q, const int *lab)
+/* Copy one run's curves from the clone result of the four-mode labeller (class of x, of y, the shared
+ * label c, the relative label r; docs/math.md 10.3): x, y and the run's own label (c for rho = 1, r for 0). */
+static void mx_paired_measure(mx_paired *q, const rg_exp_clone_result *res)
 {
-    const size_t m = q->m, n = q->n, mn = m * n;
-    unsigned char *same = malloc(3 * mn);
-    if (!same) return cli_nomem("out of memory");
-    size_t agree = 0;
-    for (size_t k = 0; k < mn; k++) {
-        const int *l = lab + 4 * k;
-        int s[4], c[2];
-        for (int v = 0; v < 4; v++) s[v] = 1 - 2 * l[v]; /* +1 a one, -1 an eight */
-        for (int u = 0; u < 2; u++) c[u] = q->mode ? (s[2 * u] - s[2 * u + 1]) / 2 : (s[2 * u] + s[2 * u + 1]) / 2;
-        same[k] = l[0] == l[2], same[mn + k] = l[1] == l[3], same[2 * mn + k] = c[0] == c[1];
-        agree += (size_t)(l[0] == l[1]) + (size_t)(l[2] == l[3]);
+    const size_t m = q->m, modes[3] = { 0, 1, 2 + q->mode };
+    for (size_t k = 0; k < 3; k++) {
+        const size_t l = modes[k];
+        q->ts[k] = res->t_s[l], q->ts_lo[k] = res->t_s_lo[l], q->ts_hi[k] = res->t_s_hi[l];
+        memcpy(q->phi[k][0], res->phi + l * m, m * sizeof(double));
+        memcpy(q->phi[k][1], res->phi_lo + l * m, m * sizeof(double));
+        memcpy(q->phi[k][2], res->phi_hi + l * m, m * sizeof(double));
     }
-    q->agree = (double)agree / (double)(2 * mn);
-    rg_rng br = { r->seed, RG_STREAM_BOOTSTRAP };
-    int s = RG_OK;
-    for (int k = 0; k < 3 && !s; k++)
-        s = rg_measure_ts(m, q->tb, n, same + (size_t)k * mn, MX_NBOOT, br, MX_LEVEL, &q->ts[k], &q->ts_lo[k],
-                          &q->ts_hi[k], q->phi[k][0], q->phi[k][1], q->phi[k][2]);
-    free(same);
-    return s ? cli_status(s) : RG_OK;
+    q->agree = 1.0 - res->class_frac[2 * res->n_classes + 1]; /* c != 0: x and y share their class */
 }
 
 /* Run (gamma index g, mode) on the pair set S with the informative mode's Lambda lam. */
-static int mx_paired_run(repro *r, mx_mode *mo, const rg_data_set *S, double lam, const mx_clf *c, size_t g,
-                         size_t mode, mx_paired *q)
+static int mx_paired_run(repro *r, mx_mode *mo, const rg_data_set *S, double lam, const rg_exp_labeller *lab,
+                         size_t g, size_t mode, mx_paired *q)
 {
     double M[4];
     q->gamma = MX_GAMMA[g], q->mode = mode, q->rho = mode ? 0.0 : 1.0, q->lam = lam;
     rg_process_coupling(RG_COUPLING_CROSS, q->gamma, M);
     q->rate = mode ? M[0] - M[1] : M[0] + M[1]; /* common pattern (1, 1): 1 - gamma; difference: 1 + gamma */
     q->th = rg_theory_mode_time(q->rate, lam);
-    /* Horizon (MATH.md 6.2): T >= log(1 + 100 lambda Lambda) / (2 lambda) for the informative mode. */
+    /* Horizon (docs/math.md 6.2): T >= log(1 + 100 lambda Lambda) / (2 lambda) for the informative mode. */
     q->T = fmax(MX_T, log1p(100.0 * q->rate * lam) / (2.0 * q->rate));
     q->m = MX_NBP, q->n = r->samples ? r->samples : MX_PAIRS_P;
     for (size_t i = 0; i < q->m; i++) q->tb[i] = q->th * (0.55 + 0.14 * (double)i); /* 0.55 .. 1.53 t_S */
     rg_process *p = NULL;
     mx_score e = { 0 };
-    int *lab = malloc(q->m * q->n * 4 * sizeof *lab);
+    rg_exp_clone_result res = { 0 };
     int s = rg_process_coupled(M, MX_PIX, &p);
-    int st = s ? cli_status(s) : lab ? RG_OK : cli_nomem("out of memory");
+    int st = s ? cli_status(s) : RG_OK;
     char sub[128];
     snprintf(sub, sizeof sub, "%s/paired-%s-gamma%g", mo->name, mode ? "difference" : "common", q->gamma);
     if (!st) st = mx_score_new(r, mo, p, S, sub, mo->steps_paired, 1 + 2 * g + mode, &e);
-    if (!st) st = mx_clone(p, e.sc, q->T, q->tb, q->m, q->n, MX_ID_PAIRED * (1 + 2 * g + mode), r->seed, c, lab);
-    if (!st && par_rank() == 0) st = mx_paired_measure(r, q, lab);
+    if (!st) st = mx_clone(p, e.sc, q->T, q->tb, q->m, q->n, MX_ID_PAIRED * (1 + 2 * g + mode), r->seed, lab, &res);
+    if (!st && par_rank() == 0) mx_paired_measure(q, &res);
+    rg_exp_clone_result_free(&res);
     mx_score_free(&e);
     rg_process_free(p);
-    free(lab);
     return st;
 }
 
@@ -541,48 +376,38 @@ typedef struct {
     double msq;                      /* trained: their mean square per pixel (centred; data: s2) */
 } mx_digits;
 
-/* mnist-trained: MX_NGRID plain runs of the network to t = 0; the first 64, un-centred, into
- * DIR/mnist-trained-samples.png (8 x 8), all classified: the fraction of ones with its interval. */
-static int mx_grid_samples(repro *r, const rg_process *p, rg_score sc, const mx_clf *c, mx_digits *d)
+/* mnist-trained: MX_NGRID plain runs of the network to t = 0 (ids from MX_ID_GRID); the first 64,
+ * un-centred, into DIR/mnist-trained-samples.png (8 x 8), all classified: the fraction of ones. */
+static int mx_grid_samples(repro *r, const rg_process *p, rg_score sc, const rg_exp_labeller *lab, const double *mean,
+                           mx_digits *d)
 {
-    size_t lo, hi, n_grid = 0;
-    par_slice(MX_NGRID, &lo, &hi);
-    const size_t ns = hi - lo;
     double *grid = NULL;
-    float *x = malloc(MX_NGRID * MX_PIX * sizeof *x), *img = malloc(64 * MX_PIX * sizeof *img);
-    int *lab = malloc(MX_NGRID * sizeof *lab);
-    int st = x && img && lab ? mx_grid(MX_T, MX_T_STOP, NULL, 0, &grid, &n_grid) : cli_nomem("out of memory");
-    if (!st && ns) {
-        rg_sampler_cfg cfg = { .proc = p, .score = sc, .method = RG_SAMPLER_EXP, .grid = grid, .n_grid = n_grid,
-                               .seed = r->seed, .traj0 = MX_ID_GRID + lo };
-        int s = rg_sampler_run(&cfg, ns, 0, x + lo * MX_PIX);
-        if (s) st = cli_status(s);
-    }
-    if (!st && ns) st = mx_classify(c, ns, x + lo * MX_PIX, lab + lo);
-    st = par_status(st);
-    if (!st && (par_gather_float(x, MX_NGRID, MX_PIX) || par_gather_int(lab, MX_NGRID, 1)))
-        st = cli_runtime("MPI gather failed");
-    if (!st && par_rank() == 0) {
-        unsigned char *one = malloc(MX_NGRID);
-        double sq = 0.0;
-        for (size_t i = 0; one && i < MX_NGRID; i++) one[i] = lab[i] == 0;
-        for (size_t i = 0; i < MX_NGRID * MX_PIX; i++) sq += (double)x[i] * (double)x[i];
-        d->msq = sq / (double)(MX_NGRID * MX_PIX);
-        int s = one ? rg_measure_phi(MX_NGRID, one, MX_NBOOT, (rg_rng){ r->seed, RG_STREAM_BOOTSTRAP }, 200, &d->ones,
-                                     &d->ones_lo, &d->ones_hi)
-                    : RG_ENOMEM;
-        free(one);
-        for (size_t i = 0; i < 64 * MX_PIX; i++) img[i] = (float)((double)x[i] + c->mean[i % MX_PIX]);
-        char path[4096];
-        if (!s && !(st = run_path(path, sizeof path, r->dir, "mnist-trained-samples.png")))
-            s = rg_io_png_grid(path, 64, 28, 28, img, 8, 0.0f, 1.0f);
-        if (s && !st) st = cli_status(s);
-    }
-    free(grid), free(x), free(img), free(lab);
-    return par_status(st);
+    size_t n_grid = 0;
+    rg_exp_sample_result res = { 0 };
+    int st = mx_grid(MX_T, MX_T_STOP, NULL, 0, &grid, &n_grid);
+    const rg_exp_sample_cfg c = { .run = { .proc = p, .score = sc, .method = RG_SAMPLER_EXP, .grid = grid,
+                                           .n_grid = n_grid, .seed = r->seed, .id0 = MX_ID_GRID, .comm = par_comm() },
+                                  .n = MX_NGRID, .lab = lab, .keep = 1 };
+    const int s = st ? RG_OK : rg_exp_sample(&c, &res);
+    if (s) st = cli_status(s);
+    free(grid);
+    if (st || par_rank() != 0) return st;
+    const double f = res.class_frac[0], se = sqrt(f * (1 - f) / MX_NGRID); /* a binomial proportion */
+    d->ones = f, d->ones_lo = f - 1.96 * se, d->ones_hi = f + 1.96 * se;
+    double sq = 0.0;
+    for (size_t i = 0; i < MX_NGRID * MX_PIX; i++) sq += (double)res.x[i] * (double)res.x[i];
+    d->msq = sq / (double)(MX_NGRID * MX_PIX);
+    for (size_t i = 0; i < 64 * MX_PIX; i++) res.x[i] = (float)((double)res.x[i] + mean[i % MX_PIX]);
+    char path[4096];
+    if (!(st = run_path(path, sizeof path, r->dir, "mnist-trained-samples.png")) &&
+        rg_io_png_grid(path, 64, 28, 28, res.x, 8, 0.0f, 1.0f))
+        st = cli_status(RG_EIO);
+    rg_exp_sample_result_free(&res);
+    return st;
 }
 
-static int mx_digits_run(repro *r, mx_mode *mo, const rg_data_set *X, const mx_clf *c, mx_digits *d)
+static int mx_digits_run(repro *r, mx_mode *mo, const rg_data_set *X, const rg_exp_labeller *lab, const double *mean,
+                         mx_digits *d)
 {
     d->ts_parent = 0.5 * log(d->lambda), d->ts_exact = 0.5 * log1p(d->lambda);
     d->m = MX_NB, d->n = r->samples ? r->samples : MX_PAIRS, d->n_mem = r->samples ? r->samples : MX_TRAJ;
@@ -593,29 +418,23 @@ static int mx_digits_run(repro *r, mx_mode *mo, const rg_data_set *X, const mx_c
     d->rec[MX_NREC] = 0.0;
     rg_process *p = NULL;
     mx_score e = { 0 };
-    int *lab = malloc(d->m * d->n * 2 * sizeof *lab), *mem = malloc(d->n_mem * (MX_NREC + 1) * sizeof *mem);
-    int s = rg_process_ou(MX_PIX, &p);
-    int st = s ? cli_status(s) : (lab && mem) ? RG_OK : cli_nomem("out of memory");
+    rg_exp_clone_result cr = { 0 };
+    rg_exp_sample_result mr = { 0 };
+    int s = rg_process_ou(MX_PIX, &p), st = s ? cli_status(s) : RG_OK;
     char sub[64];
     snprintf(sub, sizeof sub, "%s/digits", mo->name);
     if (!st) st = mx_score_new(r, mo, p, X, sub, mo->steps_digits, 0, &e);
-    if (!st && mo->trained) st = mx_grid_samples(r, p, e.sc, c, d);
-    if (!st) st = mx_clone(p, e.sc, MX_T, d->tb, d->m, d->n, 0, r->seed, c, lab);
-    if (!st) st = mx_memorised_run(p, e.sc, X, d->rec, MX_NREC, d->n_mem, r->seed, mem);
-    unsigned char *same = malloc(d->m * d->n + d->n_mem);
-    if (!st && !same) st = cli_nomem("out of memory");
+    if (!st && mo->trained) st = mx_grid_samples(r, p, e.sc, lab, mean, d);
+    if (!st) st = mx_clone(p, e.sc, MX_T, d->tb, d->m, d->n, 0, r->seed, lab, &cr);
+    if (!st) st = mx_memorised_run(p, e.sc, X, d->rec, MX_NREC, d->n_mem, r->seed, &mr);
     if (!st && par_rank() == 0) {
-        rg_rng br = { r->seed, RG_STREAM_BOOTSTRAP };
-        for (size_t k = 0; k < d->m * d->n; k++) same[k] = lab[2 * k] == lab[2 * k + 1];
-        s = rg_measure_ts(d->m, d->tb, d->n, same, MX_NBOOT, br, MX_LEVEL, &d->ts, &d->ts_lo, &d->ts_hi, d->phi, d->lo,
-                          d->hi);
-        for (size_t j = 0; j <= MX_NREC && !s; j++) {
-            for (size_t i = 0; i < d->n_mem; i++) same[i] = (unsigned char)mem[i * (MX_NREC + 1) + j];
-            s = rg_measure_phi(d->n_mem, same, MX_NBOOT, br, 100 + j, &d->mf[j], &d->mlo[j], &d->mhi[j]);
-        }
-        if (s) st = cli_status(s);
+        d->ts = cr.t_s[0], d->ts_lo = cr.t_s_lo[0], d->ts_hi = cr.t_s_hi[0];
+        memcpy(d->phi, cr.phi, d->m * sizeof *d->phi), memcpy(d->lo, cr.phi_lo, d->m * sizeof *d->lo);
+        memcpy(d->hi, cr.phi_hi, d->m * sizeof *d->hi);
+        for (size_t j = 0; j < MX_NREC; j++) d->mf[j] = mr.mem[j], d->mlo[j] = mr.mem_lo[j], d->mhi[j] = mr.mem_hi[j];
+        d->mf[MX_NREC] = mr.mem_final, d->mlo[MX_NREC] = mr.mem_final_lo, d->mhi[MX_NREC] = mr.mem_final_hi;
     }
-    free(same), free(lab), free(mem);
+    rg_exp_clone_result_free(&cr), rg_exp_sample_result_free(&mr);
     mx_score_free(&e);
     rg_process_free(p);
     return st;
@@ -713,14 +532,14 @@ static void mx_notes(repro *r, const mx_mode *mo, const mx_digits *d, const mx_p
                "%s under OU, exponential integrator, geometric grid of %d steps from T = %g to "
                "%g (h/t = 0.09), then one step to 0 (the denoiser); %zu clone pairs at each of %zu branch times. Classes by an "
                "MLP 784-256-2 trained on the %zu training ones and eights: held-out accuracy %.4f on the %zu test "
-               "ones and eights (label error e = %.4f, MATH.md 8.1; uncorrected). Measured t_S = %.4f [%.4f, %.4f] "
+               "ones and eights (label error e = %.4f, docs/math.md 8.1; uncorrected). Measured t_S = %.4f [%.4f, %.4f] "
                "= %.3f x 1/2 log Lambda = %.3f x 1/2 log(1 + Lambda) (the parent measured 0.97 x 1/2 log Lambda, "
-               "MATH.md 9.2).\n",
+               "docs/math.md 9.2).\n",
             mo->name, d->P, d->lambda, d->ts_parent, d->ts_exact,
             mo->trained ? "The trained network's score" : "Exact empirical score", MX_STEPS, MX_T, MX_T_STOP, d->n, d->m, d->n_train, d->acc,
             d->n_test, 1.0 - d->acc, d->ts, d->ts_lo, d->ts_hi, d->ts / d->ts_parent, d->ts / d->ts_exact);
     fprintf(f, "\nMemorised fraction (%zu plain trajectories; d1/d2 < 1/3 of the Tweedie denoiser at t, Euclidean, "
-               "MATH.md 8.2 d):", d->n_mem);
+               "docs/math.md 8.2 d):", d->n_mem);
     for (size_t j = 0; j <= MX_NREC; j++) fprintf(f, "%s t = %.3g: %.3f", j ? "," : "", d->rec[j], d->mf[j]);
     fprintf(f, " (the last: the final samples, [%.3f, %.3f]).\n", d->mlo[MX_NREC], d->mhi[MX_NREC]);
     if (paired_st) {
@@ -730,7 +549,7 @@ static void mx_notes(repro *r, const mx_mode *mo, const mx_digits *d, const mx_p
         else fputs("\nPaired MNIST: not measured (see the error above).\n", f);
         return;
     }
-    fprintf(f, "\nPaired MNIST (MATH.md 10.3), %d pairs of distinct training images per set, the same classifier on x "
+    fprintf(f, "\nPaired MNIST (docs/math.md 10.3), %d pairs of distinct training images per set, the same classifier on x "
                "and y. rho = 1 puts the class signal in the common mode (shared label c = +-1), rho = 0 in the "
                "difference mode (relative label r = +-1): each a balanced two-class problem, measured with the 0.775 "
                "rule; theory log(1 + lambda_k Lambda_k)/(2 lambda_k), lambda_c = 1 - gamma, lambda_d = 1 + gamma. "
@@ -745,73 +564,101 @@ static void mx_notes(repro *r, const mx_mode *mo, const mx_digits *d, const mx_p
                 q[k].ts_hi[0], q[k].ts[1], q[k].ts_lo[1], q[k].ts_hi[1], q[k].agree);
 }
 
+/* The data of every run: MNIST's training split, the digits' set X (centred, Lambda), the classifier. */
+typedef struct {
+    rg_mnist_raw *train;
+    rg_data_set *X, *S[2];
+    double mean[MX_PIX], pmean[2][MX_PIX], lam[2];
+    mx_clf c;
+} mx_data;
+
+static int mx_data_open(repro *r, mx_data *m, mx_digits *d)
+{
+    int s = rg_mnist_load(MX_DIR, RG_MNIST_TRAIN, &m->train);
+    if (!s) s = rg_mnist_select(m->train, MX_CLS, 2, MX_PER_CLASS, 1, m->mean, &m->X);
+    if (!s) s = rg_data_covariance_top(m->X->X, m->X->P, m->X->N, &d->lambda);
+    int st = s ? cli_status(s) : RG_OK;
+    if (!st) st = source_classifier(MX_DIR, MX_CLS, 2, r->seed, &m->c.m, &m->c.acc, &m->c.n_train, &m->c.n_test);
+    if (st) return st;
+    double s2 = 0.0;
+    for (size_t i = 0; i < m->X->P * m->X->N; i++) s2 += (double)m->X->X[i] * (double)m->X->X[i];
+    d->s2 = s2 / (double)(m->X->P * m->X->N);
+    d->P = m->X->P, d->acc = m->c.acc, d->n_train = m->c.n_train, d->n_test = m->c.n_test;
+    return RG_OK;
+}
+
+static void mx_data_close(mx_data *m)
+{
+    rg_nn_model_free(m->c.m);
+    rg_data_set_free(m->X), rg_data_set_free(m->S[0]), rg_data_set_free(m->S[1]);
+    rg_mnist_free(m->train);
+}
+
+static void mx_digit_rows(repro *r, const mx_mode *mo, const mx_digits *d)
+{
+    repro_row(r, mo->name, "Lambda, digits 1 and 8 (docs/math.md 9.2)", MX_LAMBDA_REF, d->lambda, d->lambda, d->lambda, 5e-4);
+    repro_row_text(r, mo->name, "classifier held-out accuracy, 1 vs 8", 0.99, d->acc, d->acc, d->acc,
+                   ">= 0.99 (docs/math.md 8.1: e <= 0.01)", d->acc >= 0.99);
+    if (mo->trained)
+        repro_row(r, mo->name, "fraction of ones among generated samples", 0.5, d->ones, d->ones_lo, d->ones_hi,
+                  MX_TOL_ONES);
+    repro_headline(r, mo->name, "t_S digits 1, 8 vs 1/2 log Lambda", d->ts_parent, d->ts, d->ts_lo, d->ts_hi,
+                   MX_TOL_TS * d->ts_parent);
+    repro_row_text(r, mo->name, "memorised fraction of the final samples", NAN, d->mf[MX_NREC], d->mlo[MX_NREC],
+                   d->mhi[MX_NREC], "reported (no theory)", 1);
+}
+
+/* Paired MNIST: rho = 1 (common) and rho = 0 (difference), each centred with its pooled mean, at each
+ * gamma of MX_GAMMA; *nq gammas done. */
+static int mx_paired_all(repro *r, mx_mode *mo, mx_data *m, mx_paired *q, double *gm, double *glo, double *ghi,
+                         size_t *nq)
+{
+    int st = RG_OK;
+    rg_exp_labeller lab[2] = { { 0 }, { 0 } };
+    for (size_t u = 0; u < 2 && !st; u++) {
+        int s = rg_mnist_pairs(m->train, MX_CLS, MX_NPAIRED, u ? 0.0 : 1.0, (rg_rng){ r->seed, RG_STREAM_PAIRS }, 1,
+                               m->pmean[u], &m->S[u]);
+        if (!s) s = rg_mnist_pair_spectra(m->S[u], u ? NULL : &m->lam[0], u ? &m->lam[1] : NULL);
+        if (!s) s = rg_exp_labeller_classifier(m->c.m, m->pmean[u], 2, &lab[u]);
+        if (s) st = cli_status(s);
+    }
+    for (size_t g = 0; g < MX_NG && !st; g++) {
+        for (size_t u = 0; u < 2 && !st; u++) {
+            st = mx_paired_run(r, mo, m->S[u], m->lam[u], &lab[u], g, u, &q[2 * g + u]);
+            if (!st && par_rank() == 0) st = mx_paired_csv(r, mo->name, &q[2 * g + u]);
+            st = par_status(st);
+        }
+        if (!st) mx_paired_rows(r, mo->name, &q[2 * g], &gm[g], &glo[g], &ghi[g]), (*nq)++;
+    }
+    rg_exp_labeller_free(&lab[0]), rg_exp_labeller_free(&lab[1]);
+    return st;
+}
+
 static int mx_main(repro *r, mx_mode *mo)
 {
     if (r->threads) omp_set_num_threads(r->threads);
     const int blas = openblas_get_num_threads();
     openblas_set_num_threads(1); /* every BLAS call below runs inside OpenMP chunks or is small */
-    rg_mnist_raw *train = NULL, *test = NULL;
-    rg_data_set *X = NULL, *S[2] = { NULL, NULL };
-    double mean[MX_PIX], pmean[2][MX_PIX], lam[2] = { NAN, NAN };
-    mx_clf c = { NULL, NULL, mean, 1 };
+    mx_data m = { 0 };
     mx_digits d = { 0 };
     mx_paired q[2 * MX_NG];
     double gm[MX_NG], glo[MX_NG], ghi[MX_NG];
     memset(q, 0, sizeof q);
     size_t nq = 0;
-    int s = rg_mnist_load(MX_DIR, RG_MNIST_TRAIN, &train);
-    if (!s) s = rg_mnist_load(MX_DIR, RG_MNIST_TEST, &test);
-    if (!s) s = rg_mnist_select(train, MX_CLS, 2, MX_PER_CLASS, 1, mean, &X);
-    if (!s) s = rg_data_covariance_top(X->X, X->P, X->N, &d.lambda);
-    int st = s ? cli_status(s) : RG_OK;
-    if (!st) d.P = X->P, st = mx_train(train, test, r->seed, &c, &d.acc, &d.n_train, &d.n_test);
-    if (!st) {
-        double s2 = 0.0;
-        for (size_t i = 0; i < X->P * X->N; i++) s2 += (double)X->X[i] * (double)X->X[i];
-        d.s2 = s2 / (double)(X->P * X->N);
-        st = mx_digits_run(r, mo, X, &c, &d);
-    }
-    if (!st) {
-        repro_row(r, mo->name, "Lambda, digits 1 and 8 (MATH.md 9.2)", MX_LAMBDA_REF, d.lambda, d.lambda, d.lambda,
-                  5e-4);
-        repro_row_text(r, mo->name, "classifier held-out accuracy, 1 vs 8", 0.99, d.acc, d.acc, d.acc,
-                       ">= 0.99 (MATH.md 8.1: e <= 0.01)", d.acc >= 0.99);
-        if (mo->trained)
-            repro_row(r, mo->name, "fraction of ones among generated samples", 0.5, d.ones, d.ones_lo, d.ones_hi,
-                      MX_TOL_ONES);
-        repro_headline(r, mo->name, "t_S digits 1, 8 vs 1/2 log Lambda", d.ts_parent, d.ts, d.ts_lo, d.ts_hi,
-                  MX_TOL_TS * d.ts_parent);
-        repro_row_text(r, mo->name, "memorised fraction of the final samples", NAN, d.mf[MX_NREC],
-                       d.mlo[MX_NREC], d.mhi[MX_NREC], "reported (no theory)", 1);
-    }
+    rg_exp_labeller lab = { 0 };
+    int st = mx_data_open(r, &m, &d);
+    if (!st) st = rg_exp_labeller_classifier(m.c.m, m.mean, 1, &lab) ? cli_status(RG_EINVAL) : RG_OK;
+    if (!st) st = mx_digits_run(r, mo, m.X, &lab, m.mean, &d);
+    if (!st) mx_digit_rows(r, mo, &d);
     if (!st && par_rank() == 0) st = mx_digits_csv(r, mo->name, &d);
     st = par_status(st);
-    /* Paired MNIST: rho = 1 (common) and rho = 0 (difference), each centred with its pooled mean. */
-    int pst = st;
-    if (r->quick) pst = -1; /* the demo: digits only */
-    for (size_t u = 0; u < 2 && !pst; u++) {
-        s = rg_mnist_pairs(train, MX_CLS, MX_NPAIRED, u ? 0.0 : 1.0, (rg_rng){ r->seed, RG_STREAM_PAIRS }, 1, pmean[u],
-                           &S[u]);
-        if (!s) s = rg_mnist_pair_spectra(S[u], u ? NULL : &lam[0], u ? &lam[1] : NULL);
-        if (s) pst = cli_status(s);
-    }
-    for (size_t g = 0; g < MX_NG && !pst; g++) {
-        for (size_t u = 0; u < 2 && !pst; u++) {
-            mx_clf cp = { c.m, c.w, pmean[u], 2 };
-            pst = mx_paired_run(r, mo, S[u], lam[u], &cp, g, u, &q[2 * g + u]);
-            if (!pst && par_rank() == 0) pst = mx_paired_csv(r, mo->name, &q[2 * g + u]);
-            pst = par_status(pst);
-        }
-        if (!pst) mx_paired_rows(r, mo->name, &q[2 * g], &gm[g], &glo[g], &ghi[g]), nq++;
-    }
+    /* The demo (--quick) runs the digits only. */
+    const int pst = st || r->quick ? RG_OK : mx_paired_all(r, mo, &m, q, gm, glo, ghi, &nq);
     if (!st) st = mx_plots(r, mo, &d, q, nq, gm, glo, ghi);
-    if (!st) mx_notes(r, mo, &d, q, nq, pst);
-    if (pst == -1) pst = RG_OK;
+    if (!st) mx_notes(r, mo, &d, q, nq, r->quick ? -1 : pst);
     openblas_set_num_threads(blas);
-    rg_nn_work_free(c.w);
-    rg_nn_model_free(c.m);
-    rg_data_set_free(X), rg_data_set_free(S[0]), rg_data_set_free(S[1]);
-    rg_mnist_free(train), rg_mnist_free(test);
+    rg_exp_labeller_free(&lab);
+    mx_data_close(&m);
     return st ? st : pst;
 }
 

@@ -1,5 +1,5 @@
 /* regimes reproduce nonrev-gmm: the non-reversible drift A = (I + Q) U with U = diag(linspace(0.2,
- * 1.8, 64)) and Q in {0, Q_opt} (MATH.md 2.6, 4, 9.6): the decay of the mean against the relaxation
+ * 1.8, 64)) and Q in {0, Q_opt} (docs/math.md 2.6, 4, 9.6): the decay of the mean against the relaxation
  * rate, speciation for m along the slowest, the fastest and the all-ones direction, and collapse. */
 #include <cblas.h>
 #include <math.h>
@@ -9,10 +9,11 @@
 
 #include "regimes/error.h"
 #include "regimes/process.h"
+#include "regimes/experiment.h"
 #include "regimes/rng.h"
 #include "args.h"
 #include "cli.h"
-#include "exp.h"
+#include "source.h"
 #include "reproduce.h"
 
 #define TOL_TS 0.10   /* issue tolerances: t_S within 10%, t_C within 15% (or theory inside the interval) */
@@ -30,128 +31,55 @@
 
 static const char *const QS[2] = { "zero", "optimal" };
 
-static int theory_for(const char *extra, theory_result *th)
+/* The process and mixture of BASE + extra, as `regimes theory` builds them. */
+static int theory_for(const char *extra, cli_args *a, cli_env *e)
 {
     char line[1024];
     snprintf(line, sizeof line, "theory %s %s", BASE, extra);
     char *argv[64];
-    int argc = repro_split(line, argv, 64), help = 0;
-    int st = theory_compute(argc, argv, 1, th, &help);
+    const int argc = repro_split(line, argv, 64);
+    const int st = env_from_args(argc, argv, CMD_THEORY, 0, a, e);
     cli_set_command("regimes reproduce");
     return st;
 }
 
-/* Least-squares slope of log y against t over the fit window: the decay rate is its negative. */
-static double fit_rate(size_t n, const double *t, const double *y)
-{
-    double st = 0, sy = 0, stt = 0, sty = 0, k = 0;
-    for (size_t i = 0; i < n; i++)
-        if (t[i] >= FIT_LO && t[i] <= FIT_HI && y[i] > 0) {
-            double l = log(y[i]);
-            st += t[i], sy += l, stt += t[i] * t[i], sty += t[i] * l, k++;
-        }
-    return k < 2 ? (double)NAN : -(k * sty - st * sy) / (k * stt - st * st);
-}
-
-/* |E z_t| from N_FWD forward paths of dz = -A z dt + sqrt(2) dW by Euler-Maruyama (step DT_H, one
- * batched dgemm per step) started at the fixed z_0: per group of paths and overall, against the
- * exact |M_t z_0| (rg_process_moments). The simulation does not use M_t: it tests it. */
-static int mean_decay(const rg_process *p, const double *z0, uint64_t seed, double *t, double *me, double *ex,
-                      double *grp_rate, double *rate_me, double *rate_ex)
-{
-    const size_t N = rg_process_dim(p), G = N_FWD / N_GRP;
-    const size_t per = (size_t)llround(DT_MAX / (N_DT - 1) / DT_H); /* EM steps between curve times */
-    double *Z = malloc(N_FWD * N * sizeof *Z), *W = malloc(N_FWD * N * sizeof *W), *xi = malloc(N * sizeof *xi);
-    double *A = malloc(N * N * sizeof *A), *M = malloc(N * N * sizeof *M), *gm = malloc(N_GRP * N_DT * sizeof *gm);
-    int st = (Z && W && xi && A && M && gm) ? rg_process_drift(p, 0.0, A) : RG_ENOMEM;
-    const rg_rng r = { seed, RG_STREAM_FORWARD };
-    const double h = DT_H, sq = sqrt(2.0 * DT_H);
-    for (size_t s = 0; s < N_FWD && st == RG_OK; s++) memcpy(Z + s * N, z0, N * sizeof *Z);
-    for (size_t i = 0; i < N_DT && st == RG_OK; i++) {
-        t[i] = (double)(i * per) * h;
-        if (i) /* per EM steps from t[i - 1] */
-            for (size_t k = 0; k < per; k++) {
-                cblas_dgemm(CblasRowMajor, CblasNoTrans, CblasTrans, (int)N_FWD, (int)N, (int)N, 1.0, Z, (int)N, A,
-                            (int)N, 0.0, W, (int)N);
-                const uint64_t step = (i - 1) * per + k;
-                for (size_t s = 0; s < N_FWD; s++) {
-                    rg_rng_normals_d(r, s, step, xi, N);
-                    for (size_t c = 0; c < N; c++) Z[s * N + c] += -h * W[s * N + c] + sq * xi[c];
-                }
-            }
-        double tot = 0, nrm = 0;
-        for (size_t g = 0; g < N_GRP; g++) {
-            double q = 0;
-            for (size_t c = 0; c < N; c++) {
-                double a = 0;
-                for (size_t s = g * G; s < (g + 1) * G; s++) a += Z[s * N + c];
-                q += (a / (double)G) * (a / (double)G);
-            }
-            gm[g * N_DT + i] = sqrt(q);
-        }
-        for (size_t c = 0; c < N; c++) {
-            double a = 0;
-            for (size_t s = 0; s < N_FWD; s++) a += Z[s * N + c];
-            tot += (a / N_FWD) * (a / N_FWD);
-        }
-        me[i] = sqrt(tot);
-        st = rg_process_moments(p, t[i], M, NULL);
-        for (size_t a = 0; a < N && st == RG_OK; a++) {
-            double v = 0;
-            for (size_t b = 0; b < N; b++) v += M[a * N + b] * z0[b];
-            nrm += v * v;
-        }
-        ex[i] = sqrt(nrm);
-    }
-    for (size_t g = 0; g < N_GRP && st == RG_OK; g++) grp_rate[g] = fit_rate(N_DT, t, gm + g * N_DT);
-    *rate_me = fit_rate(N_DT, t, me);
-    *rate_ex = fit_rate(N_DT, t, ex);
-    free(Z), free(W), free(xi), free(A), free(M), free(gm);
-    return st;
-}
-
+/* |E z_t| of N_FWD forward Euler-Maruyama paths from z_0 = Z0_SCALE m/|m| (m along the slowest mode)
+ * against the exact |M_t z_0| and the relaxation rate, for Q = 0 and Q_opt (rg_exp_decay). */
 int repro_nonrev_decay(repro *r, double rate[2], double lo[2], double hi[2], double theory[2])
 {
-    double t[N_DT], me[2][N_DT], ex[2][N_DT];
+    rg_exp_decay_result dr[2] = { { 0 }, { 0 } };
     int st = RG_OK;
     for (size_t q = 0; q < 2 && !st; q++) {
-        theory_result th;
+        cli_args a;
+        cli_env e;
         char extra[128];
         snprintf(extra, sizeof extra, "--Q %s --mean-dir slow", QS[q]);
-        if ((st = theory_for(extra, &th))) break;
-        exp_model em = { 0 };
-        st = exp_model_new(&th, &em);
-        double z0[64], nm = 0, grp[N_GRP], rme = NAN, rex = NAN;
-        for (size_t k = 0; k < em.N && !st; k++) nm += em.m[k] * em.m[k];
-        for (size_t k = 0; k < em.N && !st; k++) z0[k] = Z0_SCALE * em.m[k] / sqrt(nm);
+        if ((st = theory_for(extra, &a, &e))) break;
+        double z0[64], nm = cblas_dnrm2((int)e.N, e.m, 1);
+        for (size_t k = 0; k < e.N; k++) z0[k] = Z0_SCALE * e.m[k] / nm;
+        const rg_exp_decay_cfg c = { .proc = e.b.p, .z0 = z0, .n_paths = N_FWD, .n_groups = N_GRP, .h = DT_H,
+                                     .n_t = N_DT, .t_max = DT_MAX, .fit_lo = FIT_LO, .fit_hi = FIT_HI, .seed = r->seed };
+        const int s = rg_exp_decay(&c, &dr[q]);
+        if (s) st = cli_status(s);
         if (!st) {
-            int s = mean_decay(th.b.p, z0, r->seed, t, me[q], ex[q], grp, &rme, &rex);
-            if (s) st = cli_status(s);
-        }
-        if (!st) {
-            double a = 0, a2 = 0;
-            for (size_t g = 0; g < N_GRP; g++) a += grp[g];
-            a /= N_GRP;
-            for (size_t g = 0; g < N_GRP; g++) a2 += (grp[g] - a) * (grp[g] - a);
-            const double half = 1.96 * sqrt(a2 / (N_GRP - 1) / N_GRP); /* groups of N_FWD / 10 draws */
             char what[160];
             snprintf(what, sizeof what, "decay rate of \\|E z_t\\| (fit on t in [%g, %g]; on the exact curve %.4g), Q = %s",
-                     FIT_LO, FIT_HI, rex, QS[q]);
-            repro_row(r, "nonrev-gmm", what, th.relaxation_rate, rme, rme - half, rme + half,
-                      TOL_RATE * th.relaxation_rate);
-            rate[q] = rme, lo[q] = rme - half, hi[q] = rme + half, theory[q] = th.relaxation_rate;
+                     FIT_LO, FIT_HI, dr[q].rate_exact, QS[q]);
+            repro_row(r, "nonrev-gmm", what, e.th.relaxation_rate, dr[q].rate, dr[q].rate_lo, dr[q].rate_hi,
+                      TOL_RATE * e.th.relaxation_rate);
+            rate[q] = dr[q].rate, lo[q] = dr[q].rate_lo, hi[q] = dr[q].rate_hi, theory[q] = e.th.relaxation_rate;
         }
-        exp_model_free(&em);
-        theory_result_free(&th);
+        env_close(&e), opts_free(&a);
     }
     if (!st) {
-        rg_io_series ser[4] = { { "measured, Q = 0", N_DT, t, me[0], NULL, NULL, 1 },
-                                { "exact |M_t z_0|, Q = 0", N_DT, t, ex[0], NULL, NULL, 0 },
-                                { "measured, Q = Q_opt", N_DT, t, me[1], NULL, NULL, 1 },
-                                { "exact |M_t z_0|, Q = Q_opt", N_DT, t, ex[1], NULL, NULL, 0 } };
-        st = repro_plot(r, "nonrev-gmm-decay.png", "Decay of the mean |E z_t| from z_0 along the slowest mode (MATH.md 2.6)",
+        rg_io_series ser[4] = { { "measured, Q = 0", N_DT, dr[0].t, dr[0].mean, NULL, NULL, 1 },
+                                { "exact |M_t z_0|, Q = 0", N_DT, dr[0].t, dr[0].exact, NULL, NULL, 0 },
+                                { "measured, Q = Q_opt", N_DT, dr[1].t, dr[1].mean, NULL, NULL, 1 },
+                                { "exact |M_t z_0|, Q = Q_opt", N_DT, dr[1].t, dr[1].exact, NULL, NULL, 0 } };
+        st = repro_plot(r, "nonrev-gmm-decay.png", "Decay of the mean |E z_t| from z_0 along the slowest mode (docs/math.md 2.6)",
                         "t (forward)", "|E z_t|", 4, ser);
     }
+    rg_exp_decay_result_free(&dr[0]), rg_exp_decay_result_free(&dr[1]);
     return st;
 }
 
@@ -179,9 +107,9 @@ int repro_nonrev_gmm(repro *r)
             labels[2 * n] = lab[2 * n], labels[2 * n + 1] = lab[2 * n + 1];
             n++;
         }
-    if (!st) st = repro_plot_phi(r, "nonrev-gmm-phi.png", "Cloning curves, A = (I + Q) U, d = 64 (MATH.md 9.6)", n, s, labels, 0);
+    if (!st) st = repro_plot_phi(r, "nonrev-gmm-phi.png", "Cloning curves, A = (I + Q) U, d = 64 (docs/math.md 9.6)", n, s, labels, 0);
     for (size_t i = 0; i < n; i++) free(s[i].res);
-    /* Collapse: P = 20000 training points, m along the slowest mode, C_w = I. Two clocks of MATH.md
+    /* Collapse: P = 20000 training points, m along the slowest mode, C_w = I. Two clocks of docs/math.md
      * 8.2: the entropy criterion (a) and the per-trajectory last switch (c); at d = 64 the finite-N
      * curve f(t) rounds off well below t_C, so (a) reads early (at d = 256 it is within 10%). */
     collapse_summary c[2];

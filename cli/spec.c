@@ -354,7 +354,7 @@ static int build_cw(const spec_opts *o, size_t n, spec_built *b)
         if (!U) return cli_usage("--cw U needs --process nonrev (a general A has no U; use Uinv or a file)");
         memcpy(C, U, n * n * sizeof *C);
     } else if (strcmp(s, "Uinv") == 0) {
-        int st = rg_process_stationary(b->p, C); /* U^-1 = Sigma_inf for every Q (MATH.md 2.6) */
+        int st = rg_process_stationary(b->p, C); /* U^-1 = Sigma_inf for every Q (docs/math.md 2.6) */
         if (st != RG_OK) return cli_status(st);
     } else {
         size_t m;
@@ -381,7 +381,7 @@ static int build_data(const spec_opts *o, spec_built *b)
     b->data.pattern = b->pattern;
     b->data.mean_norm2 = b->norm2;
     b->data.Cw = b->Cw;
-    if (o->gmm4) { /* e_c = (1, 1), e_d = (1, -1), Cw = sigma^2 I_2 (MATH.md 7.1 c) */
+    if (o->gmm4) { /* e_c = (1, 1), e_d = (1, -1), Cw = sigma^2 I_2 (docs/math.md 7.1 c) */
         static const double pat[4] = { 1.0, 1.0, 1.0, -1.0 };
         memcpy(b->pattern, pat, sizeof pat);
         b->norm2[0] = o->mc2;
@@ -418,7 +418,7 @@ int spec_build(const spec_opts *o, spec_built *b)
         free(S);
         if (ls != RG_OK) st = ls == RG_ENOMEM ? cli_nomem("out of memory") : cli_status(ls);
     }
-    if (st == RG_OK) st = build_data(o, b);
+    if (st == RG_OK && !o->dataset) st = build_data(o, b);
     if (st != RG_OK) spec_free(b);
     return st;
 }

@@ -33,6 +33,7 @@ typedef struct {
     const char *mean_dir;            /* ones|slow|fast|eigen:I|FILE */
     const char *cw;                  /* I|U|Uinv|FILE */
     /* data */
+    int dataset;                     /* 1: a data set gives the theory; no mixture is built */
     int gmm4;
     double mean_norm2;               /* gmm2 |m|^2; 0: the dimension N */
     double mc2, md2, sigma2;

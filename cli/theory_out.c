@@ -4,7 +4,9 @@
 #include <string.h>
 
 #include "regimes/process.h"
+#include "regimes/error.h"
 #include "cli.h"
+#include "out.h"
 
 static const char *const KIND_NAMES[] = { "ou", "coupled", "nonrev", "general" };
 
@@ -18,24 +20,6 @@ const char *theory_num(double x, char *buf, size_t len)
 
 /* ---- JSON ---------------------------------------------------------------------------------------- */
 
-/* A JSON number with round-trip precision, or null for NaN and +-Inf (JSON has neither). */
-void cli_json_num(FILE *f, double x)
-{
-    if (isfinite(x)) fprintf(f, "%.17g", x);
-    else fputs("null", f);
-}
-
-void cli_json_str(FILE *f, const char *s)
-{
-    fputc('"', f);
-    for (const unsigned char *c = (const unsigned char *)s; *c; c++) {
-        if (*c == '"' || *c == '\\') fprintf(f, "\\%c", *c);
-        else if (*c < 0x20) fprintf(f, "\\u%04x", *c);
-        else fputc(*c, f);
-    }
-    fputc('"', f);
-}
-
 static void jkey_num(FILE *f, const char *key, double x, const char *sep)
 {
     fprintf(f, "\"%s\": ", key);
@@ -43,7 +27,17 @@ static void jkey_num(FILE *f, const char *key, double x, const char *sep)
     fputs(sep, f);
 }
 
-static void json_coupling(const theory_result *r, FILE *f)
+/* A time and, with a schedule, "key_step": its step (null beyond the schedule). */
+static void jkey_time(FILE *f, const cli_env *e, const char *key, double t, const char *sep)
+{
+    jkey_num(f, key, t, e->noise ? ", " : sep);
+    if (!e->noise) return;
+    const long k = env_step(e, t);
+    if (k < 0) fprintf(f, "\"%s_step\": null%s", key, sep);
+    else fprintf(f, "\"%s_step\": %ld%s", key, k, sep);
+}
+
+static void json_coupling(const cli_env *r, FILE *f)
 {
     const spec_opts *o = &r->o;
     const spec_built *b = &r->b;
@@ -66,7 +60,7 @@ static void json_coupling(const theory_result *r, FILE *f)
     fputs("]}", f);
 }
 
-static void json_process(const theory_result *r, FILE *f)
+static void json_process(const cli_env *r, FILE *f)
 {
     const rg_process *p = r->b.p;
     fputs("  \"process\": {\"kind\": ", f);
@@ -77,14 +71,14 @@ static void json_process(const theory_result *r, FILE *f)
     if (r->o.kind == RG_PROCESS_COUPLED) json_coupling(r, f);
     if (r->o.kind == RG_PROCESS_NONREV) {
         fputs(", \"U\": ", f), cli_json_str(f, r->o.U);
-        fputs(", \"Q\": ", f), cli_json_str(f, r->q_text);
+        fputs(", \"Q\": ", f), cli_json_str(f, r->o.q_file);
         fputs(", \"q_scale\": ", f), cli_json_num(f, r->o.q_scale);
     }
     if (r->o.kind == RG_PROCESS_GENERAL) fputs(", \"A\": ", f), cli_json_str(f, r->o.A);
     fputs("},\n", f);
 }
 
-static void json_data(const theory_result *r, FILE *f)
+static void json_data(const cli_env *r, FILE *f)
 {
     const spec_opts *o = &r->o;
     fputs("  \"data\": {\"kind\": ", f);
@@ -99,56 +93,70 @@ static void json_data(const theory_result *r, FILE *f)
         fputs(", \"mean_dir\": ", f), cli_json_str(f, o->mean_dir);
         fputs(", \"cw\": ", f), cli_json_str(f, o->cw);
     }
-    fputs(", ", f), jkey_num(f, "n_train", r->n_train, "},\n");
+    fputs(", ", f), jkey_num(f, "n_train", r->a->n_train > 0 ? r->a->n_train : 20000.0, "},\n");
 }
 
-void theory_print_json(const theory_result *r, FILE *f)
+static void json_bounds_phi(const cli_env *e, FILE *f)
 {
-    fputs("{\n  \"tool\": \"regimes\", \"version\": ", f);
-    cli_json_str(f, RG_VERSION);
-    fputs(", \"command\": \"theory\",\n", f);
-    json_process(r, f);
-    json_data(r, f);
-    const struct { const char *key; double x; } top[] = {
-        { "relaxation_rate", r->relaxation_rate }, { "t_S", r->t_s }, { "t_S_matrix", r->t_s_matrix },
-        { "t_S_parent", r->t_s_parent }, { "t_C", r->t_c }, { "sync_gap", r->sync_gap },
-        { "horizon", r->horizon }, { "horizon_level", CLI_HORIZON_LEVEL }, { "horizon_min", r->horizon_min },
-    };
-    for (size_t i = 0; i < sizeof top / sizeof top[0]; i++) fputs("  ", f), jkey_num(f, top[i].key, top[i].x, ",\n");
-    if (r->o.kind == RG_PROCESS_COUPLED) {
+    const rg_exp_theory_result *t = &e->th;
+    if (e->o.kind == RG_PROCESS_COUPLED) {
         fputs("  \"bounds\": {\"gamma_range\": ", f);
-        if (isnan(r->gamma_lo)) fputs("null", f);
-        else fputs("[", f), cli_json_num(f, r->gamma_lo), fputs(", ", f), cli_json_num(f, r->gamma_hi), fputs("]", f);
-        fputs(", ", f), jkey_num(f, "gamma_equal", r->gamma_equal, "},\n");
+        if (isnan(t->gamma_lo)) fputs("null", f);
+        else fputs("[", f), cli_json_num(f, t->gamma_lo), fputs(", ", f), cli_json_num(f, t->gamma_hi), fputs("]", f);
+        fputs(", ", f), jkey_num(f, "gamma_equal", t->gamma_equal, "},\n");
     }
-    if (r->n_phi) {
-        fputs("  \"phi\": {\"t\": [", f);
-        for (size_t i = 0; i < r->n_phi; i++) fputs(i ? ", " : "", f), cli_json_num(f, r->phi_t[i]);
+    if (!t->n_phi) return;
+    fputs("  \"phi\": {\"t\": [", f);
+    for (size_t i = 0; i < t->n_phi; i++) fputs(i ? ", " : "", f), cli_json_num(f, t->phi_t[i]);
+    fputs("]", f);
+    for (size_t l = 0; l < t->n_labels; l++) {
+        fprintf(f, ", \"%s\": [", e->o.gmm4 ? (l ? "difference" : "common") : "label");
+        for (size_t i = 0; i < t->n_phi; i++) fputs(i ? ", " : "", f), cli_json_num(f, t->phi[l * t->n_phi + i]);
         fputs("]", f);
-        for (size_t l = 0; l < r->b.data.n_labels; l++) {
-            fprintf(f, ", \"%s\": [", r->o.gmm4 ? (l ? "difference" : "common") : "label");
-            for (size_t i = 0; i < r->n_phi; i++) fputs(i ? ", " : "", f), cli_json_num(f, r->phi[l * r->n_phi + i]);
-            fputs("]", f);
-        }
-        fputs("},\n", f);
     }
+    fputs("},\n", f);
+}
+
+static void json_modes(const cli_env *e, FILE *f)
+{
+    const rg_exp_theory_result *t = &e->th;
     fputs("  \"modes\": [", f);
-    for (size_t i = 0; i < r->n_modes; i++) {
-        const theory_mode *m = &r->modes[i];
+    for (size_t i = 0; i < t->n_modes; i++) {
         fputs(i ? ",\n    {\"name\": " : "\n    {\"name\": ", f);
-        cli_json_str(f, m->name);
-        fputs(", ", f), jkey_num(f, "rate", m->rate, ", "), jkey_num(f, "rate_imag", m->rate_imag, ", ");
-        jkey_num(f, "t_S", m->t_s, "}");
+        cli_json_str(f, t->mode_name[i]);
+        fputs(", ", f), jkey_num(f, "rate", t->rate_re[i], ", "), jkey_num(f, "rate_imag", t->rate_im[i], ", ");
+        jkey_time(f, e, "t_S", t->mode_t_s[i], "}");
     }
     fputs("\n  ]\n}\n", f);
 }
 
+static void theory_json_mixture(const cli_env *e, FILE *f)
+{
+    const rg_exp_theory_result *t = &e->th;
+    fputs("{\n  \"tool\": \"regimes\", \"version\": ", f);
+    cli_json_str(f, RG_VERSION);
+    fputs(", \"command\": \"theory\",\n", f);
+    json_process(e, f);
+    json_data(e, f);
+    fputs("  ", f), jkey_num(f, "relaxation_rate", t->relaxation_rate, ",\n");
+    const struct { const char *key; double x; } top[] = {
+        { "t_S", t->t_s }, { "t_S_matrix", t->t_s_matrix }, { "t_S_parent", t->t_s_parent }, { "t_C", t->t_c },
+    };
+    for (size_t i = 0; i < sizeof top / sizeof top[0]; i++) fputs("  ", f), jkey_time(f, e, top[i].key, top[i].x, ",\n");
+    fputs("  ", f), jkey_num(f, "sync_gap", t->sync_gap, ",\n");
+    fputs("  ", f), jkey_time(f, e, "horizon", t->horizon, ",\n");
+    fputs("  ", f), jkey_num(f, "horizon_level", CLI_HORIZON_LEVEL, ",\n");
+    fputs("  ", f), jkey_num(f, "horizon_min", t->horizon_min, ",\n");
+    json_bounds_phi(e, f);
+    json_modes(e, f);
+}
+
 /* ---- table ------------------------------------------------------------------------------------------ */
 
-static void table_process(const theory_result *r, FILE *f)
+static void table_process(const cli_env *e, FILE *f)
 {
-    const spec_opts *o = &r->o;
-    const spec_built *b = &r->b;
+    const spec_opts *o = &e->o;
+    const spec_built *b = &e->b;
     size_t N = rg_process_dim(b->p);
     char g[32];
     switch (o->kind) {
@@ -162,86 +170,99 @@ static void table_process(const theory_result *r, FILE *f)
         fprintf(f, ", d = %zu per modality (N = %zu)\n", rg_process_mult(b->p), N);
         break;
     case RG_PROCESS_NONREV:
-        fprintf(f, "process     nonrev A = (I + Q) U, U = %s, Q = %s x %g, N = %zu\n", o->U, r->q_text, o->q_scale, N);
+        fprintf(f, "process     nonrev A = (I + Q) U, U = %s, Q = %s x %g, N = %zu\n", o->U, o->q_file, o->q_scale, N);
         break;
     default: fprintf(f, "process     general A from '%s', N = %zu\n", o->A, N); break;
     }
 }
 
-static void table_data(const theory_result *r, FILE *f)
+static void table_data(const cli_env *e, FILE *f)
 {
-    const spec_opts *o = &r->o;
+    const spec_opts *o = &e->o;
     if (o->gmm4)
         fprintf(f, "data        gmm4, |m_c|^2 = %g, |m_d|^2 = %g, sigma^2 = %g\n", o->mc2, o->md2, o->sigma2);
     else if (o->kind == RG_PROCESS_OU)
-        fprintf(f, "data        gmm2, |m|^2 = %g, sigma^2 = %g\n", r->b.norm2[0], o->sigma2);
+        fprintf(f, "data        gmm2, |m|^2 = %g, sigma^2 = %g\n", e->b.norm2[0], o->sigma2);
     else
-        fprintf(f, "data        gmm2, |m|^2 = %g along %s, Cw = %g x %s\n", r->b.norm2[0], o->mean_dir, o->sigma2,
+        fprintf(f, "data        gmm2, |m|^2 = %g along %s, Cw = %g x %s\n", e->b.norm2[0], o->mean_dir, o->sigma2,
                 o->cw);
 }
 
-static void table_rate(const theory_mode *m, char *buf, size_t len)
-{
-    if (m->rate_imag == 0.0) snprintf(buf, len, "%.6g", m->rate);
-    else snprintf(buf, len, "%.6g %c %.6gi", m->rate, m->rate_imag < 0 ? '-' : '+', fabs(m->rate_imag));
-}
-
-static void table_modes(const theory_result *r, FILE *f)
+/* The modes of the process: eigenvalues of the core drift, and per-mode t_S where defined. */
+static void table_modes(const cli_env *e, size_t n, const double *re, const double *im, const double *ts,
+                        const char *const *name, FILE *f)
 {
     char rate[64], t[32];
-    if (r->n_modes <= 8) {
-        fprintf(f, "%-12s%-26s%s\n", "mode", "rate", r->n_modes <= 2 ? "t_S (kappa = 1)" : "");
-        for (size_t i = 0; i < r->n_modes; i++) {
-            table_rate(&r->modes[i], rate, sizeof rate);
-            fprintf(f, "%-12s%-26s%s\n", r->modes[i].name, rate,
-                    r->n_modes <= 2 ? theory_num(r->modes[i].t_s, t, sizeof t) : "");
+    if (n <= 8) {
+        fprintf(f, "%-12s%-26s%s\n", "mode", "rate", n <= 2 && ts ? "t_S (kappa = 1)" : "");
+        for (size_t i = 0; i < n; i++) {
+            if (im[i] == 0.0) snprintf(rate, sizeof rate, "%.6g", re[i]);
+            else snprintf(rate, sizeof rate, "%.6g %c %.6gi", re[i], im[i] < 0 ? '-' : '+', fabs(im[i]));
+            fprintf(f, "%-12s%-26s%s\n", name ? name[i] : "mode", rate, n <= 2 && ts ? theory_num(ts[i], t, sizeof t) : "");
         }
         return;
     }
-    double im = 0.0;
-    for (size_t i = 0; i < r->n_modes; i++) im = fmax(im, fabs(r->modes[i].rate_imag));
-    fprintf(f, "modes       %zu eigenvalues, Re from %.6g to %.6g, max |Im| %.6g (--json lists them)\n",
-            r->n_modes, r->modes[0].rate, r->modes[r->n_modes - 1].rate, im);
+    double mi = 0.0;
+    for (size_t i = 0; i < n; i++) mi = fmax(mi, fabs(im[i]));
+    fprintf(f, "modes       %zu eigenvalues, Re from %.6g to %.6g, max |Im| %.6g (--json lists them)\n", n, re[0],
+            re[n - 1], mi);
+    (void)e;
 }
 
-void theory_print_table(const theory_result *r, FILE *f)
+/* One row: name, the time (and its step with a schedule), what it is. */
+static void table_time(const cli_env *e, FILE *f, const char *name, double t, const char *what)
 {
-    char a[32], b[32];
-    table_process(r, f);
-    table_data(r, f);
-    table_modes(r, f);
-    fprintf(f, "%-12s%-14s%s\n", "t_S", theory_num(r->t_s, a, sizeof a),
-            r->o.gmm4 ? "speciation, GMM exact (kappa = 1), the later mode" : "speciation, GMM exact (kappa = 1)");
-    fprintf(f, "%-12s%-14s%s\n", "t_S_matrix", theory_num(r->t_s_matrix, a, sizeof a),
-            "speciation, covariance criterion lambda_max(K_t) = 1");
-    if (r->o.kind == RG_PROCESS_OU)
-        fprintf(f, "%-12s%-14s%s\n", "t_S_parent", theory_num(r->t_s_parent, a, sizeof a),
-                "1/2 log(Lambda), Lambda = |m|^2 + sigma^2 (the parent paper's value)");
-    if (r->o.gmm4)
-        fprintf(f, "%-12s%-14s%s\n", "sync_gap", theory_num(r->sync_gap, a, sizeof a),
-                "t_S(common) - t_S(difference)");
-    snprintf(b, sizeof b, "%.17g", r->n_train);
-    fprintf(f, "%-12s%-14scollapse with P = %s training points\n", "t_C", theory_num(r->t_c, a, sizeof a), b);
-    fprintf(f, "%-12s%-14s%s\n", "relaxation", theory_num(r->relaxation_rate, a, sizeof a),
-            "min Re eig(A), rate per OU time unit");
-    fprintf(f, "%-12s%-14skappa <= %g for every label beyond this time%s\n", "horizon",
-            theory_num(r->horizon, a, sizeof a), CLI_HORIZON_LEVEL, isinf(r->horizon) ? " (none up to t = 200)" : "");
-    fprintf(f, "%-12s%-14s1 / (2 rate): any horizon T must be much larger\n", "horizon_min",
-            theory_num(r->horizon_min, a, sizeof a));
-    if (r->o.kind == RG_PROCESS_COUPLED && !isnan(r->gamma_lo)) {
+    char a[32], s[48] = "";
+    const long k = env_step(e, t);
+    if (e->noise && k >= 0) snprintf(s, sizeof s, " (step %ld)", k);
+    else if (e->noise && isfinite(t)) snprintf(s, sizeof s, " (beyond the schedule)");
+    fprintf(f, "%-12s%-14s%s%s\n", name, theory_num(t, a, sizeof a), what, s);
+}
+
+static void theory_table_mixture(const cli_env *e, FILE *f)
+{
+    const rg_exp_theory_result *t = &e->th;
+    char a[32], b[32], tc[96];
+    table_process(e, f);
+    table_data(e, f);
+    table_modes(e, t->n_modes, t->rate_re, t->rate_im, t->mode_t_s, t->mode_name, f);
+    table_time(e, f, "t_S", t->t_s, e->o.gmm4 ? "speciation, GMM exact (kappa = 1), the later mode" : "speciation, GMM exact (kappa = 1)");
+    table_time(e, f, "t_S_matrix", t->t_s_matrix, "speciation, covariance criterion lambda_max(K_t) = 1");
+    if (e->o.kind == RG_PROCESS_OU)
+        table_time(e, f, "t_S_parent", t->t_s_parent, "1/2 log(Lambda), Lambda = |m|^2 + sigma^2 (the parent paper's value)");
+    if (e->o.gmm4) fprintf(f, "%-12s%-14s%s\n", "sync_gap", theory_num(t->sync_gap, a, sizeof a), "t_S(common) - t_S(difference)");
+    snprintf(tc, sizeof tc, "collapse with P = %.17g training points", e->a->n_train > 0 ? e->a->n_train : 20000.0);
+    table_time(e, f, "t_C", t->t_c, tc);
+    fprintf(f, "%-12s%-14s%s\n", "relaxation", theory_num(t->relaxation_rate, a, sizeof a), "min Re eig(A), rate per OU time unit");
+    fprintf(f, "%-12s%-14skappa <= %g for every label beyond this time%s\n", "horizon", theory_num(t->horizon, a, sizeof a),
+            CLI_HORIZON_LEVEL, isinf(t->horizon) ? " (none up to t = 200)" : "");
+    fprintf(f, "%-12s%-14s1 / (2 rate): any horizon T must be much larger\n", "horizon_min", theory_num(t->horizon_min, a, sizeof a));
+    if (e->o.kind == RG_PROCESS_COUPLED && !isnan(t->gamma_lo)) {
         char lo[32], hi[32];
         fprintf(f, "%-12sgamma in (%s, %s) is stable; gamma* = %s equalises both modes\n", "bounds",
-                theory_num(r->gamma_lo, lo, sizeof lo), theory_num(r->gamma_hi, hi, sizeof hi),
-                theory_num(r->gamma_equal, a, sizeof a));
+                theory_num(t->gamma_lo, lo, sizeof lo), theory_num(t->gamma_hi, hi, sizeof hi), theory_num(t->gamma_equal, a, sizeof a));
     }
-    for (size_t i = 0; i < r->n_phi; i++) {
+    for (size_t i = 0; i < t->n_phi; i++) {
         char lab[48];
-        snprintf(lab, sizeof lab, "phi(%s)", theory_num(r->phi_t[i], a, sizeof a));
+        snprintf(lab, sizeof lab, "phi(%s)", theory_num(t->phi_t[i], a, sizeof a));
         fprintf(f, "%-12s", lab);
-        for (size_t l = 0; l < r->b.data.n_labels; l++)
-            fprintf(f, "%s%-14s", r->o.gmm4 ? (l ? "difference " : "common ") : "",
-                    theory_num(r->phi[l * r->n_phi + i], b, sizeof b));
-        fputs(r->o.gmm4 ? "\n" : "clone agreement, branched at this time\n", f);
+        for (size_t l = 0; l < t->n_labels; l++)
+            fprintf(f, "%s%-14s", e->o.gmm4 ? (l ? "difference " : "common ") : "", theory_num(t->phi[l * t->n_phi + i], b, sizeof b));
+        fputs(e->o.gmm4 ? "\n" : "clone agreement, branched at this time\n", f);
     }
     fputs("(times are forward times in OU units; 'none': no crossing on [1e-4, 200]; --json: all digits)\n", f);
+}
+
+int theory_print_json(const cli_env *e, FILE *f)
+{
+    if (!opts_mixture(e->a)) return theory_json_data(e, f);
+    theory_json_mixture(e, f);
+    return RG_OK;
+}
+
+int theory_print_table(const cli_env *e, FILE *f)
+{
+    if (!opts_mixture(e->a)) return theory_table_data(e, f);
+    theory_table_mixture(e, f);
+    return RG_OK;
 }

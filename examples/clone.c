@@ -1,7 +1,7 @@
-/* Measure the speciation time by cloning (MATH.md 6.6, 8.1) and compare it with the theory.
+/* Measure the speciation time by cloning (docs/math.md 6.6, 8.1) and compare it with the theory.
  *
  * Parent OU process, two-class Gaussian mixture in d = 64 with |m|^2 = 64, sigma^2 = 1: the theory
- * gives t_S = 1/2 log(1 + |m|^2 - sigma^2) = 1/2 log 64 = 2.079 (MATH.md 7.1 b). For each branch time
+ * gives t_S = 1/2 log(1 + |m|^2 - sigma^2) = 1/2 log 64 = 2.079 (docs/math.md 7.1 b). For each branch time
  * t_b, 240 trajectories run the reverse SDE with the exact mixture score from T = 6 down to t_b, are
  * copied, and both copies finish at t_end = 1e-3 with independent noise; phi(t_b) is the fraction of
  * pairs whose two ends fall in the same class, and t_S is where phi crosses 0.775 (rg_measure_ts,
@@ -49,7 +49,7 @@ int main(void)
                            .grid = grid, .n_grid = n_grid, .seed = 7 };
     if (rg_sampler_clone(&cfg, t_b, M, PAIRS, xa, xb)) return fail("rg_sampler_clone");
 
-    /* Class of each end state: the sign of m . x (MATH.md 8.4), m the mean of component 0. */
+    /* Class of each end state: the sign of m . x (docs/math.md 8.4), m the mean of component 0. */
     const double *m = rg_data_gmm_means(g);
     for (size_t i = 0; i < M; i++) {
         if (rg_data_classify_gmm2(D, m, xa + i * PAIRS * D, PAIRS, la) ||

@@ -1,4 +1,4 @@
-/* The empirical score of a finite training set and the collapse free-entropy gap f(t) (MATH.md 5.2,
+/* The empirical score of a finite training set and the collapse free-entropy gap f(t) (docs/math.md 5.2,
  * 7.6, 8.2 a), measured against the theory.
  *
  * P = 2000 points drawn from a two-class mixture in d = 32 (|m|^2 = 32, sigma^2 = 1), parent OU

@@ -1,6 +1,6 @@
-/* Predict the regimes of a coupled two-modality process from the theory API alone (MATH.md 7, 9.3).
+/* Predict the regimes of a coupled two-modality process from the theory API alone (docs/math.md 7, 9.3).
  *
- * Data: gmm4 (MATH.md 7.1 c), |m_c|^2 = |m_d|^2 = 25, sigma^2 = 1, d = 1000 per modality; process:
+ * Data: gmm4 (docs/math.md 7.1 c), |m_c|^2 = |m_d|^2 = 25, sigma^2 = 1, d = 1000 per modality; process:
  * dx = -(x - gamma y) dt + sqrt(2) dW, dy = -(y - gamma x) dt + sqrt(2) dW' with gamma = 0.5 (the
  * symmetric cross-drive coupling M = [[1, -0.5], [-0.5, 1]]). The common pattern relaxes at rate
  * 1 - gamma = 0.5, the difference at 1 + gamma = 1.5, so the common content speciates first (larger
@@ -40,12 +40,12 @@ int main(void)
     printf("coupled_t_S_difference %.6f\n", ts[1]);
     printf("coupled_sync_gap %.6f\n", ts[0] - ts[1]);
     /* Decoupled modes have a closed form: t_S = log(1 + lambda a) / (2 lambda) with
-     * a = |mu|^2 - sigma^2 = 2 |m|^2 - 1 (MATH.md 7.1 c): the root finder must agree. */
+     * a = |mu|^2 - sigma^2 = 2 |m|^2 - 1 (docs/math.md 7.1 c): the root finder must agree. */
     printf("closed_form_t_S_common %.6f\n", rg_theory_mode_time(0.5, 49.0));
     printf("coupled_t_C %.6f\n", tc);
     rg_process_free(p);
 
-    /* Parent OU, two-class GMM, d = 256, |m|^2 = 256, P = 20000 (MATH.md 9.2). */
+    /* Parent OU, two-class GMM, d = 256, |m|^2 = 256, P = 20000 (docs/math.md 9.2). */
     rg_process *ou = NULL;
     if (check(rg_process_ou(256, &ou), "rg_process_ou")) return 1;
     const double e1[1] = { 1 }, m2[1] = { 256 }, s2[1] = { 1 };

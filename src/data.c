@@ -1,6 +1,6 @@
 /* Gaussian mixtures: validation, presets (gmm2, gmm4), exact log-density, posterior classification
  * and deterministic sampling on Philox streams. Contracts and addressing: include/regimes/data.h;
- * the math: MATH.md 5.3, 5.4, 7.1(c), 8.4. Training sets and spectra live in src/data_set.c,
+ * the math: docs/math.md 5.3, 5.4, 7.1(c), 8.4. Training sets and spectra live in src/data_set.c,
  * their .npy files in src/data_npy.c. */
 #include <math.h>
 #include <stdlib.h>

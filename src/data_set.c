@@ -1,6 +1,6 @@
 /* Training sets (P x N float32) and the data-side helpers of the measurement layer: drawing from a
  * mixture, centring, covariance and its top eigenvalue, the classification rules of
- * MATH.md 8.4. Contracts: include/regimes/data.h. */
+ * docs/math.md 8.4. Contracts: include/regimes/data.h. */
 #include <limits.h>
 #include <math.h>
 #include <stdlib.h>
@@ -172,7 +172,7 @@ int rg_data_covariance_top(const float *X, size_t P, size_t N, double *lambda_ma
     return st;
 }
 
-/* ---- classification rules (MATH.md 8.4) ------------------------------------------------------- */
+/* ---- classification rules (docs/math.md 8.4) ------------------------------------------------------- */
 
 static double dot_fd(const double *m, const float *x, size_t n)
 {

@@ -29,7 +29,9 @@ int rg_exp__gather(const rg_exp_comm *c, rg_exp_type type, void *buf, size_t n, 
     if (!c || c->size <= 1) return RG_OK;
     int (*f)(void *, rg_exp_type, void *, size_t, size_t) = all ? c->allgather : c->gather;
     if (!f) RG_FAIL(RG_EINVAL, "experiment: %d ranks but no %s hook", c->size, all ? "allgather" : "gather");
-    return f(c->ctx, type, buf, n, len);
+    const int st = f(c->ctx, type, buf, n, len);
+    if (st != RG_OK) RG_FAIL(st, "experiment: gathering %zu items of %zu values over %d ranks failed", n, len, c->size);
+    return RG_OK;
 }
 
 int rg_exp__agree(const rg_exp_comm *c, int status)
@@ -306,7 +308,7 @@ static int lab_clf_fn(void *ctx, size_t B, const float *X, int *labels)
             for (size_t b = 0; b < nb; b++) labels[(b0 + b) * L + v] = c->cls[b];
         }
         if (L == V) continue;
-        for (size_t b = 0; b < nb; b++) { /* MATH.md 10.3: s = +1 for class 0, -1 for class 1 */
+        for (size_t b = 0; b < nb; b++) { /* docs/math.md 10.3: s = +1 for class 0, -1 for class 1 */
             int *l = labels + (b0 + b) * L;
             const int sx = 1 - 2 * l[0], sy = 1 - 2 * l[1];
             l[2] = (sx + sy) / 2 + 1; /* shared c in {-1, 0, 1} -> 0, 1, 2 */

@@ -1,6 +1,7 @@
-/* Cloning experiment (experiment.h; MATH.md 6.6, 8.1, 8.3): clone pairs at each branch time with any
+/* Cloning experiment (experiment.h; docs/math.md 6.6, 8.1, 8.3): clone pairs at each branch time with any
  * score, labels of the final clones, phi per mode with its bootstrap interval, t_S per mode, the gap. */
 #include <math.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -109,7 +110,7 @@ static int clone_measure(const rg_exp_clone_cfg *c, rg_exp_clone_result *r)
             if (c->theory) st = c->theory(c->theory_ctx, l, c->t_b[i], &r->phi_theory[l * m + i]);
         }
     }
-    if (st == RG_OK && L >= 2) {
+    if (st == RG_OK && L == 2) {
         double t0, t1;
         st = rg_measure_ts_joint(m, c->t_b, n, same, same + m * n, nb, br, level, &t0, &t1, &r->gap, &r->gap_lo,
                                  &r->gap_hi);
@@ -143,4 +144,29 @@ int rg_exp_clone(const rg_exp_clone_cfg *c, rg_exp_clone_result *res)
     if (st == RG_OK) st = rg_exp__progress(&c->run, 1.0);
     if (st != RG_OK || !rg_exp__root(comm)) rg_exp_clone_result_free(res);
     return st;
+}
+
+size_t rg_exp_clone_warnings(const rg_exp_clone_result *r, const rg_exp_labeller *lab, char *buf, size_t len)
+{
+    size_t n = 0, used = 0;
+    if (len) buf[0] = '\0';
+    for (size_t l = 0; r && l < r->n_modes; l++) {
+        const char *name = lab && l < 4 && lab->names[l] ? lab->names[l] : "mode";
+        double plateau = 0;
+        for (size_t k = 0; k < r->n_classes; k++) plateau += r->class_frac[l * r->n_classes + k] * r->class_frac[l * r->n_classes + k];
+        char line[256];
+        int w = 0;
+        if (isnan(r->t_s[l]))
+            w = snprintf(line, sizeof line, "mode %zu (%s): phi never crosses the level inside the branch times "
+                         "(%.3g to %.3g): t_S is undefined; widen --branch-times\n", l, name, r->t_b[0], r->t_b[r->n_branch - 1]);
+        if (w > 0 && used + (size_t)w < len) memcpy(buf + used, line, (size_t)w + 1), used += (size_t)w;
+        n += w > 0;
+        w = 0;
+        if (plateau > RG_EXP_PLATEAU_MAX)
+            w = snprintf(line, sizeof line, "mode %zu (%s): unbalanced final labels, plateau sum p_k^2 = %.3f > %.2f: "
+                         "the 0.775 crossing is biased\n", l, name, plateau, RG_EXP_PLATEAU_MAX);
+        if (w > 0 && used + (size_t)w < len) memcpy(buf + used, line, (size_t)w + 1), used += (size_t)w;
+        n += w > 0;
+    }
+    return n;
 }

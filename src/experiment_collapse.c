@@ -1,4 +1,4 @@
-/* Collapse experiment (experiment.h; MATH.md 8.2 a): the Monte-Carlo excess entropy f(t) of the
+/* Collapse experiment (experiment.h; docs/math.md 8.2 a): the Monte-Carlo excess entropy f(t) of the
  * empirical measure at chosen times, its t_C, and the memorisation measures of rg_exp_sample. */
 #include <math.h>
 #include <stdlib.h>
@@ -39,7 +39,7 @@ void rg_exp_collapse_result_free(rg_exp_collapse_result *r)
     memset(r, 0, sizeof *r);
 }
 
-/* f_hat and its standard error at time t from n draws z = M_t a_mu + L_t xi (MATH.md 8.2 a): the draw
+/* f_hat and its standard error at time t from n draws z = M_t a_mu + L_t xi (docs/math.md 8.2 a): the draw
  * (time index i, sample b) is addressed by traj = i n + b of stream MEASURE. */
 static int entropy_at(const rg_exp_collapse_cfg *c, void *ws, size_t i, double *f, double *se, double *buf)
 {
@@ -102,7 +102,7 @@ static int entropy_measure(const rg_exp_collapse_cfg *c, const double *se, rg_ex
         if (c->theory) st = c->theory(c->theory_ctx, 0, c->t_f[i], &r->f_theory[i]);
     }
     r->t_c = r->t_c_lo = r->t_c_hi = r->t_c_theory = NAN;
-    if (st == RG_OK && c->theory) { /* like with like (MATH.md 8.2 a): the theory at the same level */
+    if (st == RG_OK && c->theory) { /* like with like (docs/math.md 8.2 a): the theory at the same level */
         double tg[N_FINE], fg[N_FINE];
         for (size_t i = 0; i < N_FINE && st == RG_OK; i++) {
             tg[i] = c->t_f[0] * pow(c->t_f[m - 1] / c->t_f[0], (double)i / (N_FINE - 1));

@@ -1,4 +1,4 @@
-/* Mean-decay experiment (experiment.h; MATH.md 3.1): forward Euler-Maruyama paths of
+/* Mean-decay experiment (experiment.h; docs/math.md 3.1): forward Euler-Maruyama paths of
  * dz = -A z dt + sqrt(2) dW from a fixed z_0, |mean| against the exact |M_t z_0|, fitted rates. */
 #include <math.h>
 #include <stdlib.h>

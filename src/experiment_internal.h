@@ -21,7 +21,7 @@ int rg_exp__label(const rg_exp_labeller *l, size_t B, const float *X, int *out);
  * counts (L, K) as doubles. */
 void rg_exp__count(size_t n, size_t W, size_t L, size_t K, const int *labels, double *counts);
 
-/* The fraction of set flags (n of them) with its bootstrap interval (MATH.md 8.1; key addresses the
+/* The fraction of set flags (n of them) with its bootstrap interval (docs/math.md 8.1; key addresses the
  * draws): out = {fraction, lo, hi}. */
 int rg_exp__fraction(size_t n, const unsigned char *flags, uint64_t seed, uint64_t key, double out[3]);
 

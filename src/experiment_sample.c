@@ -1,5 +1,5 @@
 /* Sampling experiment (experiment.h): reverse trajectories with any score, the class fractions of the
- * final samples, and the memorisation measures of MATH.md 8.2 c, d against a training set. */
+ * final samples, and the memorisation measures of docs/math.md 8.2 c, d against a training set. */
 #include <math.h>
 #include <omp.h>
 #include <stdlib.h>
@@ -12,7 +12,7 @@
 #include "experiment_internal.h"
 #include "internal.h"
 
-#define MEM_RATIO (1.0 / 3.0) /* MATH.md 8.2 d */
+#define MEM_RATIO (1.0 / 3.0) /* docs/math.md 8.2 d */
 #define MEM_CH 64             /* rows per chunk of the denoiser pass (fixed: thread-count free) */
 
 const char *rg_exp_sample_check(const rg_exp_sample_cfg *c)
@@ -146,7 +146,7 @@ static int sample_slice(const rg_exp_sample_cfg *c, size_t lo, size_t ns, float 
     return st;
 }
 
-/* Rank 0: memorised fractions (bootstrap key 1, MATH.md 8.1) and the last switch (8.2 c). */
+/* Rank 0: memorised fractions (bootstrap key 1, docs/math.md 8.1) and the last switch (8.2 c). */
 static int mem_measure(const rg_exp_sample_cfg *c, const int *mem, const int *near, rg_exp_sample_result *r)
 {
     const size_t n = c->n, J = c->n_rec, W = J + 1;

@@ -1,4 +1,4 @@
-/* The theory report of a process and its mixture data (experiment.h; MATH.md 3, 6.2, 7). */
+/* The theory report of a process and its mixture data (experiment.h; docs/math.md 3, 6.2, 7). */
 #include <math.h>
 #include <stdlib.h>
 #include <string.h>
@@ -6,7 +6,7 @@
 #include "regimes/experiment.h"
 #include "internal.h"
 
-#define HORIZON_LEVEL 0.01 /* MATH.md 6.2 */
+#define HORIZON_LEVEL 0.01 /* docs/math.md 6.2 */
 
 void rg_exp_theory_result_free(rg_exp_theory_result *r)
 {
@@ -24,7 +24,7 @@ static int speciation(const rg_exp_theory_cfg *c, size_t l, rg_speciation_criter
     return RG_OK;
 }
 
-/* Names and per-mode times: ou has one mode; a coupling has common and difference (MATH.md 3.2). */
+/* Names and per-mode times: ou has one mode; a coupling has common and difference (docs/math.md 3.2). */
 static void name_modes(const rg_exp_theory_cfg *c, rg_exp_theory_result *r)
 {
     const rg_process_kind kind = rg_process_kind_of(c->proc);
@@ -86,9 +86,9 @@ static int times(const rg_exp_theory_cfg *c, rg_exp_theory_result *r)
     int found = 0;
     RG_TRY(rg_theory_collapse(c->proc, c->data, c->n_train, &r->t_c, &found));
     if (!found) r->t_c = NAN;
-    if (rg_process_kind_of(c->proc) == RG_PROCESS_OU) /* the parent's 1/2 log Lambda (MATH.md 7.1 a) */
+    if (rg_process_kind_of(c->proc) == RG_PROCESS_OU) /* the parent's 1/2 log Lambda (docs/math.md 7.1 a) */
         r->t_s_parent = 0.5 * log(c->data->mean_norm2[0] + c->data->Cw[0]);
-    if (r->n_labels == 2) r->sync_gap = r->t_s_label[0] - r->t_s_label[1]; /* MATH.md 7.3 */
+    if (r->n_labels == 2) r->sync_gap = r->t_s_label[0] - r->t_s_label[1]; /* docs/math.md 7.3 */
     const double level = c->horizon_level > 0 ? c->horizon_level : HORIZON_LEVEL;
     return rg_theory_horizon(c->proc, c->data, level, &r->horizon);
 }

@@ -1,6 +1,6 @@
 /* Dense linear algebra on CBLAS/LAPACKE: expm (Pade 13, scaling and squaring), Van Loan moments with
  * doubling, Lyapunov (Bartels-Stewart), eigenvalues, Cholesky, Brent and the largest-root scan.
- * See include/regimes/linalg.h for the contracts and MATH.md sections 2.2 and 7 for the math. */
+ * See include/regimes/linalg.h for the contracts and docs/math.md sections 2.2 and 7 for the math. */
 #include <math.h>
 #include <stdlib.h>
 #include <string.h>
@@ -139,7 +139,7 @@ int rg_linalg_expm(size_t n, const double *A, double *E)
     return st;
 }
 
-/* ---- Van Loan + doubling (MATH.md 2.2) -------------------------------------------------------- */
+/* ---- Van Loan + doubling (docs/math.md 2.2) -------------------------------------------------------- */
 
 /* H = h [[-A, 2D], [0, A^T]] (2n x 2n), exponentiated in place; then M = F11, S = F12 F11^T. */
 static int vanloan_step(size_t n, const double *A, const double *D, double h, double *H, double *M,

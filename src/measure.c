@@ -1,4 +1,4 @@
-/* Estimators of MATH.md 8 (measure.h). */
+/* Estimators of docs/math.md 8 (measure.h). */
 #include "regimes/measure.h"
 
 #include <cblas.h>

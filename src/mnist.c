@@ -1,4 +1,4 @@
-/* IDX files (plain or gzip), MNIST / Fashion-MNIST splits and the preprocessing of MATH.md 10.2.
+/* IDX files (plain or gzip), MNIST / Fashion-MNIST splits and the preprocessing of docs/math.md 10.2.
  * Contracts: include/regimes/mnist.h. */
 #include <limits.h>
 #include <stdio.h>
@@ -256,7 +256,7 @@ int rg_mnist_load(const char *dir, rg_mnist_split split, rg_mnist_raw **out)
     return RG_OK;
 }
 
-/* ---- preprocessing (MATH.md 10.2) ---------------------------------------------------------------- */
+/* ---- preprocessing (docs/math.md 10.2) ---------------------------------------------------------------- */
 
 /* Per-pixel mean of X (P, N) in double, rows in order, subtracted in place; mean: (N) scratch/out. */
 static void center_rows(float *X, size_t P, size_t N, double *mean)

@@ -1,4 +1,4 @@
-/* Paired MNIST (MATH.md 10.3): pairs of distinct real images whose classes follow a joint law with
+/* Paired MNIST (docs/math.md 10.3): pairs of distinct real images whose classes follow a joint law with
  * agreement rho, and the common / difference spectra. Contracts: include/regimes/mnist.h. */
 #include <math.h>
 #include <stdlib.h>

@@ -1,4 +1,4 @@
-/* Discrete noise schedules and their OU clock (MATH.md 1.3, 11.1). Contracts: include/regimes/noise.h.
+/* Discrete noise schedules and their OU clock (docs/math.md 1.3, 11.1). Contracts: include/regimes/noise.h.
  *
  * Every constructor fills abar_k and t_k, then one check (noise_check_value) validates each step
  * against the one before: finite, in (0, 1), abar strictly decreasing, t strictly increasing. The

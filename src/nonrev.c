@@ -1,4 +1,4 @@
-/* The Lelievre-Nier-Pavliotis optimal non-reversible perturbation (MATH.md 4.1), step by step.
+/* The Lelievre-Nier-Pavliotis optimal non-reversible perturbation (docs/math.md 4.1), step by step.
  *
  * Everything happens in the eigenbasis of U. E holds the eigenvectors v_i as rows (ascending
  * eigenvalues, largest-magnitude component positive); the rotations of step 2 act on coefficient
@@ -63,7 +63,7 @@ static int check_u(size_t n, const double *U, const char *what)
     return RG_OK;
 }
 
-/* Eigenpairs of the symmetric part of U, with MATH.md 4.1's conventions: w ascending, E row k =
+/* Eigenpairs of the symmetric part of U, with docs/math.md 4.1's conventions: w ascending, E row k =
  * eigenvector k with its largest-magnitude component (first such index) positive. RG_EDOM unless
  * every eigenvalue exceeds n eps lambda_max (below that dsyevd cannot tell it from zero). */
 static int eig_spd(size_t n, const double *U, double *w, double *E, const char *what)
@@ -123,7 +123,7 @@ static void equal_diagonal_coeffs(size_t n, const double *w, double tau, double 
             if (c[p] > c[a]) a = p;
             if (c[p] < c[b]) b = p;
         }
-        if (!(c[a] - c[b] >= 1e-12 * tau)) break;                 /* MATH.md 4.1: already equal */
+        if (!(c[a] - c[b] >= 1e-12 * tau)) break;                 /* docs/math.md 4.1: already equal */
         double span = c[a] - c[b];
         double cs = sqrt(fmin(1.0, fmax(0.0, (tau - c[b]) / span)));   /* cos^2 = (tau - c_b)/span */
         double sn = sqrt(fmin(1.0, fmax(0.0, (c[a] - tau) / span)));   /* sin^2 = 1 - cos^2 */
@@ -283,7 +283,7 @@ static int norm2(size_t n, double *B, double *s, double *superb, double *out)
     return RG_OK;
 }
 
-/* Whitened drift At = U + U^{1/2} Q U^{1/2} (MATH.md 2.6) into At, using E, T as scratch. */
+/* Whitened drift At = U + U^{1/2} Q U^{1/2} (docs/math.md 2.6) into At, using E, T as scratch. */
 static int whitened_drift(size_t n, const double *U, const double *Q, double *w, double *E, double *T,
                           double *At)
 {

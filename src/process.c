@@ -1,8 +1,8 @@
-/* The linear forward processes dz = -A(t) z dt + sqrt(2) dW (MATH.md 2): construction, validation,
+/* The linear forward processes dz = -A(t) z dt + sqrt(2) dW (docs/math.md 2): construction, validation,
  * exact moments of constant drifts, stationary covariance, rates and forward sampling.
  * Schedules live in process_schedule.c.
  *
- * Constant moments: k = 1 closed form; k = 2 (couplings) closed forms of MATH.md 2.5, with
+ * Constant moments: k = 1 closed form; k = 2 (couplings) closed forms of docs/math.md 2.5, with
  * S_t = S_inf - E_t S_inf E_t^T where that difference keeps its digits and 2x2 Van Loan where it
  * would cancel (small t, or S_inf much larger than S_t near instability); dense Van Loan with
  * doubling for nonrev and general drifts (rg_linalg_vanloan). */
@@ -31,7 +31,7 @@
  * factor 8 (3 bits: error <~ 1e-15 relative) the closed form is kept, beyond it 2x2 Van Loan
  * (accurate at every t) takes over. */
 #define COV2_MAX_LOSS 8.0
-/* MATH.md 2.5: series for c(t), s(t) when |omega^2| t^2 < 1e-3; 6 terms reach (1e-3)^6 / 12! ~ 2e-27. */
+/* docs/math.md 2.5: series for c(t), s(t) when |omega^2| t^2 < 1e-3; 6 terms reach (1e-3)^6 / 12! ~ 2e-27. */
 #define EXPM2_SERIES_X 1e-3
 #define EXPM2_SERIES_TERMS 6
 
@@ -57,7 +57,7 @@ static int check_time(double t, const char *what)
     return RG_OK;
 }
 
-/* ---- coupling matrices (MATH.md 2.4) ----------------------------------------------------------- */
+/* ---- coupling matrices (docs/math.md 2.4) ----------------------------------------------------------- */
 
 void rg_process_coupling(rg_coupling_form form, double gamma, double M[4])
 {
@@ -94,7 +94,7 @@ const char *rg_process_coupling_check(const double M[4])
     return NULL;
 }
 
-/* ---- 2x2 closed forms (MATH.md 2.5) -------------------------------------------------------------- */
+/* ---- 2x2 closed forms (docs/math.md 2.5) -------------------------------------------------------------- */
 
 /* E = e^{-M h} = e^{-tau h} [c I - s M0], M0 = M - tau I, M0^2 = omega^2 I. The exponential forms
  * e^{-tau h} cosh = e^{-(tau - omega) h} (1 + e^{-2 omega h}) / 2 and e^{-tau h} sinh = e^{-(tau -
@@ -363,7 +363,7 @@ static int check_uq(size_t n, const double *U, const double *Q)
     return RG_OK;
 }
 
-/* p->U, p->Q (symmetric and antisymmetric parts), A = (I + Q) U and S_inf = U^{-1} (MATH.md 2.6). */
+/* p->U, p->Q (symmetric and antisymmetric parts), A = (I + Q) U and S_inf = U^{-1} (docs/math.md 2.6). */
 static int nonrev_fill(rg_process *p, const double *U, const double *Q)
 {
     size_t n = p->k;

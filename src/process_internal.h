@@ -23,7 +23,7 @@ struct rg_process {
 };
 
 /* Moments of the constant core drift A (k, k) over a time h >= 0 into E and S (each (k, k) or NULL):
- * k = 1 scalar closed form, k = 2 closed forms of MATH.md 2.5 (A must be stable), otherwise or when
+ * k = 1 scalar closed form, k = 2 closed forms of docs/math.md 2.5 (A must be stable), otherwise or when
  * dense is set Van Loan with doubling. */
 int rg_process__const_moments(size_t k, const double *A, int dense, double h, double *E, double *S);
 /* The same with the stationary covariance Sinf of A (or NULL): dense stable drifts then use

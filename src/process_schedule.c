@@ -1,4 +1,4 @@
-/* Scheduled drifts A(t) (MATH.md 2.3): validation, the drift at t, and the moments in one pass.
+/* Scheduled drifts A(t) (docs/math.md 2.3): validation, the drift at t, and the moments in one pass.
  *
  * Piecewise-constant: exact composition segment by segment,
  *     E <- e^{-A_j h} E,   S <- e^{-A_j h} S e^{-A_j^T h} + S^{(j)}(h).

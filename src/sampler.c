@@ -1,4 +1,4 @@
-/* Reverse-time integrators, recording and cloning (MATH.md 6.3-6.6). */
+/* Reverse-time integrators, recording and cloning (docs/math.md 6.3-6.6). */
 #include <math.h>
 #include <stdlib.h>
 #include <string.h>

@@ -1,4 +1,4 @@
-/* Time grids and prior draws of the sampler (MATH.md 6.1, 6.2). */
+/* Time grids and prior draws of the sampler (docs/math.md 6.1, 6.2). */
 #include <math.h>
 #include <stdlib.h>
 #include <string.h>

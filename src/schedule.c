@@ -3,7 +3,7 @@
  * One evaluator gives both per-mode times of a schedule: build the scheduled process exactly as the
  * CLI's --schedule does (rg_process_coupling per segment, rg_process_scheduled, piecewise), then
  * rg_theory_speciation (GMM criterion) per label. The solver is one Brent search on the coupling
- * of the last segment (MATH.md 7.5: kappa_k(t) = mu^2 / (Delta_k / a_k^2 + sigma^2) is strictly
+ * of the last segment (docs/math.md 7.5: kappa_k(t) = mu^2 / (Delta_k / a_k^2 + sigma^2) is strictly
  * decreasing, so every time is a single root and the gap is continuous in g). */
 #include <math.h>
 #include <stdio.h>

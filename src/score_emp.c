@@ -1,4 +1,4 @@
-/* Exact empirical score in the whitened two-GEMM form (MATH.md 5.2), and its naive reference. */
+/* Exact empirical score in the whitened two-GEMM form (docs/math.md 5.2), and its naive reference. */
 #include <float.h>
 #include <math.h>
 #include <stdint.h>
@@ -252,7 +252,7 @@ static inline float exp_half_neg(float d)
 #define LANES 16
 
 /* Unnormalised softmax weights in place over one row of G (r^2 from G), 1/Z into *zinv, and the row's
- * extras. r^2 is formed in float (its error is that of the sgemm dot products, MATH.md 1.4); sums are
+ * extras. r^2 is formed in float (its error is that of the sgemm dot products, docs/math.md 1.4); sums are
  * double, in LANES fixed partial sums combined in order (vectorisable, the same for any thread count).
  * Normalisation is applied to the GEMM 2 output row (one multiply per coordinate). */
 static void weights_row(const rg_score_emp *e, const emp_slot *sl, float yn, float *g, size_t b, double *zinv,

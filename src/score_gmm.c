@@ -1,4 +1,4 @@
-/* Exact Gaussian-mixture score under the forward kernel (MATH.md 5.3, 5.4), and its naive reference. */
+/* Exact Gaussian-mixture score under the forward kernel (docs/math.md 5.3, 5.4), and its naive reference. */
 #include <math.h>
 #include <stdlib.h>
 #include <string.h>

@@ -1,4 +1,4 @@
-/* Predicted regimes of a linear forward process on Gaussian-mixture data (MATH.md 7).
+/* Predicted regimes of a linear forward process on Gaussian-mixture data (docs/math.md 7).
  *
  * Everything works on the core (k x k) moments E_t, S_t of the process; the multiplicity r enters
  * only through alpha = log P / N, N = k r. One evaluator serves every criterion:
@@ -7,7 +7,7 @@
  *     alpha - (1/2k) sum_j log(1 + nu_j),  nu = eig(L^{-1} E Cw E^T L^{-T})               (7.6)
  * Speciation criteria are evaluated as logarithms: kappa and lambda_max decay like e^{-2 r t}, and
  * the scaling p = c p' (E = c E' for lambda_max) keeps them representable far beyond where the
- * plain products underflow. Roots follow the convention of MATH.md 7 (rg_linalg_largest_root). */
+ * plain products underflow. Roots follow the convention of docs/math.md 7 (rg_linalg_largest_root). */
 #include <float.h>
 #include <math.h>
 #include <stdio.h>
@@ -20,7 +20,7 @@
 #include "regimes/linalg.h"
 #include "regimes/theory.h"
 
-/* Root convention of MATH.md 7: geometric grid of 400 points on [1e-4, 200]. */
+/* Root convention of docs/math.md 7: geometric grid of 400 points on [1e-4, 200]. */
 #define TH_LO 1e-4
 #define TH_HI 200.0
 #define TH_NPTS 400
@@ -28,7 +28,7 @@
  * relative. 1e-10 of the largest entry accepts that and rejects real asymmetry; G is symmetrised. */
 #define TH_SYM_RTOL 1e-10
 /* phi: for kappa >= 1000, 1 - phi <= (e^{-kappa/8} + 4 e^{-kappa}) / 2 < 1e-54, so phi = 1 in double
- * (MATH.md 7.2 states the quadrature error bound up to this kappa). */
+ * (docs/math.md 7.2 states the quadrature error bound up to this kappa). */
 #define TH_PHI_KAPPA_MAX 1000.0
 
 #define TH_INV_SQRT_2PI 0.39894228040143267794 /* 1 / sqrt(2 pi): the N(0, 1) density */
@@ -247,7 +247,7 @@ static double eval_fn(double t, void *ctx)
     return NAN;
 }
 
-/* Largest root of the criterion on the MATH.md 7 grid; failures keep the evaluator's message. */
+/* Largest root of the criterion on the docs/math.md 7 grid; failures keep the evaluator's message. */
 static int eval_root(th_eval *c, double *root, int *found)
 {
     int st = rg_linalg_largest_root(eval_fn, c, TH_LO, TH_HI, TH_NPTS, root, found);
@@ -391,7 +391,7 @@ int rg_theory_horizon(const rg_process *p, const rg_theory_data *d, double level
     return RG_OK;
 }
 
-/* ---- the equalising coupling (MATH.md 7.4, item 4) -------------------------------------------------- */
+/* ---- the equalising coupling (docs/math.md 7.4, item 4) -------------------------------------------------- */
 
 /* gamma that gives both labels the same t_S: Brent on gap(gamma) = t_S^0 - t_S^1 inside the stability
  * interval of the form, shrunk by EQ_EDGE (at the bound a rate vanishes and t_S^c grows like N). */

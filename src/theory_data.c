@@ -1,6 +1,6 @@
-/* Theory on a user's data set (MATH.md 11.2): the data set object (covariances, class statistics and
+/* Theory on a user's data set (docs/math.md 11.2): the data set object (covariances, class statistics and
  * the spectra computed once), the criteria at one time, and the four times by the root convention of
- * MATH.md 7. Contracts: include/regimes/theory.h; the criteria themselves: theory_data_eval.c. */
+ * docs/math.md 7. Contracts: include/regimes/theory.h; the criteria themselves: theory_data_eval.c. */
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -14,7 +14,7 @@
 #include "regimes/linalg.h"
 #include "theory_data_internal.h"
 
-/* Root convention of MATH.md 7 (as theory.c): geometric grid of 400 points on [1e-4, 200]. */
+/* Root convention of docs/math.md 7 (as theory.c): geometric grid of 400 points on [1e-4, 200]. */
 #define TD_LO 1e-4
 #define TD_HI 200.0
 #define TD_NPTS 400
@@ -252,6 +252,7 @@ typedef struct {
     td_eval *e;
     td_kind kind;
     double alpha; /* collapse only */
+    double shift; /* speciation criteria: the log of the level crossed (0: value 1) */
     size_t certified;
     int status;
     char msg[512];
@@ -261,7 +262,7 @@ typedef struct {
  * value 1), alpha - s for the collapse. */
 static double scan_value(const td_scan *c, td_value v)
 {
-    return c->kind == TD_COLLAPSE ? c->alpha - v.val : log(v.scale) + log(v.val);
+    return c->kind == TD_COLLAPSE ? c->alpha - v.val : log(v.scale) + log(v.val) - c->shift;
 }
 
 /* The criterion at t for the root scan, or, where a cheap bound already settles its sign (the
@@ -292,13 +293,18 @@ static double scan_fn(double t, void *ctx)
     return scan_value(c, v);
 }
 
-static int scan(td_eval *e, td_kind kind, double alpha, double *t, int *found, size_t *certified)
+static int scan_at(td_eval *e, td_kind kind, double alpha, double shift, double *t, int *found, size_t *certified)
 {
-    td_scan c = { .e = e, .kind = kind, .alpha = alpha };
+    td_scan c = { .e = e, .kind = kind, .alpha = alpha, .shift = shift };
     int st = rg_linalg_largest_root(scan_fn, &c, TD_LO, TD_HI, TD_NPTS, t, found);
     *certified += c.certified;
     if (c.status != RG_OK) RG_FAIL(c.status, "%s (theory on data, root scan)", c.msg);
     return st;
+}
+
+static int scan(td_eval *e, td_kind kind, double alpha, double *t, int *found, size_t *certified)
+{
+    return scan_at(e, kind, alpha, 0.0, t, found, certified);
 }
 
 /* RG_OK and *has = 1 when the process has a stationary law, *has = 0 for RG_EDOM (unstable drift). */
@@ -332,6 +338,22 @@ int rg_theory_dataset_all(const rg_process *p, const rg_theory_dataset *ds, doub
     /* after kappa: the collapse scan finds the Cholesky of times kappa's scan computed in the memo */
     if (st == RG_OK) st = scan(e, TD_COLLAPSE, log(n_train) / (double)ds->N, &out->t_c, &out->found_c, cert);
     out->evals = td_eval_count(e);
+    td_eval_free(e);
+    return st;
+}
+
+int rg_theory_dataset_horizon(const rg_process *p, const rg_theory_dataset *ds, double level, double *T)
+{
+    if (!T || !(level > 0 && level <= 1)) RG_FAIL(RG_EINVAL, "theory on data: want a horizon level in (0, 1]");
+    RG_TRY(td_check(p, ds));
+    td_eval *e;
+    RG_TRY(td_eval_new(p, ds, &e));
+    size_t cert = 0;
+    int found = 0;
+    int st = scan_at(e, TD_KMAX, 0.0, log(level), T, &found, &cert);
+    td_value v;
+    if (st == RG_OK && !found) st = td_eval_at(e, TD_KMAX, TD_HI, &v); /* above the level at the top: none */
+    if (st == RG_OK && !found) *T = v.scale * v.val > level ? (double)INFINITY : TD_LO;
     td_eval_free(e);
     return st;
 }

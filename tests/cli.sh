@@ -1,6 +1,6 @@
 #!/bin/sh
 # CLI behaviour of `regimes theory` and `regimes demo` against the built binary: exit statuses, the
-# one-line error messages, and values in the JSON output (MATH.md 9 digits, matched as text prefixes
+# one-line error messages, and values in the JSON output (docs/math.md 9 digits, matched as text prefixes
 # of the %.17g numbers). Usage: sh tests/cli.sh path/to/regimes
 set -u
 BIN=${1:?usage: cli.sh path/to/regimes}
@@ -61,7 +61,7 @@ expect_status 2 "--dim wants an integer" theory --dim 0
 expect_status 2 "--gamma does not apply to --process ou" theory --gamma 0.3
 expect_status 2 "--data gmm4 needs --process coupled" theory --data gmm4
 expect_status 2 "--data gmm2 is one-modality data" theory --process coupled --data gmm2
-# ---- unstable couplings and schedules (MATH.md 7.4) ---------------------------------------------
+# ---- unstable couplings and schedules (docs/math.md 7.4) ---------------------------------------------
 expect_status 2 "--gamma wants a number in \(-1, 1\), got '1'" theory --process coupled --gamma 1
 expect_status 2 "--gamma wants a number in \(-0.5, inf\)" theory --process coupled --coupling diffusive --gamma -0.5
 expect_status 2 "no stationary prior: g_xy g_yx = 1.2 >= a_x a_y = 1" theory --process coupled --gamma-xy 2 --gamma-yx 0.6
@@ -91,7 +91,7 @@ expect_status 2 "--mean-dir eigen:I wants an integer in \[0, 63\]" theory --proc
 expect_status 2 "needs --A FILE" theory --process general
 expect_status 2 "not stable" theory --process general --A "$TMP/notspd"
 
-# ---- values (MATH.md 9): JSON keys and digits --------------------------------------------------
+# ---- values (docs/math.md 9): JSON keys and digits --------------------------------------------------
 # 9.3: gamma = 0.5, |m_c|^2 = |m_d|^2 = 25: t_S^c = 3.239, t_S^d = 1.437, gap 1.802.
 run_ok theory --process coupled --gamma 0.5 --data gmm4 --mc2 25 --md2 25 --sigma2 1 --dim 1000 --json
 for key in '"relaxation_rate": 0.5' '"t_S": 3.238' '"sync_gap": 1.801' '"name": "common", "rate": 0.5' \
@@ -128,19 +128,20 @@ run_ok theory --process coupled --gamma 0.25
 has 'sync_gap'
 run_ok theory --help
 for flag in --process --gamma --coupling --gamma-xy --gamma-yx --rate-x --rate-y --schedule --dim --U \
-    --Q --q-scale --A --data --mean-norm2 --mean-dir --mc2 --md2 --sigma2 --cw --n-train --phi-times --json; do
+    --Q --q-scale --A --data --labels --digits --mnist-dir --rho --mean-norm2 --mean-dir --mc2 --md2 --sigma2 --cw \
+    --n-train --noise --top --phi-times --json; do
     has "  $flag "
 done
 run_ok demo --theory
 has 'regimes theory --process coupled --gamma G'
 
-# Real images (MATH.md 9.2, 10.2): digits 1 and 8, first 5000 + 5000 training images, Lambda = 7.668,
+# Real images (docs/math.md 9.2, 10.2): digits 1 and 8, first 5000 + 5000 training images, Lambda = 7.668,
 # 1/2 log Lambda = 1.02, 1/2 log(1 + Lambda) = 1.08. Runs when data/mnist exists (make check fetches it).
 MNIST_DIR=$(cd "$(dirname "$0")/.." && pwd)/data/mnist
 if [ -s "$MNIST_DIR/train-images-idx3-ubyte" ]; then
-    run_ok theory --data mnist --digits 1,8 --n 10000 --mnist-dir "$MNIST_DIR" --json
+    run_ok theory --data mnist --digits 1,8 --n-train 10000 --mnist-dir "$MNIST_DIR" --json
     grep -q '"lambda_max": 7.668' "$TMP/out" || fail "theory --data mnist: lambda_max is not 7.668: $(cat "$TMP/out")"
-    grep -q '"t_S": 1.018' "$TMP/out" || fail "theory --data mnist: t_S is not 1.018"
+    grep -q '"t_S_parent": 1.018' "$TMP/out" || fail "theory --data mnist: t_S_parent is not 1.018"
     grep -q '"t_S_exact": 1.079' "$TMP/out" || fail "theory --data mnist: t_S_exact is not 1.079"
     expect_status 2 "--digits" theory --data mnist --digits 1,1 --mnist-dir "$MNIST_DIR"
 else

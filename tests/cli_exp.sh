@@ -28,7 +28,7 @@ expect_2() { # expect_2 PATTERN DIR ARGS...: exit 2, one line matching, DIR left
 }
 num() { sed -n "s/.*\"$1\": \([-0-9.e+]*\).*/\1/p" "$TMP/out"; }
 
-# Small but real: OU, d = 64, |m|^2 = 64 (t_S = 1/2 log(1 + 63) = 2.08 by MATH.md 7.1 b).
+# Small but real: OU, d = 64, |m|^2 = 64 (t_S = 1/2 log(1 + 63) = 2.08 by docs/math.md 7.1 b).
 SMALL="--process ou --dim 64 --mean-norm2 64 --sigma2 1 --samples 300 --steps 80 --quiet"
 BT="--branch-times 0.5,1,1.5,2,2.5,3,4"
 
@@ -63,7 +63,7 @@ if [ -n "$MPIRUN" ]; then
 fi
 
 # Collapse, small: d = 32, P = 2000, alpha = log(2000)/32 = 0.2375. Far above t_C the Monte-Carlo f
-# must match the closed form of MATH.md 7.6 within 5 standard errors (the last row of entropy.csv,
+# must match the closed form of docs/math.md 7.6 within 5 standard errors (the last row of entropy.csv,
 # t = 3 times the predicted t_C). Near t_C the finite-N curve is rounded, so
 # the measured 0.05 alpha crossing comes earlier than the theory's sharp kink at this small N
 # (0.37 against 0.51; at d = 256, P = 20000 the theory 1.32 is inside the interval [0.98, 1.33]):
@@ -107,14 +107,14 @@ expect_2 "--samples wants" "$TMP/b2" clone --samples x --out "$TMP/b2"
 expect_2 "--T wants" "$TMP/b3" sample --T nan --out "$TMP/b3"
 expect_2 "branch-times" "$TMP/b4" clone --T 3 --branch-times 1,5 --out "$TMP/b4"
 expect_2 "gamma" "$TMP/b5" clone --process coupled --gamma 1.5 --out "$TMP/b5"
-expect_2 "npy|NumPy|magic|open" "$TMP/b6" collapse --train "$TMP/missing.npy" --out "$TMP/b6"
+expect_2 "npy|NumPy|magic|read" "$TMP/b6" collapse --data "$TMP/missing.npy" --out "$TMP/b6"
 mkdir -p "$TMP/ro" && chmod 555 "$TMP/ro"
 if [ "$(id -u)" -ne 0 ]; then expect_2 "not writable" "$TMP/ro/x" clone --out "$TMP/ro/x"; fi
 expect_2 "NAME wants one of|speciation-gmm" "$TMP/b8" reproduce bogus --out "$TMP/b8"
 expect_2 "unknown option" "$TMP/b9" reproduce speciation-gmm --bogus 1 --out "$TMP/b9"
 expect_2 "too large" "$TMP/b10" collapse --n-train 1e9 --out "$TMP/b10"
 printf 'garbage' >"$TMP/bad.npy"
-expect_2 "npy|NumPy|magic" "$TMP/b7" collapse --train "$TMP/bad.npy" --out "$TMP/b7"
+expect_2 "npy|NumPy|magic" "$TMP/b7" collapse --data "$TMP/bad.npy" --out "$TMP/b7"
 
 echo "cli_exp.sh: $n commands, $fails failures"
 [ "$fails" -eq 0 ]

@@ -78,13 +78,14 @@ head -c 40 "$T/ok.npy" >"$T/cut_header.npy"
 printf 'garbage, not numpy at all\n' >"$T/magic.npy"
 { printf '\223NUMPY'; hex 01 00 ff ff; printf "{'descr': '<f4'}\n"; } >"$T/hlen.npy"
 { printf '\223NUMPY'; hex 02 00 ff ff ff 7f; printf "{'descr': '<f4'}\n"; } >"$T/hlen2.npy"
-# labels for `train --task classifier`: (4, 1) float32 0, 1, 0, 1; and (3, 1): a row count mismatch
-{ hex 00 00 00 00 00 00 80 3f 00 00 00 00 00 00 80 3f; } >"$T/lab4"
-npy "$T/lab.npy" 1 "{'descr': '<f4', 'fortran_order': False, 'shape': (4, 1), }" "$T/lab4"
+# labels for `train --task classifier` and `--labels`: (4,) int32 0, 1, 0, 1; (3,): a row count
+# mismatch; 0, 1, 0, 3; and float32 labels (refused: class indices are integers)
+{ hex 00 00 00 00 01 00 00 00 00 00 00 00 01 00 00 00; } >"$T/lab4"
+npy "$T/lab.npy" 1 "{'descr': '<i4', 'fortran_order': False, 'shape': (4,), }" "$T/lab4"
 head -c 12 "$T/lab4" >"$T/lab3"
-{ head -c 12 "$T/lab4"; hex 00 00 40 40; } >"$T/labhi"                                   # 0, 1, 0, 3
-npy "$T/labhi.npy" 1 "{'descr': '<f4', 'fortran_order': False, 'shape': (4, 1), }" "$T/labhi"
-npy "$T/lab3.npy" 1 "{'descr': '<f4', 'fortran_order': False, 'shape': (3, 1), }" "$T/lab3"
+{ head -c 12 "$T/lab4"; hex 03 00 00 00; } >"$T/labhi"                                   # 0, 1, 0, 3
+npy "$T/labhi.npy" 1 "{'descr': '<i4', 'fortran_order': False, 'shape': (4,), }" "$T/labhi"
+npy "$T/lab3.npy" 1 "{'descr': '<i4', 'fortran_order': False, 'shape': (3,), }" "$T/lab3"
 { hex 00 00 00 00 00 00 00 3f 00 00 00 00 00 00 80 3f; } >"$T/labfrac"                 # 0.5
 npy "$T/labfrac.npy" 1 "{'descr': '<f4', 'fortran_order': False, 'shape': (4, 1), }" "$T/labfrac"
 
@@ -154,7 +155,7 @@ ok() {
 ok $TRAIN --resume "$T/ok.ckpt" --out "$T/resumed.ckpt"
 ok train --task score --data "$T/ok_v2.npy" --hidden 4 --t-embed 2 --epochs 1 --batch 2 --warmup 0 --out "$T/v2.ckpt"
 ok train --task classifier --data "$T/ok.npy" --labels "$T/lab.npy" --hidden 4 --epochs 1 --batch 2 --out "$T/c.ckpt"
-ok collapse --process ou --dim 3 --train "$T/ok.npy" --samples 20 --steps 5 --quiet --out "$T/okcollapse"
+ok collapse --process ou --dim 3 --data "$T/ok.npy" --samples 20 --steps 5 --quiet --out "$T/okcollapse"
 ok theory --process nonrev --U "$T/u2"
 ok theory --process general --A "$T/u2"
 rm -rf "$T/okcollapse" "$T/resumed.ckpt" "$T/v2.ckpt" "$T/c.ckpt"

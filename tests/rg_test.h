@@ -57,7 +57,7 @@ static inline void rg_assert_vec_rel_(const double *got, const double *want, siz
 #define rg_assert_vec_rel(got, want, n, rtol, what) \
     rg_assert_vec_rel_((got), (want), (n), (rtol), __FILE__, __LINE__, (what))
 
-/* Round a reference value to the digits MATH.md shows and compare to +-1 in the last digit:
+/* Round a reference value to the digits docs/math.md shows and compare to +-1 in the last digit:
  * "matches to the last digit shown (+-1)". decimals = digits after the point. */
 static inline void rg_assert_digits_(double got, double want, int decimals, const char *file, int line,
                                      const char *what)

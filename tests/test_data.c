@@ -1,7 +1,7 @@
 /* Tests of src/data.c and src/data_set.c: mixture validation, exact log-density against a naive
- * density sum (MATH.md 5.3), sampling moments (5 sigma, fixed seeds), determinism and the documented
- * Philox addressing, the gmm4 mode structure (MATH.md 7.1 c), covariance spectra against data built
- * with a known spectrum (MATH.md 10.2), the classification rules of MATH.md 8.4, .npy round trips and
+ * density sum (docs/math.md 5.3), sampling moments (5 sigma, fixed seeds), determinism and the documented
+ * Philox addressing, the gmm4 mode structure (docs/math.md 7.1 c), covariance spectra against data built
+ * with a known spectrum (docs/math.md 10.2), the classification rules of docs/math.md 8.4, .npy round trips and
  * every bad-input path, integer labels from .npy, and the refusal of FIFOs, devices and directories. */
 #define _POSIX_C_SOURCE 200809L
 #include <stdlib.h>
@@ -268,7 +268,7 @@ static void test_sample_determinism(void **state)
     rg_data_gmm_free(g);
 }
 
-/* gmm2 with a dense Cw (MATH.md 5.4): E z = 0 and E z z^T = m m^T + Cw, m = sqrt(2) (1, 2, -1)/sqrt 6.
+/* gmm2 with a dense Cw (docs/math.md 5.4): E z = 0 and E z z^T = m m^T + Cw, m = sqrt(2) (1, 2, -1)/sqrt 6.
  * P = 20000 points, seed SEED. Each of the 3 means and 6 second moments must lie within 5 standard
  * errors (plug-in SE = sample sd of z_i resp. z_i z_j over sqrt P). A correct sampler fails this for
  * ~5e-6 of seeds; a 5% error in a variance is a > 10 sigma shift. Labels: the +m / -m split is
@@ -352,7 +352,7 @@ static void test_mixture_components(void **state)
     rg_data_gmm_free(g);
 }
 
-/* gmm4 (MATH.md 7.1 c), d = 6, |m_c|^2 = 4, |m_d|^2 = 9, sigma^2 = 1, default directions.
+/* gmm4 (docs/math.md 7.1 c), d = 6, |m_c|^2 = 4, |m_d|^2 = 9, sigma^2 = 1, default directions.
  * Deterministic: m_c = sqrt(4/6) (1, ..., 1), m_d = sqrt(9/6) (1, -1, ...), m_c . m_d = 0, and component
  * j has x = s_c m_c + s_d m_d, y = s_c m_c - s_d m_d with (s_c, s_d) decoded from j.
  * Sampled (P = 20000): u = (x + y)/sqrt 2 = sqrt 2 s_c m_c + sigma xi, v = (x - y)/sqrt 2 = sqrt 2 s_d m_d
@@ -522,7 +522,7 @@ static void test_covariance_naive(void **state)
     rg_expect_fail(rg_data_center(X, 0, N, NULL), RG_EINVAL, "empty");
 }
 
-/* ---- classification (MATH.md 8.4) ------------------------------------------------------------- */
+/* ---- classification (docs/math.md 8.4) ------------------------------------------------------------- */
 
 /* Well separated (|m|^2 = 50, sigma = 1): the error rate is Phi(-|m|/sigma) = Phi(-7.07) = 8e-13 per
  * point, so all 2000 labels must be right. At |m| = sigma the rate is Phi(-1) = 0.158655 exactly; at

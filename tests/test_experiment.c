@@ -56,7 +56,7 @@ static int phi_theory(void *ctx, size_t mode, double t, double *phi)
     return rg_theory_phi_at(f->p, &f->td, mode, t, phi);
 }
 
-/* Cloning with the exact mixture score: phi(t_b) against MATH.md 7.2 within 5 binomial standard errors
+/* Cloning with the exact mixture score: phi(t_b) against docs/math.md 7.2 within 5 binomial standard errors
  * (exact for the two-class mixture; the sampler's discretisation, h/t = 0.2, is far below that at 600
  * pairs), and t_S inside its interval widened by the grid spacing. */
 static void test_clone_gmm2(void **state)
@@ -270,7 +270,7 @@ static void test_decay(void **state)
 }
 
 /* ---- theory report ---------------------------------------------------------------------------------------- */
-/* gmm4 under symmetric cross-drive gamma = 0.5, |m_c|^2 = |m_d|^2 = 25, sigma^2 = 1: MATH.md 9.3 gives
+/* gmm4 under symmetric cross-drive gamma = 0.5, |m_c|^2 = |m_d|^2 = 25, sigma^2 = 1: docs/math.md 9.3 gives
  * t_S^c = 3.239, t_S^d = 1.437, gap 1.802, rates 0.5 (common) and 1.5 (difference). */
 static void test_theory_report(void **state)
 {

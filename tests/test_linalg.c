@@ -1,7 +1,7 @@
 /* Tests of src/linalg.c: expm against closed forms and a long Taylor sum, Van Loan moments against the
- * scalar OU closed form, RK4 integration, composition and the Lyapunov limit (MATH.md 2.2), Lyapunov
- * against the 2x2 closed form of MATH.md 2.5 / 9.4, eigenvalues against MATH.md 4.5 / 9.6, Cholesky,
- * Brent and the largest-root convention of MATH.md 7. */
+ * scalar OU closed form, RK4 integration, composition and the Lyapunov limit (docs/math.md 2.2), Lyapunov
+ * against the 2x2 closed form of docs/math.md 2.5 / 9.4, eigenvalues against docs/math.md 4.5 / 9.6, Cholesky,
+ * Brent and the largest-root convention of docs/math.md 7. */
 #include <stdlib.h>
 #include <string.h>
 
@@ -159,7 +159,7 @@ static void test_expm_bad_input(void **state)
 static void test_vanloan_scalar_ou(void **state)
 {
     (void)state;
-    /* dz = -l z dt + sqrt(2) dW: M = e^{-l t}, Sigma = (1 - e^{-2 l t}) / l (MATH.md 2.5, per-mode
+    /* dz = -l z dt + sqrt(2) dW: M = e^{-l t}, Sigma = (1 - e^{-2 l t}) / l (docs/math.md 2.5, per-mode
      * variances; -expm1 keeps full precision as t -> 0). l < 0: Sigma = (e^{2|l|t} - 1)/|l|, the same
      * formula. Tolerance 1e-13: up to 7 doublings, each a few roundings, on a contraction (or, for
      * l < 0, an expansion of the same relative error). */
@@ -242,9 +242,9 @@ static void test_vanloan_vs_rk4(void **state)
 static void test_vanloan_composition(void **state)
 {
     (void)state;
-    /* MATH.md 2.1: M_{t+s} = M_t M_s and Sigma_{t+s} = M_s Sigma_t M_s^T + Sigma_s. t = 0.7 (0 doublings)
+    /* docs/math.md 2.1: M_{t+s} = M_t M_s and Sigma_{t+s} = M_s Sigma_t M_s^T + Sigma_s. t = 0.7 (0 doublings)
      * and s = 1.9 (1 doubling), t + s = 2.6 (2 doublings) take different paths; 1e-12 relative as
-     * MATH.md 2.2 asks. */
+     * docs/math.md 2.2 asks. */
     const double t = 0.7, s = 1.9;
     double Mt[9], St[9], Ms[9], Ss[9], Mts[9], Sts[9], P[9], Q[9], R[9];
     assert_int_equal(rg_linalg_vanloan(3, A3, NULL, t, Mt, St), RG_OK);
@@ -264,7 +264,7 @@ static void test_vanloan_limits(void **state)
     double M[9], S[9], X[9], W[9] = { 2, 0, 0, 0, 2, 0, 0, 0, 2 };
     /* t = 40, ||A3||_1 = 3.2 (5 doublings), slowest rate 0.652: ||M_40|| ~ e^{-26} ~ 5e-12, so
      * Sigma_40 differs from Sigma_inf by ~M Sigma_inf M^T ~ 1e-23: the difference is all rounding
-     * (measured 9e-16 relative). 1e-12 is the agreement MATH.md 2.2 asks for. */
+     * (measured 9e-16 relative). 1e-12 is the agreement docs/math.md 2.2 asks for. */
     assert_int_equal(rg_linalg_vanloan(3, A3, NULL, 40.0, M, S), RG_OK);
     assert_int_equal(rg_linalg_lyap(3, A3, W, X), RG_OK);
     rg_assert_vec_rel(S, X, 9, 1e-12, "Sigma_40 vs Lyapunov Sigma_inf");
@@ -306,8 +306,8 @@ static void test_vanloan_bad_input(void **state)
 static void test_lyap(void **state)
 {
     (void)state;
-    /* MATH.md 2.5 closed form, a_x = a_y = 1, gamma_xy = a = 0.8, gamma_yx = b = 0.2:
-     * S_inf = [[1 + a q, q], [q, 1 + b q]], q = (a + b) / (2 (1 - a b)) = 1/1.68; MATH.md 9.4 row 1
+    /* docs/math.md 2.5 closed form, a_x = a_y = 1, gamma_xy = a = 0.8, gamma_yx = b = 0.2:
+     * S_inf = [[1 + a q, q], [q, 1 + b q]], q = (a + b) / (2 (1 - a b)) = 1/1.68; docs/math.md 9.4 row 1
      * shows [[1.476, .595], [.595, 1.119]]. Closed form: a few roundings, 1e-14. */
     const double M2[4] = { 1.0, -0.8, -0.2, 1.0 }, W2[4] = { 2, 0, 0, 2 };
     const double q = 1.0 / 1.68;
@@ -317,9 +317,9 @@ static void test_lyap(void **state)
     rg_assert_rel(X[1], q, 1e-14, "S_inf xy");
     rg_assert_rel(X[2], q, 1e-14, "S_inf yx");
     rg_assert_rel(X[3], 1.0 + 0.2 * q, 1e-14, "S_inf yy");
-    rg_assert_digits(X[0], 1.476, 3, "MATH.md 9.4 S_inf xx");
-    rg_assert_digits(X[1], 0.595, 3, "MATH.md 9.4 S_inf xy");
-    rg_assert_digits(X[3], 1.119, 3, "MATH.md 9.4 S_inf yy");
+    rg_assert_digits(X[0], 1.476, 3, "docs/math.md 9.4 S_inf xx");
+    rg_assert_digits(X[1], 0.595, 3, "docs/math.md 9.4 S_inf xy");
+    rg_assert_digits(X[3], 1.119, 3, "docs/math.md 9.4 S_inf yy");
 
     /* 5x5 non-normal A = 2 I + B (entries of B in (-0.5, 0.5): stable), symmetric W: relative
      * residual ||A X + X A^T - W|| / (||A|| ||X||) below 1e-12 (backward stable: ~n eps). */
@@ -383,7 +383,7 @@ static void test_eigsym(void **state)
 static void test_eig_exceptional_point(void **state)
 {
     (void)state;
-    /* MATH.md 4.5 / 9.6: A = [[u1, q u2], [-q u1, u2]], u1 = 0.2, u2 = 1.8, eig = 1 +- sqrt(0.64 -
+    /* docs/math.md 4.5 / 9.6: A = [[u1, q u2], [-q u1, u2]], u1 = 0.2, u2 = 1.8, eig = 1 +- sqrt(0.64 -
      * 0.36 q^2); q* = 4/3. Table: {0.2, 1.8} at 0, {0.307, 1.693} at q* / 2, {1, 1} at q*, 1 +- 1.386i at
      * 2q*. Away from q* the eigenvalues are simple: 1e-14. At q* the Jordan block makes them
      * sensitive as sqrt(eps ||A||) ~ 2e-8: 1e-7 there. */
@@ -398,14 +398,14 @@ static void test_eig_exceptional_point(void **state)
         rg_assert_abs(wr[1], re1[k], tol[k], "eig real, upper");
         rg_assert_abs(wi[0], -im1[k], tol[k], "eig imag, sorted ascending");
         rg_assert_abs(wi[1], im1[k], tol[k], "eig imag");
-        rg_assert_digits(wr[0], d0[k], 3, "MATH.md 9.6 eig");
-        rg_assert_digits(wr[1], d1[k], 3, "MATH.md 9.6 eig");
+        rg_assert_digits(wr[0], d0[k], 3, "docs/math.md 9.6 eig");
+        rg_assert_digits(wr[1], d1[k], 3, "docs/math.md 9.6 eig");
         assert_int_equal(rg_linalg_min_real_eig(2, A, &r), RG_OK);
         assert_true(r == wr[0]);
     }
     double A[4] = { u1, qs[3] * u2, -qs[3] * u1, u2 }, wr[2], wi[2];
     assert_int_equal(rg_linalg_eig(2, A, wr, wi), RG_OK);
-    rg_assert_digits(wi[1], 1.386, 3, "MATH.md 9.6: 1 +- 1.386i at 2 q*");
+    rg_assert_digits(wi[1], 1.386, 3, "docs/math.md 9.6: 1 +- 1.386i at 2 q*");
 }
 
 static void test_eig_sorting(void **state)
@@ -535,7 +535,7 @@ static void test_brent(void **state)
 static void test_largest_root(void **state)
 {
     (void)state;
-    /* MATH.md 7 root convention: the LARGEST root on [1e-4, 200], refined to 1e-12. The cubic has
+    /* docs/math.md 7 root convention: the LARGEST root on [1e-4, 200], refined to 1e-12. The cubic has
      * roots 0.5, 3 and 20; the answer is 20 (and 2 for the scaled copy), to 1e-12 + 4 eps t. */
     double r, s = 0.1;
     int found = -1;

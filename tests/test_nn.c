@@ -588,7 +588,7 @@ static void inv_small(size_t k, const double *A, double *X)
 }
 
 /* Moments E, S of p at t (k x k) and the covariance Gamma = s2 E E^T + S of x_t for data N(0, s2 I)
- * (MATH.md 5.4 with m = 0) with its inverse Gi, k <= 4. */
+ * (docs/math.md 5.4 with m = 0) with its inverse Gi, k <= 4. */
 static void gauss_cov(const rg_process *p, double t, double s2, double *E, double *S, double *G, double *Gi)
 {
     const size_t k = rg_process_core(p);
@@ -602,7 +602,7 @@ static void gauss_cov(const rg_process *p, double t, double s2, double *E, doubl
 }
 
 /* DSM on Gaussian data N(0, sigma^2 I_N), sigma^2 = 0.25, under process p: the exact score is
- * s = -Gamma_t^{-1} x with Gamma_t = sigma^2 E_t E_t^T + S_t (x) I_r (MATH.md 5.4 with m = 0). After
+ * s = -Gamma_t^{-1} x with Gamma_t = sigma^2 E_t E_t^T + S_t (x) I_r (docs/math.md 5.4 with m = 0). After
  * training, at t in {0.1, 0.3, 1, 2.5} and 512 points x = chol(Gamma_t) xi from p_t, the relative L2
  * error of the network score must be below 0.1: measured 0.027-0.040 (OU) and 0.037-0.078 (coupled,
  * worst at t = 0.1; fixed seed, deterministic for a given BLAS kernel), while an

@@ -1,4 +1,4 @@
-/* Tests of the noise module (MATH.md 1.3, 11.1): the parent's ddpm-linear schedule at its pinned steps,
+/* Tests of the noise module (docs/math.md 1.3, 11.1): the parent's ddpm-linear schedule at its pinned steps,
  * the cosine schedule against an independent 50-digit evaluation, time -> step against a linear scan
  * and the parent's abar rule, caller tables, schedule files and every bad-input path (a FIFO, a
  * directory and a device included).
@@ -62,10 +62,10 @@ static void test_linear_pinned(void **state)
         rg_assert_rel(rg_noise_time(s, ref[i].k), ref[i].t, 1e-12, "ddpm-linear t_k (mpmath)");
         rg_assert_rel(rg_noise_abar(s, ref[i].k), exp(-2.0 * ref[i].t), 1e-12, "ddpm-linear abar_k");
     }
-    /* MATH.md 1.3 and 11.1, to the digits given there */
-    rg_assert_digits(rg_noise_time(s, 999), 5.06, 2, "MATH.md 1.3: step 999 is t = 5.06");
-    rg_assert_digits(rg_noise_time(s, 500), 1.28, 2, "MATH.md 1.3: step 500 is t = 1.28");
-    rg_assert_digits(rg_noise_time(s, 446), 1.018226, 6, "MATH.md 11.1: t_446 = 1.018226");
+    /* docs/math.md 1.3 and 11.1, to the digits given there */
+    rg_assert_digits(rg_noise_time(s, 999), 5.06, 2, "docs/math.md 1.3: step 999 is t = 5.06");
+    rg_assert_digits(rg_noise_time(s, 500), 1.28, 2, "docs/math.md 1.3: step 500 is t = 1.28");
+    rg_assert_digits(rg_noise_time(s, 446), 1.018226, 6, "docs/math.md 11.1: t_446 = 1.018226");
     for (size_t k = 1; k < 1000; k++) {
         assert_true(rg_noise_time(s, k) > rg_noise_time(s, k - 1));
         assert_true(rg_noise_abar(s, k) < rg_noise_abar(s, k - 1));
@@ -75,7 +75,7 @@ static void test_linear_pinned(void **state)
     rg_noise_free(s);
 }
 
-/* MATH.md 11.1: Lambda = 7.66 -> step 446, Lambda = 7.668 -> step 447 for t = 1/2 log Lambda; the same
+/* docs/math.md 11.1: Lambda = 7.66 -> step 446, Lambda = 7.668 -> step 447 for t = 1/2 log Lambda; the same
  * as the parent's first k with abar_k <= 1/Lambda. 1/2 log 7.66 = 1.01800599187624996 lies 2.2e-4
  * below t_446 and 4.3e-3 above t_445, so no rounding can move it. */
 static void test_step_lookup(void **state)
@@ -178,7 +178,7 @@ static void test_cosine(void **state)
         rg_assert_rel(rg_noise_time(s, ref[i].k), ref[i].t, 1e-12, "ddpm-cosine t_k (mpmath)");
         rg_noise_free(s);
     }
-    /* Unclipped steps telescope: abar_k = f((k+1)/K) / f(0) (MATH.md 11.1), here for every k < K - 1
+    /* Unclipped steps telescope: abar_k = f((k+1)/K) / f(0) (docs/math.md 11.1), here for every k < K - 1
      * (only the last step clips at K = 1000). Plain double formula: a few eps per cosine. */
     rg_noise *s = NULL;
     assert_int_equal(rg_noise_ddpm_cosine(1000, &s), RG_OK);

@@ -1,4 +1,4 @@
-/* Tests of the LNP optimal Q (MATH.md 4) against the reference values of MATH.md 9.6 and 4.4-4.5,
+/* Tests of the LNP optimal Q (docs/math.md 4) against the reference values of docs/math.md 9.6 and 4.4-4.5,
  * closed forms worked out from 4.1 by hand, and structural properties (basis, permutations). */
 #include <stdint.h>
 #include <stdlib.h>
@@ -81,7 +81,7 @@ static spec spectrum(size_t n, const double *U, const double *Q, double s, doubl
     return r;
 }
 
-/* ---- LNP, N = 6 (MATH.md 9.6) ----------------------------------------------------------------- */
+/* ---- LNP, N = 6 (docs/math.md 9.6) ----------------------------------------------------------------- */
 static const double U6[6] = { 0.2, 0.5, 1.0, 1.5, 3.0, 5.0 };
 
 static void test_lnp6_spectrum(void **state)
@@ -90,15 +90,15 @@ static void test_lnp6_spectrum(void **state)
     double U[36], Q[36], im[6];
     diag(6, U6, U);
     assert_int_equal(rg_nonrev_optimal_q(6, U, NULL, Q), RG_OK);
-    assert_exactly_antisymmetric(6, Q);                                /* MATH.md 4.4 */
+    assert_exactly_antisymmetric(6, Q);                                /* docs/math.md 4.4 */
     double tau = 11.2 / 6.0;                                           /* Tr U / N */
     rg_assert_digits(tau, 1.8667, 4, "tau (9.6)");
     spec sp = spectrum(6, U, Q, 1.0, im);
-    /* MATH.md 4.4: every Re lambda = tau to 1e-10 relative (the eigenvalues are simple and well
+    /* docs/math.md 4.4: every Re lambda = tau to 1e-10 relative (the eigenvalues are simple and well
      * separated, so dgeev's backward error ~1e-15 ||A|| moves them by far less). */
     rg_assert_rel(sp.re_min, tau, 1e-10, "min Re eig(A)");
     rg_assert_rel(sp.re_max, tau, 1e-10, "max Re eig(A)");
-    const double want[6] = { -6.276, -5.391, -0.698, 0.698, 5.391, 6.276 };   /* MATH.md 9.6 */
+    const double want[6] = { -6.276, -5.391, -0.698, 0.698, 5.391, 6.276 };   /* docs/math.md 9.6 */
     for (size_t i = 0; i < 6; i++) rg_assert_digits(im[i], want[i], 3, "Im eig(A) (9.6)");
 }
 
@@ -113,7 +113,7 @@ static void test_lnp6_lyapunov(void **state)
     assert_int_equal(rg_nonrev_optimal_q(6, U, NULL, Q), RG_OK);
     drift(6, U, Q, 1.0, A);
     assert_int_equal(rg_linalg_lyap(6, A, W, X), RG_OK);
-    /* MATH.md 2.6 / 4.4: Sigma_inf = U^{-1} for every antisymmetric Q, to 1e-10 (Bartels-Stewart
+    /* docs/math.md 2.6 / 4.4: Sigma_inf = U^{-1} for every antisymmetric Q, to 1e-10 (Bartels-Stewart
      * is backward stable; ||A|| ~ 30 and cond ~ 25 leave ~1e-13). */
     rg_assert_vec_rel(X, Uinv, 36, 1e-10, "Lyapunov solution = U^{-1}");
 }
@@ -157,7 +157,7 @@ static void test_lnp6_prefactor(void **state)
     assert_true(sup >= 1.935);                                        /* the grid holds t = 0.5 */
 }
 
-/* MATH.md 9.6 prefactor trade-off: omega_k = 1 + k eps, k = 0..5. */
+/* docs/math.md 9.6 prefactor trade-off: omega_k = 1 + k eps, k = 0..5. */
 static void test_prefactor_tradeoff(void **state)
 {
     (void)state;
@@ -187,7 +187,7 @@ static void test_prefactor_tradeoff(void **state)
     }
 }
 
-/* ---- N = 64, U = diag(linspace(0.2, 1.8, 64)) (MATH.md 9.6) ----------------------------------- */
+/* ---- N = 64, U = diag(linspace(0.2, 1.8, 64)) (docs/math.md 9.6) ----------------------------------- */
 static void test_n64_scaled_q(void **state)
 {
     (void)state;
@@ -215,7 +215,7 @@ static void test_n64_scaled_q(void **state)
     rg_assert_digits(spectrum(N, U, Q, 0.5, NULL).re_min, 0.322, 3, "min Re eig at s = 0.5 (9.6)");
 }
 
-/* ---- 2 x 2 exceptional point (MATH.md 4.5, 9.6) ----------------------------------------------- */
+/* ---- 2 x 2 exceptional point (docs/math.md 4.5, 9.6) ----------------------------------------------- */
 static void test_exceptional_point(void **state)
 {
     (void)state;
@@ -255,7 +255,7 @@ static void test_exceptional_point(void **state)
     }
 }
 
-/* ---- the equal-diagonal basis (MATH.md 4.1 step 2) ------------------------------------------- */
+/* ---- the equal-diagonal basis (docs/math.md 4.1 step 2) ------------------------------------------- */
 static void check_psi(size_t n, const double *u, const double *want)
 {
     double U[16], Psi[16];
@@ -398,7 +398,7 @@ static void test_covariance(void **state)
             rg_assert_abs(Qp[p[i] * NR + p[j]], Qr[i * NR + j], 1e-11 * qmax, "Q(P U P^T) = P Q P^T");
 }
 
-/* ---- entropy production tr(Q^T Q U) (MATH.md 2.6) -------------------------------------------- */
+/* ---- entropy production tr(Q^T Q U) (docs/math.md 2.6) -------------------------------------------- */
 static void test_entropy_production(void **state)
 {
     (void)state;

@@ -1,5 +1,5 @@
-/* Tests of the forward processes (MATH.md 2): closed forms against dense Van Loan and against
- * 40-digit mpmath values, the reference values of MATH.md 9.4, structural properties (semigroup,
+/* Tests of the forward processes (docs/math.md 2): closed forms against dense Van Loan and against
+ * 40-digit mpmath values, the reference values of docs/math.md 9.4, structural properties (semigroup,
  * SPD, limits, Kronecker structure), schedules, forward sampling and bad input. */
 #include <stdint.h>
 #include <stdlib.h>
@@ -80,7 +80,7 @@ static rg_process *coupled(double ax, double ay, double gxy, double gyx, size_t 
     return p;
 }
 
-/* The couplings of the brief and MATH.md 9.4: cross-drive, diffusive, anisotropic 0.8/0.2, complex
+/* The couplings of the brief and docs/math.md 9.4: cross-drive, diffusive, anisotropic 0.8/0.2, complex
  * (skew 0.5/-0.5), Jordan (one-way 1.0/0), and a non-symmetric one with unequal a. */
 static const struct { const char *name; double ax, ay, gxy, gyx; } couplings[] = {
     { "cross 0.5", 1, 1, 0.5, 0.5 },     { "diffusive 0.3", 1.3, 1.3, 0.3, 0.3 },
@@ -93,7 +93,7 @@ static const struct { const char *name; double ax, ay, gxy, gyx; } couplings[] =
 /* A non-normal stable 3x3 drift (eigenvalues have Re > 0.5; checked in test_general). */
 static const double A3[9] = { 1.2, -0.7, 0.3, 0.4, 0.9, -0.5, 0.1, 0.6, 1.5 };
 
-/* ---- coupling matrices and their check (MATH.md 2.4, 7.4) ---------------------------------------- */
+/* ---- coupling matrices and their check (docs/math.md 2.4, 7.4) ---------------------------------------- */
 static void test_coupling_forms(void **state)
 {
     (void)state;
@@ -105,7 +105,7 @@ static void test_coupling_forms(void **state)
     rg_process_coupling_aniso(0.9, 1.1, 0.8, 0.2, M);
     assert_true(M[0] == 0.9 && M[1] == -0.8 && M[2] == -0.2 && M[3] == 1.1);
     assert_null(rg_process_coupling_check(M));
-    /* Bounds of MATH.md 7.4: cross |g| < 1, diffusive g > -1/2. */
+    /* Bounds of docs/math.md 7.4: cross |g| < 1, diffusive g > -1/2. */
     rg_process_coupling(RG_COUPLING_CROSS, 0.999, M);
     assert_null(rg_process_coupling_check(M));
     rg_process_coupling(RG_COUPLING_CROSS, -1.0, M);
@@ -119,11 +119,11 @@ static void test_coupling_forms(void **state)
                         "coupling has no stationary prior: g_xy g_yx = 1.2 >= a_x a_y = 1");
 }
 
-/* ---- stationary covariances: MATH.md 9.4 and 2.5 ------------------------------------------------ */
+/* ---- stationary covariances: docs/math.md 9.4 and 2.5 ------------------------------------------------ */
 static void test_stationary_table(void **state)
 {
     (void)state;
-    /* MATH.md 9.4, a_x = a_y = 1: gamma_xy, gamma_yx, S_inf as printed (digits shown), eig(M). */
+    /* docs/math.md 9.4, a_x = a_y = 1: gamma_xy, gamma_yx, S_inf as printed (digits shown), eig(M). */
     static const struct { double gxy, gyx, s00, s01, s11; int d00, d01, d11; double re[2], im[2]; } tab[] = {
         { 0.8, 0.2, 1.476, 0.595, 1.119, 3, 3, 3, { 0.6, 1.4 }, { 0, 0 } },
         { 0.2, 0.8, 1.119, 0.595, 1.476, 3, 3, 3, { 0.6, 1.4 }, { 0, 0 } },
@@ -162,7 +162,7 @@ static void test_stationary_table(void **state)
 static void test_stationary_symmetric(void **state)
 {
     (void)state;
-    /* MATH.md 2.5: symmetric S_inf = M^{-1} = [[1, g], [g, 1]] / (1 - g^2); diffusive likewise
+    /* docs/math.md 2.5: symmetric S_inf = M^{-1} = [[1, g], [g, 1]] / (1 - g^2); diffusive likewise
      * M^{-1} = [[1+g, g], [g, 1+g]] / (1 + 2g). A closed form: a few roundings, 8 eps. */
     const double g[] = { 0.3, -0.7, 0.99, 0.0 };
     for (size_t i = 0; i < 4; i++) {
@@ -244,7 +244,7 @@ static void test_closed_vs_mpmath(void **state)
 static void test_one_way(void **state)
 {
     (void)state;
-    /* MATH.md 2.5: gamma_yx = 0, a = 1: e^{-Mt} = e^{-t} [[1, gamma t], [0, 1]] (the Jordan branch,
+    /* docs/math.md 2.5: gamma_yx = 0, a = 1: e^{-Mt} = e^{-t} [[1, gamma t], [0, 1]] (the Jordan branch,
      * omega = 0, series with w = 0). Closed form both sides: 4 eps. */
     const double g = 0.7, ts[] = { 0.01, 0.5, 2.0, 9.0 };
     rg_process *p = coupled(1, 1, g, 0, 1);
@@ -270,7 +270,7 @@ static void test_ou(void **state)
     assert_int_equal(rg_process_dim(p), 5);
     assert_false(rg_process_is_scheduled(p));
     assert_null(rg_process_nonrev_U(p));
-    /* MATH.md 1.2: E = e^{-t}, S = 1 - e^{-2t}; at t = 1e-9, S = 2e-9 (1 - 1e-9 + ...) to full
+    /* docs/math.md 1.2: E = e^{-t}, S = 1 - e^{-2t}; at t = 1e-9, S = 2e-9 (1 - 1e-9 + ...) to full
      * precision (bc -l: 1.999999998000000001333e-9). 2 eps: one expm1, one exp. */
     double E, S;
     assert_int_equal(rg_process_moments(p, 1e-9, &E, &S), RG_OK);
@@ -318,7 +318,7 @@ static rg_process *make_kind(int which)
 static void test_semigroup(void **state)
 {
     (void)state;
-    /* MATH.md 2.1: M_{t+s} = M_t M_s and Sigma_{t+s} = M_s Sigma_t M_s^T + Sigma_s (constant A).
+    /* docs/math.md 2.1: M_{t+s} = M_t M_s and Sigma_{t+s} = M_s Sigma_t M_s^T + Sigma_s (constant A).
      * Each side is a few-eps computation of O(1) matrices: 1e-12 relative to the largest entry. */
     const double pairs[][2] = { { 0.3, 0.45 }, { 1e-3, 2.0 }, { 1.7, 3.1 } };
     for (int w = 0; w < NKINDS; w++) {
@@ -342,7 +342,7 @@ static void test_semigroup(void **state)
 static void test_dense_lyapunov_vs_vanloan(void **state)
 {
     (void)state;
-    /* MATH.md 2.2: dense stable drifts take S_t = S_inf - M_t S_inf M_t^T where that keeps its digits
+    /* docs/math.md 2.2: dense stable drifts take S_t = S_inf - M_t S_inf M_t^T where that keeps its digits
      * (at most 3 bits lost) and Van Loan with doubling elsewhere. Both against rg_linalg_vanloan at
      * times on either side of the switch: a few eps of O(1) matrices times 8: 1e-12. */
     const double ts[] = { 1e-3, 0.05, 0.3, 1.0, 5.0, 30.0 };
@@ -364,7 +364,7 @@ static void test_dense_lyapunov_vs_vanloan(void **state)
 static void test_sigma_spd_and_limit(void **state)
 {
     (void)state;
-    /* MATH.md 2.2: Sigma_t is SPD for t > 0 (Cholesky succeeds with a positive diagonal, from 2t I at
+    /* docs/math.md 2.2: Sigma_t is SPD for t > 0 (Cholesky succeeds with a positive diagonal, from 2t I at
      * t = 1e-8 to the stationary size) and tends to Sigma_inf: every process here has rate >= 0.4,
      * so at t = 80 the gap ~ C e^{-2 r t} < 1e-27: equal to 1e-13 (the size of the rounding). */
     const double ts[] = { 1e-8, 0.01, 0.5, 3.0 };
@@ -453,7 +453,7 @@ static void test_kron_dense(void **state)
     }
 }
 
-/* ---- non-reversible drift (MATH.md 2.6) ------------------------------------------------------------ */
+/* ---- non-reversible drift (docs/math.md 2.6) ------------------------------------------------------------ */
 enum { NR = 5 };
 
 /* U = B B^T / n + I (eigenvalues >= 1) and Q = C - C^T from fixed-seed normals. */
@@ -487,7 +487,7 @@ static void test_nonrev_stationary(void **state)
     assert_int_equal(rg_process_dim(p), NR);
     assert_memory_equal(rg_process_nonrev_U(p), U, sizeof U); /* exactly symmetric input: kept as is */
     assert_memory_equal(rg_process_nonrev_Q(p), Q, sizeof Q);
-    /* MATH.md 2.6: Sigma_inf = U^{-1} for every antisymmetric Q. cond(U) ~ 5: 1e-12 is ~500 eps. */
+    /* docs/math.md 2.6: Sigma_inf = U^{-1} for every antisymmetric Q. cond(U) ~ 5: 1e-12 is ~500 eps. */
     assert_int_equal(rg_process_stationary(p, S), RG_OK);
     rg_assert_vec_rel(S, Uinv, NR * NR, 1e-12, "nonrev Sigma_inf = U^{-1}");
     /* ... it solves A S + S A^T = 2I with A = (I + Q) U (n-term sums of O(10) terms: 1e-12) */
@@ -515,7 +515,7 @@ static void test_nonrev_stationary(void **state)
 static void test_nonrev_isotropic(void **state)
 {
     (void)state;
-    /* MATH.md 2.6: U = u I leaves Sigma_t = ((1 - e^{-2ut}) / u) I for any Q, and M_t = e^{-ut} R_t with
+    /* docs/math.md 2.6: U = u I leaves Sigma_t = ((1 - e^{-2ut}) / u) I for any Q, and M_t = e^{-ut} R_t with
      * R_t orthogonal. Van Loan to a few eps of O(1): 1e-12. */
     const double u = 1.7, ts[] = { 0.01, 0.3, 2.0, 10.0 };
     double U[NR * NR] = { 0 }, Q[NR * NR], dummy[NR * NR];
@@ -543,7 +543,7 @@ static void test_nonrev_isotropic(void **state)
     rg_process_free(p);
 }
 
-/* ---- schedules (MATH.md 2.3, 7.5) ------------------------------------------------------------------ */
+/* ---- schedules (docs/math.md 2.3, 7.5) ------------------------------------------------------------------ */
 
 /* Compare a schedule built from 3 equal knots with the constant process. */
 static void check_constant_schedule(size_t k, const double *A, const rg_process *ref, rg_schedule_interp how,
@@ -572,7 +572,7 @@ static void check_constant_schedule(size_t k, const double *A, const rg_process 
 static void test_schedule_constant(void **state)
 {
     (void)state;
-    /* MATH.md 2.3: a constant schedule matches 2.2 to 1e-9. Piecewise composes exact segments (a few
+    /* docs/math.md 2.3: a constant schedule matches 2.2 to 1e-9. Piecewise composes exact segments (a few
      * eps per segment: 1e-13); linear runs Dormand-Prince at rtol 1e-10 between knots: 1e-9. k = 2
      * takes the closed forms, k = 3 dense Van Loan. */
     double M[4];
@@ -588,7 +588,7 @@ static void test_schedule_constant(void **state)
     rg_process_free(ref);
 }
 
-/* (a_c, a_d) and (D_c, D_d) of the common/difference modes into E and S (MATH.md 3.2, 7.5):
+/* (a_c, a_d) and (D_c, D_d) of the common/difference modes into E and S (docs/math.md 3.2, 7.5):
  * B = b_c P_c + b_d P_d, P_c = [[1,1],[1,1]]/2, P_d = [[1,-1],[-1,1]]/2. */
 static void modes_to_matrix(double bc, double bd, double *B)
 {
@@ -599,7 +599,7 @@ static void modes_to_matrix(double bc, double bd, double *B)
 static void test_schedule_commuting(void **state)
 {
     (void)state;
-    /* MATH.md 7.5: gamma(t) = 0 for t < 1, g1 = -0.4 after (symmetric cross-drive, as 9.5). The modes
+    /* docs/math.md 7.5: gamma(t) = 0 for t < 1, g1 = -0.4 after (symmetric cross-drive, as 9.5). The modes
      * decouple: a_k = e^{-L_k}, Delta_k = Delta_k(1) e^{-2 lambda_k (t-1)} + (1 - e^{-2 lambda_k (t-1)})
      * / lambda_k with lambda_c = 1 - g1, lambda_d = 1 + g1. Exact composition vs closed form: 1e-13. */
     const double g1 = -0.4, knots[2] = { 1.0, INFINITY }, ts[] = { 0.6, 1.0, 2.3, 5.0 };
@@ -787,7 +787,7 @@ static void test_general_unstable(void **state)
 {
     (void)state;
     /* An unstable general drift is accepted; moments still exist (Van Loan with doubling), and per
-     * MATH.md 2.5 a mode with lambda < 0 has Delta = (e^{2|lambda| t} - 1) / |lambda|; no S_inf. */
+     * docs/math.md 2.5 a mode with lambda < 0 has Delta = (e^{2|lambda| t} - 1) / |lambda|; no S_inf. */
     const double A[4] = { -0.1, 0.0, 0.0, 1.0 };
     rg_process *p = NULL;
     double E[4], S[4], r;

@@ -94,7 +94,7 @@ static void coupled_law(const rg_process *p, double t, size_t i, double *m, doub
 /* Reverse run with the exact K = 1 score from the prior at T = 10 (the slowest coupled mode, rate
  * 1 - gamma = 0.5, has forgotten the data to e^{-5}), h = 0.0125. At the recorded t = 1 both methods give
  * the forward marginal; at t_end = 0 EM gives N(mu, sigma^2 I). EXP ends with the denoiser zhat_0 of the
- * last grid time (MATH.md 6.4), whose law is under-dispersed by the posterior variance (and each
+ * last grid time (docs/math.md 6.4), whose law is under-dispersed by the posterior variance (and each
  * frozen-denoiser step drops (E_t' - G E_t)^2 Var(z_0 | z_t)): only its mean is checked at t_end.
  * Tolerances: 5 standard errors (mean sqrt(v / n), variance v sqrt(2 / n)) plus 0.03 v for the O(h)
  * discretisation bias (EM at h = 0.01 measured +2% on the variance with 20000 paths) and 0.01 for the
@@ -146,7 +146,7 @@ static void check_gaussian_law(rg_sampler_method method, const char *what)
 static void test_gaussian_em(void **state) { (void)state; check_gaussian_law(RG_SAMPLER_EM, "EM Gaussian law"); }
 static void test_gaussian_exp(void **state) { (void)state; check_gaussian_law(RG_SAMPLER_EXP, "EXP Gaussian law"); }
 
-/* P = 1 (MATH.md 6.7): the EXP integrator with the empirical score of one point a is exact at any step:
+/* P = 1 (docs/math.md 6.7): the EXP integrator with the empirical score of one point a is exact at any step:
  * at a recorded intermediate time the states are N(E_t a, S_t) (checked at 5 sigma per coordinate on
  * the diagonal of S_t (x) I), and at t_end = 0 it returns zhat_0 = a up to float rounding. */
 static void test_exp_point_mass(void **state)
@@ -243,7 +243,7 @@ static void test_slicing(void **state)
     rg_process_free(p);
 }
 
-/* Cloning (MATH.md 6.6) on gmm2 (ou, N = 2, means +-(1.5, 1.5), sigma^2 = 0.1): branched near T = 8 the
+/* Cloning (docs/math.md 6.6) on gmm2 (ou, N = 2, means +-(1.5, 1.5), sigma^2 = 0.1): branched near T = 8 the
  * clones pick their class independently (P(same) = 1/2, 5 binomial sigma); branched at t_b = 0.01 they
  * share the class and differ by the little noise left: the conditional variance of z_0 given z_t is
  * ~ S_t sigma^2 / Gamma_t ~ 0.02 per coordinate, so |xa - xb|^2 / N ~ 0.04, far below the 2 sigma^2 = 0.2
@@ -287,7 +287,7 @@ static void test_clones(void **state)
             assert_true(frac >= 0.99);
             assert_true(d2 / (double)(2 * n) < 0.1);
         } else {
-            /* MATH.md 7.2: phi(kappa = 1) = 0.7752; kappa computed here from the process moments.
+            /* docs/math.md 7.2: phi(kappa = 1) = 0.7752; kappa computed here from the process moments.
              * 5 binomial sigma plus 0.01 for EM at h = 0.01; misclassification of the end states
              * (Phi(-|m| / sigma) ~ 1e-11) is negligible. */
             double E, S;
@@ -306,7 +306,7 @@ static void test_clones(void **state)
     rg_process_free(p);
 }
 
-/* Stationarity (MATH.md 6.7, 5.5) under the non-reversible drift A = (I + Q) U (N = 4, dense core): data
+/* Stationarity (docs/math.md 6.7, 5.5) under the non-reversible drift A = (I + Q) U (N = 4, dense core): data
  * N(0, S_inf) have the score -S_inf^{-1} z at every t, so the reverse SDE (EM) and the probability-flow
  * ODE (Heun) started from N(0, S_inf) keep that law. A wrong sign or factor on A z or on the score term
  * breaks it (a sign error on Q alone would not: (I +- Q) U share the stationary law U^{-1}).

@@ -203,7 +203,7 @@ static void test_recording(void **state)
     rg_process_free(p);
 }
 
-/* DDPM grid anchors (MATH.md 1.3): step 999 is t = 5.06 and step 500 is t = 1.28 (two decimals given). */
+/* DDPM grid anchors (docs/math.md 1.3): step 999 is t = 5.06 and step 500 is t = 1.28 (two decimals given). */
 static void test_ddpm_grid(void **state)
 {
     (void)state;

@@ -1,15 +1,15 @@
 /* Tests for the schedule module: inverse design of a 2-segment symmetric coupling for gmm4.
  *
- * Reference case: MATH.md 9.5, |mu_c|^2 = 100, |mu_d|^2 = 20, sigma^2 = 1, i.e. the CLI's
- * --mc2 50 --md2 10 (|mu|^2 = 2 |m|^2, MATH.md 7.1 c). Its constant-gamma gap at gamma = 0 is
- * 0.805 (MATH.md 9.5 row g1 = 0; 7.3: 1/2 log(100/20) = 0.8047), above the 0.5 the task asks for.
+ * Reference case: docs/math.md 9.5, |mu_c|^2 = 100, |mu_d|^2 = 20, sigma^2 = 1, i.e. the CLI's
+ * --mc2 50 --md2 10 (|mu|^2 = 2 |m|^2, docs/math.md 7.1 c). Its constant-gamma gap at gamma = 0 is
+ * 0.805 (docs/math.md 9.5 row g1 = 0; 7.3: 1/2 log(100/20) = 0.8047), above the 0.5 the task asks for.
  *
  * Tolerance tiers, each with its reason:
  *   - 1e-8 absolute on gaps: the solver's contract (Brent to 1e-12 on gamma; d gap / d gamma is O(1)
  *     here, so the gap is met to ~1e-11).
  *   - 1e-10 relative on times: the same schedule evaluated twice by exact routes (the library's
- *     piecewise moments and root scan vs. a rebuilt process, or the closed form of MATH.md 7.5).
- *   - rg_assert_digits on MATH.md 9.5 values: "match to the last digit shown, +-1". */
+ *     piecewise moments and root scan vs. a rebuilt process, or the closed form of docs/math.md 7.5).
+ *   - rg_assert_digits on docs/math.md 9.5 values: "match to the last digit shown, +-1". */
 #include <math.h>
 #include <stdlib.h>
 #include <string.h>
@@ -37,7 +37,7 @@ static void gmm4_init(gmm4 *g, double mc2, double md2, double sigma2)
     g->data = (rg_theory_data){ .n_labels = 2, .pattern = g->pattern, .mean_norm2 = g->norm2, .Cw = g->Cw };
 }
 
-/* kappa_k(t) of MATH.md 7.5 for a symmetric piecewise-constant schedule, closed form per segment:
+/* kappa_k(t) of docs/math.md 7.5 for a symmetric piecewise-constant schedule, closed form per segment:
  * Delta(t) = Delta(t_j) e^{-2 lambda (t - t_j)} + (1 - e^{-2 lambda (t - t_j)}) / lambda. */
 static double kappa_closed(rg_coupling_form form, int mode, double mu2, double sigma2, size_t n,
                            const double *knot_t, const double *gamma, double t)
@@ -101,14 +101,14 @@ static void times_rebuilt(rg_coupling_form form, const gmm4 *g, size_t n, const 
     rg_process_free(p);
 }
 
-/* ---- the evaluator against MATH.md 9.5 ------------------------------------------------------------ */
+/* ---- the evaluator against docs/math.md 9.5 ------------------------------------------------------------ */
 
 static void test_times_match_table(void **state)
 {
     (void)state;
     gmm4 g;
     gmm4_init(&g, 50, 10, 1);
-    /* MATH.md 9.5: gamma = 0 for t < 1, g1 beyond */
+    /* docs/math.md 9.5: gamma = 0 for t < 1, g1 beyond */
     const double g1[3] = { 0.0, -0.2, -0.4 }, tc_ref[3] = { 2.303, 2.156, 2.043 },
                  td_ref[3] = { 1.498, 1.538, 1.588 }, gap_ref[3] = { 0.805, 0.618, 0.455 };
     for (int i = 0; i < 3; i++) {
@@ -132,7 +132,7 @@ static void check_solution(rg_coupling_form form, const gmm4 *g, double target, 
         else assert_true(gam[i] >= -0.5 * RG_SCHEDULE_SHRINK);
     }
     assert_true(isinf(t[n_seg - 1]));
-    /* independent: kappa_k of the closed form (MATH.md 7.5) equals 1 at each designed time */
+    /* independent: kappa_k of the closed form (docs/math.md 7.5) equals 1 at each designed time */
     rg_assert_rel(kappa_closed(form, 0, 2 * g->norm2[0], g->Cw[0], n_seg, t, gam, tc), 1.0, 1e-9, "kappa_c(t_S^c)");
     rg_assert_rel(kappa_closed(form, 1, 2 * g->norm2[1], g->Cw[0], n_seg, t, gam, td), 1.0, 1e-9, "kappa_d(t_S^d)");
 }
@@ -177,7 +177,7 @@ static void test_impose_gap(void **state)
             }
         }
     }
-    /* n_seg = 1, target 0 is the constant equalising coupling: MATH.md 9.3, gamma* = -0.290, t_S = 1.883 */
+    /* n_seg = 1, target 0 is the constant equalising coupling: docs/math.md 9.3, gamma* = -0.290, t_S = 1.883 */
     double t, gam, tc, td;
     assert_int_equal(rg_schedule_solve(RG_COUPLING_CROSS, 8, &g.data, 0.0, 1, &t, &gam, &tc, &td), RG_OK);
     rg_assert_digits(gam, -0.290, 3, "9.3 gamma*");
@@ -250,7 +250,7 @@ static void test_unreachable(void **state)
     assert_int_equal(rg_schedule_solve(RG_COUPLING_DIFFUSIVE, 8, &g.data, 5.0, 2, t, gam, &tc, &td), RG_EDOM);
     assert_non_null(strstr(rg_strerror_last(), "unreachable"));
     assert_null(strchr(rg_strerror_last(), '\n'));
-    /* cross: a gap of 50 needs gamma beyond 0.98 (t_S^c -> 49.5 only as gamma -> 1, MATH.md 7.4) */
+    /* cross: a gap of 50 needs gamma beyond 0.98 (t_S^c -> 49.5 only as gamma -> 1, docs/math.md 7.4) */
     assert_int_equal(rg_schedule_solve(RG_COUPLING_CROSS, 8, &g.data, 50.0, 2, t, gam, &tc, &td), RG_EDOM);
     assert_int_equal(rg_schedule_solve(RG_COUPLING_CROSS, 8, &g.data, -50.0, 1, t, gam, &tc, &td), RG_EDOM);
 }

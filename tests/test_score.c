@@ -78,7 +78,7 @@ static void test_emp_fast_vs_naive(void **state)
             for (size_t i = 0; i < BATCH * N; i++) sg[i] = (double)sf[i];
             /* float32 whitening and GEMMs: r^2 = |y|^2 + |b|^2 - 2 y.b loses log10(|y|^2 / r^2) digits of
              * eps_f = 6e-8; here |y|^2 / r^2 <= ~100 (N <= 6, t >= 0.3), so weights and scores carry
-             * ~1e-5 relative error: 1e-4 relative to the largest |s| (MATH.md 5.2 item 7). */
+             * ~1e-5 relative error: 1e-4 relative to the largest |s| (docs/math.md 5.2 item 7). */
             rg_assert_vec_rel(sg, sn, BATCH * N, 1e-4, "empirical score fast vs naive");
             for (size_t b = 0; b < BATCH; b++) {
                 /* lse = -r_min^2/2 + log Z: the same float error on r^2, absolute, scaled by |lse|. */
@@ -249,7 +249,7 @@ static void test_emp_single_point(void **state)
 }
 
 /* Fast vs naive for the mixtures the generic K = 3 test does not reach: gmm2 (K = 2, equal weights,
- * opposite means, one variance: the tanh path of MATH.md 5.4 when the implementation detects it) on
+ * opposite means, one variance: the tanh path of docs/math.md 5.4 when the implementation detects it) on
  * all three processes, and a full-covariance mixture (dense N x N path). Same 1e-6 as test_gmm: double
  * algebra, float output rounding. FD of the naive log density checks the naive score for full C. */
 static void test_gmm_tanh_and_full(void **state)

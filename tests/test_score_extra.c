@@ -24,7 +24,7 @@ static void fill(float *x, size_t n, uint64_t traj, float scale)
 }
 
 /* ou, N = 5, P = 37, B = 9, t = 0.3: under A = I, M_t = e^{-t} I and Sigma_t = Delta I, so
- * r_mu^2 = |x - e^{-t} a_mu|^2 / Delta exactly (MATH.md 5.2, parent case), computed here in double. */
+ * r_mu^2 = |x - e^{-t} a_mu|^2 / Delta exactly (docs/math.md 5.2, parent case), computed here in double. */
 static void test_extras_vs_closed_form(void **state)
 {
     (void)state;
@@ -153,7 +153,7 @@ static void test_permutation(void **state)
     rg_process_free(p);
 }
 
-/* Tweedie (MATH.md 5.1): with one training point a the posterior of z_0 given z_t is a point mass, so
+/* Tweedie (docs/math.md 5.1): with one training point a the posterior of z_0 given z_t is a point mass, so
  * E[z_0 | z_t = x] = a for every x and t; this holds for ou, coupled (2 x 2 core, non-symmetric M_t)
  * and nonrev (dense, d = 6) alike, so it checks M_t^{-1}, S_t and the (k, r) layout of rg_score_denoise.
  * Float32 score and state: 1e-4 relative to the scale of x (|x| ~ 3, S_t s ~ x). */

@@ -1,8 +1,8 @@
-/* Tests for the theory layer (MATH.md 7): every MATH.md 9 reference value this layer computes, closed
- * forms against the general root finder, invariances of MATH.md 2.6, and bad input.
+/* Tests for the theory layer (docs/math.md 7): every docs/math.md 9 reference value this layer computes, closed
+ * forms against the general root finder, invariances of docs/math.md 2.6, and bad input.
  *
  * Tolerance tiers used below, each with its reason:
- *   - rg_assert_digits: MATH.md 9 tables, "match to the last digit shown, +-1".
+ *   - rg_assert_digits: docs/math.md 9 tables, "match to the last digit shown, +-1".
  *   - 1e-10 relative: two exact routes to the same time (closed form versus root scan, coupled versus
  *     dense process). Roots are refined by Brent to 1e-12 in t; the moments are exact to ~1e-14.
  *   - 1e-12 relative: one criterion at one time by two exact formulas (no root finding). */
@@ -19,7 +19,7 @@
 
 /* ---- helpers ----------------------------------------------------------------------------------- */
 
-/* gmm4 on a coupled process (MATH.md 7.1 c): e_c = (1, 1), e_d = (1, -1), Cw = sigma^2 I_2. */
+/* gmm4 on a coupled process (docs/math.md 7.1 c): e_c = (1, 1), e_d = (1, -1), Cw = sigma^2 I_2. */
 typedef struct {
     double pattern[4], norm2[2], Cw[4];
     rg_theory_data data;
@@ -98,7 +98,7 @@ static double lcg_uniform(unsigned long long *s)
 static void test_phi_table(void **state)
 {
     (void)state;
-    /* MATH.md 9.1, phi(kappa) of 7.2 */
+    /* docs/math.md 9.1, phi(kappa) of 7.2 */
     rg_assert_digits(rg_theory_phi(0.5), 0.675, 3, "phi(0.5)");
     rg_assert_digits(rg_theory_phi(1.0), 0.7752, 4, "phi(1)");
     rg_assert_digits(rg_theory_phi(2.0), 0.885, 3, "phi(2)");
@@ -107,7 +107,7 @@ static void test_phi_table(void **state)
 
 /* Nishimori identity for h ~ N(kappa, kappa): E tanh(h) = E tanh^2(h), so 2 phi - 1 = E tanh(h).
  * Reference: composite Simpson on [-14, 14] with 40000 intervals, a different rule and range; both
- * quadratures are converged far below the 1e-10 tolerance (MATH.md 7.2: error < 1e-12). */
+ * quadratures are converged far below the 1e-10 tolerance (docs/math.md 7.2: error < 1e-12). */
 static void test_phi_nishimori(void **state)
 {
     (void)state;
@@ -140,7 +140,7 @@ static void test_phi_edges(void **state)
     }
 }
 
-/* MATH.md 9.1 parent mixture: kappa = d e^{-2t}, t = ratio * t_S, t_S = 1/2 log d. */
+/* docs/math.md 9.1 parent mixture: kappa = d e^{-2t}, t = ratio * t_S, t_S = 1/2 log d. */
 static void test_phi_parent_mixture(void **state)
 {
     (void)state;
@@ -163,7 +163,7 @@ static void test_parent_collapse(void **state)
 {
     (void)state;
     const size_t N[3] = { 256, 1024, 4096 };
-    const double want[3] = { 1.30, 1.98, 2.67 }; /* MATH.md 9.2, sigma = 1, P = 20000 */
+    const double want[3] = { 1.30, 1.98, 2.67 }; /* docs/math.md 9.2, sigma = 1, P = 20000 */
     gmm2 g;
     gmm2_init(&g, 1.0, 1.0);
     for (int i = 0; i < 3; i++) {
@@ -173,8 +173,8 @@ static void test_parent_collapse(void **state)
         assert_int_equal(rg_process_ou(N[i], &p), RG_OK);
         double t = t_coll(p, &g.data, 20000.0);
         rg_assert_digits(t, want[i], 2, "OU t_C by root scan");
-        rg_assert_rel(t, closed, 1e-10, "OU t_C: root scan = closed form (MATH.md 7.6)");
-        /* f(t) = alpha + 1/2 log(Delta / (Delta + sigma^2 e^{-2t})) (MATH.md 7.6, isotropic OU) */
+        rg_assert_rel(t, closed, 1e-10, "OU t_C: root scan = closed form (docs/math.md 7.6)");
+        /* f(t) = alpha + 1/2 log(Delta / (Delta + sigma^2 e^{-2t})) (docs/math.md 7.6, isotropic OU) */
         double alpha = log(20000.0) / (double)N[i], tt = closed + 0.7, f;
         double delta = -expm1(-2.0 * tt), want_f = alpha + 0.5 * log(delta / (delta + exp(-2.0 * tt)));
         assert_int_equal(rg_theory_collapse_f(p, &g.data, 20000.0, tt, &f), RG_OK);
@@ -185,7 +185,7 @@ static void test_parent_collapse(void **state)
     }
 }
 
-/* MATH.md 7.1 a, b on the parent OU: GMM exact 1/2 log(1 + |m|^2 - sigma^2), matrix criterion
+/* docs/math.md 7.1 a, b on the parent OU: GMM exact 1/2 log(1 + |m|^2 - sigma^2), matrix criterion
  * 1/2 log(1 + Lambda) with Lambda = |m|^2 + sigma^2; the parent mixture |m|^2 = d, sigma = 1 gives
  * exactly the parent's 1/2 log d. */
 static void test_ou_speciation(void **state)
@@ -206,7 +206,7 @@ static void test_ou_speciation(void **state)
     rg_process_free(p);
 }
 
-/* kappa and lambda_max at one time against the closed forms of MATH.md 5.4 / 7.1 a (OU) and 7.5
+/* kappa and lambda_max at one time against the closed forms of docs/math.md 5.4 / 7.1 a (OU) and 7.5
  * (symmetric modes), including large t where the plain products would underflow. */
 static void test_criteria_one_time(void **state)
 {
@@ -219,9 +219,9 @@ static void test_criteria_one_time(void **state)
     for (int i = 0; i < 4; i++) {
         double t = ts[i], e2 = exp(-2.0 * t), delta = -expm1(-2.0 * t), k, l;
         assert_int_equal(rg_theory_kappa(p, &g.data, 0, t, &k), RG_OK);
-        rg_assert_rel(k, 25.0 * e2 / (delta + 0.6 * e2), 1e-12, "OU kappa (MATH.md 5.4)");
+        rg_assert_rel(k, 25.0 * e2 / (delta + 0.6 * e2), 1e-12, "OU kappa (docs/math.md 5.4)");
         assert_int_equal(rg_theory_kmax(p, &g.data, 0, t, &l), RG_OK);
-        rg_assert_rel(l, 25.6 * e2 / delta, 1e-12, "OU lambda_max(K_t) (MATH.md 7.1 a)");
+        rg_assert_rel(l, 25.6 * e2 / delta, 1e-12, "OU lambda_max(K_t) (docs/math.md 7.1 a)");
     }
     rg_process_free(p);
 
@@ -234,7 +234,7 @@ static void test_criteria_one_time(void **state)
         for (size_t m = 0; m < 2; m++) {
             double t = ts[i], a2 = exp(-2.0 * lam[m] * t), dk = -expm1(-2.0 * lam[m] * t) / lam[m], k;
             assert_int_equal(rg_theory_kappa(p, &g4.data, m, t, &k), RG_OK);
-            rg_assert_rel(k, mu2[m] * a2 / (dk + 0.8 * a2), 1e-12, "per-mode kappa (MATH.md 7.5)");
+            rg_assert_rel(k, mu2[m] * a2 / (dk + 0.8 * a2), 1e-12, "per-mode kappa (docs/math.md 7.5)");
         }
     rg_process_free(p);
 }
@@ -242,7 +242,7 @@ static void test_criteria_one_time(void **state)
 static void test_mode_time(void **state)
 {
     (void)state;
-    /* MATH.md 1.4 / 7.1 c: t_S = log1p(lambda a) / (2 lambda), limit a/2 */
+    /* docs/math.md 1.4 / 7.1 c: t_S = log1p(lambda a) / (2 lambda), limit a/2 */
     rg_assert_rel(rg_theory_mode_time(0.0, 49.0), 24.5, 1e-15, "lambda = 0 limit a/2");
     rg_assert_rel(rg_theory_mode_time(1e-20, 49.0), 24.5, 1e-15, "tiny lambda");
     rg_assert_rel(rg_theory_mode_time(-1e-12, 49.0), 24.5 * (1 + 24.5e-12), 1e-15, "tiny negative lambda");
@@ -264,7 +264,7 @@ static void test_mode_time(void **state)
 static void test_cross_drive_table(void **state)
 {
     (void)state;
-    /* MATH.md 9.3: |mu_c|^2 = |mu_d|^2 = 50, i.e. |m_c|^2 = |m_d|^2 = 25, sigma^2 = 1 */
+    /* docs/math.md 9.3: |mu_c|^2 = |mu_d|^2 = 50, i.e. |m_c|^2 = |m_d|^2 = 25, sigma^2 = 1 */
     static const struct { double g, tc, td, gap; int dec; } row[] = {
         { -0.50, 1.437, 3.239, -1.802, 3 }, { -0.25, 1.652, 2.421, -0.768, 3 },
         { 0.00, 1.956, 1.956, 0.000, 3 },   { 0.10, 2.116, 1.821, 0.295, 3 },
@@ -287,7 +287,7 @@ static void test_cross_drive_table(void **state)
     }
 }
 
-/* MATH.md 7.3 small-gamma gap: [g_c(1) - g_d(1)] - gamma [g_c'(1) + g_d'(1)],
+/* docs/math.md 7.3 small-gamma gap: [g_c(1) - g_d(1)] - gamma [g_c'(1) + g_d'(1)],
  * g_k(1) = log(1 + a_k)/2, g_k'(1) = [a_k/(1 + a_k) - log(1 + a_k)]/2, a_k = |mu_k|^2 - sigma^2. */
 static double small_gamma_gap(double gamma, double ac, double ad)
 {
@@ -302,7 +302,7 @@ static void test_small_gamma_column(void **state)
     static const struct { double g, want; } row[] = {
         { -0.50, -1.466 }, { -0.25, -0.733 }, { 0, 0 },         { 0.10, 0.293 }, { 0.25, 0.733 },
         { 0.50, 1.466 },   { 0.75, 2.199 },   { 0.90, 2.639 }, { 0.99, 2.903 },
-    }; /* MATH.md 9.3, last column */
+    }; /* docs/math.md 9.3, last column */
     for (size_t i = 0; i < sizeof row / sizeof row[0]; i++)
         rg_assert_digits(small_gamma_gap(row[i].g, 49.0, 49.0), row[i].want, 3, "small-gamma gap");
     /* it is the tangent of the exact gap at gamma = 0: error O(gamma^2) */
@@ -334,7 +334,7 @@ static double gap_of_gamma(double gamma, void *vctx)
     return c->status == RG_OK && fc && fd ? c->tc - c->td : (double)NAN;
 }
 
-/* MATH.md 9.3 ordering example: |mu_c|^2 = 100, |mu_d|^2 = 20 (|m|^2 = 50, 10), sigma^2 = 1. */
+/* docs/math.md 9.3 ordering example: |mu_c|^2 = 100, |mu_d|^2 = 20 (|m|^2 = 50, 10), sigma^2 = 1. */
 static void test_ordering_example(void **state)
 {
     (void)state;
@@ -375,7 +375,7 @@ static void test_ordering_example(void **state)
     assert_true(found && fabs(g_lib) < 1e-10);
 }
 
-/* MATH.md 9.3 joint collapse t_C (7.6; N = 2d, sigma^2 = 1). */
+/* docs/math.md 9.3 joint collapse t_C (7.6; N = 2d, sigma^2 = 1). */
 static void test_joint_collapse_table(void **state)
 {
     (void)state;
@@ -399,7 +399,7 @@ static void test_joint_collapse_table(void **state)
         }
 }
 
-/* MATH.md 9.3: per-mode heuristic at d = 128, P = 5000, gamma = 0.5 (lambda_c = 0.5, lambda_d = 1.5). */
+/* docs/math.md 9.3: per-mode heuristic at d = 128, P = 5000, gamma = 0.5 (lambda_c = 0.5, lambda_d = 1.5). */
 static void test_mode_collapse(void **state)
 {
     (void)state;
@@ -407,7 +407,7 @@ static void test_mode_collapse(void **state)
     rg_assert_digits(rg_theory_mode_collapse(1.5, 1.0, 128.0, 5000.0), 0.815, 3, "t_C^d");
 }
 
-/* MATH.md 9.3 f(t) theory values, d = 128, P = 5000, gamma = 0.5; symmetric closed form of 7.6:
+/* docs/math.md 9.3 f(t) theory values, d = 128, P = 5000, gamma = 0.5; symmetric closed form of 7.6:
  * f = alpha - 1/4 sum_k log(1 + nu_k), nu_k = sigma^2 e^{-2 lambda_k t} / Delta_k(t). */
 static void test_collapse_f_values(void **state)
 {
@@ -441,7 +441,7 @@ static void test_aniso_table(void **state)
         { 0.8, 0.2, 3.018, 1.494, 1.524 }, { 0.2, 0.8, 3.018, 1.494, 1.524 },
         { 0.4, 0.4, 2.845, 1.515, 1.330 }, { 0.5, -0.5, 1.956, 1.956, 0.0 },
         { 1.0, 0.0, 2.732, 1.617, 1.115 },
-    }; /* MATH.md 9.4: a_x = a_y = 1, |m_c|^2 = |m_d|^2 = 25, sigma^2 = 1 */
+    }; /* docs/math.md 9.4: a_x = a_y = 1, |m_c|^2 = |m_d|^2 = 25, sigma^2 = 1 */
     gmm4 g;
     gmm4_init(&g, 25.0, 25.0, 1.0);
     for (size_t i = 0; i < sizeof row / sizeof row[0]; i++) {
@@ -463,7 +463,7 @@ static void test_schedule_table(void **state)
     (void)state;
     static const struct { double g1, tc, td, gap; } row[] = {
         { 0.0, 2.303, 1.498, 0.805 }, { -0.2, 2.156, 1.538, 0.618 }, { -0.4, 2.043, 1.588, 0.455 },
-    }; /* MATH.md 9.5: gamma = 0 on [0, 1), g1 beyond; |mu_c|^2 = 100, |mu_d|^2 = 20, sigma^2 = 1 */
+    }; /* docs/math.md 9.5: gamma = 0 on [0, 1), g1 beyond; |mu_c|^2 = 100, |mu_d|^2 = 20, sigma^2 = 1 */
     gmm4 g;
     gmm4_init(&g, 50.0, 10.0, 1.0);
     for (size_t i = 0; i < sizeof row / sizeof row[0]; i++) {
@@ -524,7 +524,7 @@ static void nr_data_init(nr_data *g, int dir, const double *cw_diag)
 static void test_nonrev_speciation_table(void **state)
 {
     (void)state;
-    /* MATH.md 9.6: |m|^2 = 64, Cw = I; m = 8 e_1, 8 e_64, ones; kappa = 1, [lambda_max = 1] */
+    /* docs/math.md 9.6: |m|^2 = 64, Cw = I; m = 8 e_1, 8 e_64, ones; kappa = 1, [lambda_max = 1] */
     static const struct { double s, t[3], lm[3]; } row[] = {
         { 0.0, { 6.525, 1.317, 2.801 }, { 6.598, 1.325, 2.909 } },
         { 0.25, { 5.823, 2.312, 2.138 }, { 0, 0, 0 } },
@@ -572,7 +572,7 @@ static void test_nonrev_speciation_table(void **state)
 static void test_nonrev_collapse_table(void **state)
 {
     (void)state;
-    /* MATH.md 9.6 collapse t_C; alpha is given, so n_train = exp(alpha N). cw: 0 = I, 1 = U^-1, 2 = U.
+    /* docs/math.md 9.6 collapse t_C; alpha is given, so n_train = exp(alpha N). cw: 0 = I, 1 = U^-1, 2 = U.
      * A want of 0 marks the table's "-". */
     static const struct { double alpha; int cw, dec; double t[3]; } row[] = {
         { 0.05, 0, 3, { 1.288, 1.338, 1.184 } },    { 0.05, 1, 3, { 1.815, 1.477, 1.182 } },
@@ -602,7 +602,7 @@ static void test_nonrev_collapse_table(void **state)
     }
 }
 
-/* ---- invariances (MATH.md 2.6) ------------------------------------------------------------------- */
+/* ---- invariances (docs/math.md 2.6) ------------------------------------------------------------------- */
 
 #define NI 5
 typedef struct {
@@ -733,7 +733,7 @@ static void test_horizon(void **state)
     assert_int_equal(rg_theory_horizon(p, &d, 0.01, &T), RG_OK);
     rg_assert_rel(T, 0.5 * log(2500.0), 1e-10, "OU horizon, max over labels");
     rg_process_free(p);
-    /* A = 0 (lambda = 0, MATH.md 7.4): kappa = |m|^2 / (sigma^2 + 2t) > 0.01 at t = 200 */
+    /* A = 0 (lambda = 0, docs/math.md 7.4): kappa = |m|^2 / (sigma^2 + 2t) > 0.01 at t = 200 */
     const double zero[1] = { 0.0 }, big[1] = { 1000.0 };
     rg_theory_data d1 = { .n_labels = 1, .pattern = pat, .mean_norm2 = big, .Cw = cw };
     assert_int_equal(rg_process_general(1, zero, &p), RG_OK);
@@ -798,7 +798,7 @@ static void test_no_root(void **state)
     (void)state;
     rg_process *p = NULL;
     assert_int_equal(rg_process_ou(4, &p), RG_OK);
-    gmm2 g; /* |m|^2 < sigma^2: kappa = 0.5 e^{-2t} < 1 for every t (MATH.md 7.1 c) */
+    gmm2 g; /* |m|^2 < sigma^2: kappa = 0.5 e^{-2t} < 1 for every t (docs/math.md 7.1 c) */
     gmm2_init(&g, 0.5, 1.0);
     double t = 0;
     int found = -1;
@@ -810,7 +810,7 @@ static void test_no_root(void **state)
     assert_int_equal(rg_theory_collapse(p, &g.data, 1.0, &t, &found), RG_OK);
     assert_int_equal(found, 0);
     rg_process_free(p);
-    /* lambda < 0 beyond the bound |lambda| (|mu|^2 - sigma^2) < 1 (MATH.md 7.4): kappa(inf) > 1 */
+    /* lambda < 0 beyond the bound |lambda| (|mu|^2 - sigma^2) < 1 (docs/math.md 7.4): kappa(inf) > 1 */
     const double A[1] = { -0.1 };
     gmm2_init(&g, 30.0, 1.0); /* kappa(inf) = 0.1 * 30 / 1.1 > 1 */
     assert_int_equal(rg_process_general(1, A, &p), RG_OK);

@@ -1,4 +1,4 @@
-/* Tests of theory on a user's data set (MATH.md 11.2; theory.h, "Theory on a user's data set").
+/* Tests of theory on a user's data set (docs/math.md 11.2; theory.h, "Theory on a user's data set").
  *
  * The reference for every path is a naive dense computation written here: the full N x N moments
  * M_t = E_t (x) I_r, Sigma_t = S_t (x) I_r (or the dense E_t, S_t of a nonrev process), triple-loop
@@ -268,7 +268,7 @@ static void compare_at(const rg_process *p, const rg_theory_dataset *ds, const r
     }
 }
 
-/* Roots of the reference criteria by the same root convention (MATH.md 7). */
+/* Roots of the reference criteria by the same root convention (docs/math.md 7). */
 typedef struct {
     const rg_process *p;
     const ref_data *d;
@@ -379,7 +379,8 @@ static void test_spectrum(void **state)
 /* ---- (b) OU closed forms ------------------------------------------------------------------------------ */
 
 /* OU: K_t = C e^{-2t} / (1 - e^{-2t}), so t_S exact = 1/2 log(1 + Lambda); kparent = e^{-2t} Lambda,
- * so t_S parent = 1/2 log Lambda; and at the times found the criteria equal 1 (f = 0 for t_C). */
+ * so t_S parent = 1/2 log Lambda; and at the times found the criteria equal 1 (f = 0 for t_C); the
+ * horizon (kmax = 0.01) is 1/2 log(1 + 100 Lambda). */
 static void test_ou_closed_forms(void **state)
 {
     (void)state;
@@ -410,6 +411,11 @@ static void test_ou_closed_forms(void **state)
         assert_true(v > 0.0); /* f > 0 above t_C, = 0 below */
         ok(rg_theory_dataset_collapse_f(p, ds, 300, tt.t_c * (1 - 1e-6), &v));
         assert_true(v == 0.0);
+        /* horizon: Lambda e^{-2T} / (1 - e^{-2T}) = 0.01, T = 1/2 log(1 + 100 Lambda) */
+        double T;
+        ok(rg_theory_dataset_horizon(p, ds, 0.01, &T));
+        rg_assert_rel(T, 0.5 * log1p(100.0 * L), 1e-10, "OU horizon at level 0.01");
+        assert_int_equal(rg_theory_dataset_horizon(p, ds, 0.0, &T), RG_EINVAL);
         if (Ks[c]) {
             assert_int_equal(tt.found_class, 1);
             ok(rg_theory_dataset_kappa(p, ds, tt.t_s_class, &v));

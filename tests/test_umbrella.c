@@ -23,7 +23,7 @@ static void test_every_module_declared(void **state)
     };
     for (size_t i = 0; i < sizeof fns / sizeof fns[0]; i++) assert_non_null(fns[i]);
     /* One call per header whose constants the docs quote: the status names (error.h) and phi(1) =
-     * 0.7752 (theory.h and MATH.md 9.1 give 4 digits; tolerance half a unit of the 4th). */
+     * 0.7752 (theory.h and docs/math.md 9.1 give 4 digits; tolerance half a unit of the 4th). */
     assert_string_equal(rg_status_name(RG_EDOM), "RG_EDOM");
     rg_assert_abs(rg_theory_phi(1.0), 0.7752, 5e-5, "phi(1)");
     assert_int_equal(RG_SAMPLER_CHUNK, 64);

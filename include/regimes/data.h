@@ -1,6 +1,6 @@
 /* regimes data: Gaussian mixtures, training sets and the data-side helpers of the measurement layer.
  *
- * Mixture (MATH.md 5.3):  p_0(z) = sum_j pi_j N(z; mu_j, C_j),  j = 0..K-1,  z in R^N.
+ * Mixture (docs/math.md 5.3):  p_0(z) = sum_j pi_j N(z; mu_j, C_j),  j = 0..K-1,  z in R^N.
  * Covariances are isotropic (C_j = sigma_j^2 I), diagonal (C_j = diag(c_j)) or full (C_j SPD, its
  * lower Cholesky factor R_j cached). Log-density, with e_j = R_j^{-1} (z - mu_j):
  *     l_j = log pi_j - sum_i log (R_j)_ii - |e_j|^2 / 2,    log p_0(z) = LSE_j(l_j) - (N/2) log 2 pi.
@@ -8,7 +8,7 @@
  * Presets match `regimes theory` (theory.h) and the process layout (process.h: a state is a (k, r)
  * row-major array):
  *     gmm2  N = d:   p_0 = 1/2 N(+m, Cw) + 1/2 N(-m, Cw);  component 0 is +m, component 1 is -m.
- *     gmm4  N = 2d:  z = (x, y) stored as (2, d) row-major, x first. MATH.md 7.1(c):
+ *     gmm4  N = 2d:  z = (x, y) stored as (2, d) row-major, x first. docs/math.md 7.1(c):
  *                    z_0 = s_c (e_c (x) m_c) + s_d (e_d (x) m_d) + sigma xi,  e_c = (1, 1), e_d = (1, -1),
  *                    i.e. x = s_c m_c + s_d m_d + sigma xi_x,  y = s_c m_c - s_d m_d + sigma xi_y,
  *                    four components of weight 1/4. Component index j = 2 [s_c < 0] + [s_d < 0]:
@@ -64,13 +64,13 @@ const char *rg_data_gmm_check(const rg_data_gmm_params *p);
 int rg_data_gmm_new(const rg_data_gmm_params *p, rg_data_gmm **out);
 void rg_data_gmm_free(rg_data_gmm *g); /* NULL is a no-op */
 
-/* gmm2 (MATH.md 5.4, 7.1 b): m = sqrt(mean_norm2) dir / |dir|. dir: (N) nonzero, or NULL for
+/* gmm2 (docs/math.md 5.4, 7.1 b): m = sqrt(mean_norm2) dir / |dir|. dir: (N) nonzero, or NULL for
  * (1, ..., 1). Cw: (N, N) SPD within-class covariance, or NULL for sigma2 I (sigma2 > 0; ignored when
  * Cw is given). RG_EINVAL / RG_EDOM as rg_data_gmm_new. */
 int rg_data_gmm2(size_t N, double mean_norm2, const double *dir, double sigma2, const double *Cw,
                  rg_data_gmm **out);
 
-/* gmm4 (MATH.md 7.1 c), N = 2d: m_c = sqrt(mc2) dir_c / |dir_c|, m_d = sqrt(md2) dir_d / |dir_d|.
+/* gmm4 (docs/math.md 7.1 c), N = 2d: m_c = sqrt(mc2) dir_c / |dir_c|, m_d = sqrt(md2) dir_d / |dir_d|.
  * dir_c: (d) or NULL for (1, ..., 1); dir_d: (d) or NULL for (1, -1, 1, -1, ...). The directions must be
  * orthogonal (|dir_c . dir_d| <= 1e-12 |dir_c| |dir_d|), which the factorised score and the theory
  * assume, so the NULL defaults need an even d: RG_EINVAL otherwise. sigma2 > 0: isotropic noise. */
@@ -97,7 +97,7 @@ const double *rg_data_gmm_direction(const rg_data_gmm *g, size_t l);
  * Cost O(B K N) isotropic/diagonal, O(B K N^2) full. Returns RG_OK, RG_EINVAL (NaN/Inf in z), RG_ENOMEM. */
 int rg_data_gmm_logpdf(const rg_data_gmm *g, const double *z, size_t B, double *logp);
 
-/* Component posteriors at t = 0: the index of the largest l_j for each of B float rows (MATH.md 8.4,
+/* Component posteriors at t = 0: the index of the largest l_j for each of B float rows (docs/math.md 8.4,
  * general GMM). Ties go to the smaller index. Returns RG_OK, RG_EINVAL, RG_ENOMEM. */
 int rg_data_gmm_classify(const rg_data_gmm *g, const float *X, size_t B, int *labels);
 
@@ -156,17 +156,17 @@ int rg_data_class_means(const float *X, size_t P, size_t N, const int *labels, s
  * Returns RG_OK, RG_EINVAL (P < 2, N = 0, NaN/Inf in X), RG_ENOMEM. */
 int rg_data_covariance(const float *X, size_t P, size_t N, double *C);
 
-/* Lambda = lambda_max(C) of the centred covariance above (MATH.md 7.1 a, 10.2): rg_data_covariance,
+/* Lambda = lambda_max(C) of the centred covariance above (docs/math.md 7.1 a, 10.2): rg_data_covariance,
  * then LAPACKE_dsyevr for the top eigenvalue only. Cost P N^2 (dsyrk) + ~4/3 N^3 (tridiagonal
  * reduction) flops and 8 N^2 bytes: N = 1024, P = 10^4 is ~1.2e10 flops (~1 s on one core);
  * N = 4096 needs 128 MiB and ~2.6e11 flops. Returns RG_OK, RG_EINVAL, RG_ENOMEM, RG_ENOCONV. */
 int rg_data_covariance_top(const float *X, size_t P, size_t N, double *lambda_max);
 
-/* MATH.md 8.4, two-class GMM: label 0 where m . z >= 0, else 1 (the gmm2 component encoding).
+/* docs/math.md 8.4, two-class GMM: label 0 where m . z >= 0, else 1 (the gmm2 component encoding).
  * X: (B, N) float32; m: (N); dot products in double. Returns RG_OK, RG_EINVAL. */
 int rg_data_classify_gmm2(size_t N, const double *m, const float *X, size_t B, int *labels);
 
-/* MATH.md 8.4, gmm4: c = sign(m_c . (x + y)), d = sign(m_d . (x - y)) (0 counts as +), encoded as the
+/* docs/math.md 8.4, gmm4: c = sign(m_c . (x + y)), d = sign(m_d . (x - y)) (0 counts as +), encoded as the
  * gmm4 component index 2 [c < 0] + [d < 0]. X: (B, 2d) rows (x, y); m_c, m_d: (d). */
 int rg_data_classify_gmm4(size_t d, const double *m_c, const double *m_d, const float *X, size_t B,
                           int *labels);

@@ -1,4 +1,4 @@
-/* regimes experiment: the experiments of the toolkit as library calls (MATH.md 6-8), so that the
+/* regimes experiment: the experiments of the toolkit as library calls (docs/math.md 6-8), so that the
  * command line, Python and a user's C program run the same code.
  *
  * A user brings four values: a process (process.h), a score (score.h: exact mixture, empirical,
@@ -8,17 +8,17 @@
  *
  *   rg_exp_clone     cloning at branch times t_b: phi(t_b) per labelled mode with bootstrap intervals,
  *                    t_S per mode at the 0.775 crossing, the synchronization gap of two modes
- *                    (MATH.md 6.6, 8.1, 8.3)
+ *                    (docs/math.md 6.6, 8.1, 8.3)
  *   rg_exp_sample    n reverse trajectories: the final samples, their class fractions, and with a
  *                    training set the memorised fraction of the denoised states E[z_0 | z_t] at record
  *                    times, of the final samples, and the last switch of the nearest training point
- *                    (MATH.md 8.2 c, d)
+ *                    (docs/math.md 8.2 c, d)
  *   rg_exp_collapse  the Monte-Carlo excess entropy f(t) of an empirical score at chosen times, its
- *                    measured t_C, beside rg_exp_sample's memorisation measures (MATH.md 8.2 a)
+ *                    measured t_C, beside rg_exp_sample's memorisation measures (docs/math.md 8.2 a)
  *   rg_exp_decay     the decay of the mean |E z_t| of forward Euler-Maruyama paths against the exact
- *                    |M_t z_0|, and the fitted rate (MATH.md 3.1)
+ *                    |M_t z_0|, and the fitted rate (docs/math.md 3.1)
  *   rg_exp_theory    the predictions of a mixture: times per label and criterion, collapse, horizon,
- *                    modes and rates, coupling bounds, phi at chosen times (MATH.md 7)
+ *                    modes and rates, coupling bounds, phi at chosen times (docs/math.md 7)
  *
  * Trajectory identities and parallel runs. Every random number is addressed by (seed, stream,
  * trajectory id, step) (rng.h), trajectory i of an experiment having id `id0 + i` (clone pairs:
@@ -99,9 +99,9 @@ typedef struct {
     const char *names[4];    /* mode names for files ("label", "common", ...); NULL past n_modes */
 } rg_exp_labeller;
 
-/* Two-class mixture (MATH.md 8.4): 0 where m . x >= 0, else 1. m (N) is copied. */
+/* Two-class mixture (docs/math.md 8.4): 0 where m . x >= 0, else 1. m (N) is copied. */
 int rg_exp_labeller_sign(size_t N, const double *m, rg_exp_labeller *out);
-/* gmm4 (MATH.md 8.4): mode 0 (common) = [m_c . (x + y) < 0], mode 1 (difference) = [m_d . (x - y) < 0];
+/* gmm4 (docs/math.md 8.4): mode 0 (common) = [m_c . (x + y) < 0], mode 1 (difference) = [m_d . (x - y) < 0];
  * rows (x, y) of 2d values; m_c, m_d (d) copied. */
 int rg_exp_labeller_gmm4(size_t d, const double *m_c, const double *m_d, rg_exp_labeller *out);
 /* General mixture: the component with the largest posterior at t = 0 (rg_data_gmm_classify). g must
@@ -116,7 +116,7 @@ int rg_exp_labeller_nearest_point(const float *X, size_t P, size_t N, const int 
  * by side (N = views n_in: paired images); offset (n_in, or NULL) is added to each view before it is
  * classified (the training mean of centred data). Modes: one class per view; with views = 2 and
  * K = 2 two more modes follow: the shared label c = (s_x + s_y)/2 and the relative label
- * r = (s_x - s_y)/2 of MATH.md 10.3 (s = +1 for class 0, -1 for class 1), coded 0, 1, 2 for -1, 0, +1.
+ * r = (s_x - s_y)/2 of docs/math.md 10.3 (s = +1 for class 0, -1 for class 1), coded 0, 1, 2 for -1, 0, +1.
  * m must outlive the labeller. */
 int rg_exp_labeller_classifier(const rg_nn_model *m, const double *offset, size_t views, rg_exp_labeller *out);
 void rg_exp_labeller_free(rg_exp_labeller *l); /* NULL or zeroed: no-op */
@@ -126,8 +126,8 @@ void rg_exp_labeller_free(rg_exp_labeller *l); /* NULL or zeroed: no-op */
 typedef int (*rg_exp_curve_fn)(void *ctx, size_t mode, double t, double *value);
 
 typedef enum {
-    RG_EXP_TRUNK_INDEPENDENT, /* one trunk per (pair, branch time): MATH.md 6.6, the parent's protocol */
-    RG_EXP_TRUNK_SHARED       /* one trunk per pair serving every branch time: MATH.md 11.3 */
+    RG_EXP_TRUNK_INDEPENDENT, /* one trunk per (pair, branch time): docs/math.md 6.6, the parent's protocol */
+    RG_EXP_TRUNK_SHARED       /* one trunk per pair serving every branch time: docs/math.md 11.3 */
 } rg_exp_trunk;
 
 typedef struct {
@@ -149,7 +149,7 @@ typedef struct {
     double *phi, *phi_lo, *phi_hi;        /* (L, m): mode l at t_b[i] is [l * m + i] */
     double *phi_theory;                   /* (L, m), NAN without theory */
     double *t_s, *t_s_lo, *t_s_hi;        /* (L), NAN: no crossing inside the branch times */
-    double gap, gap_lo, gap_hi;           /* L >= 2: t_S of mode 0 - mode 1 (joint bootstrap), else NAN */
+    double gap, gap_lo, gap_hi;           /* L == 2: t_S of mode 0 - mode 1 (joint bootstrap), else NAN */
     double *class_frac;                   /* (L, n_classes) label frequencies over every final clone */
     int *labels;                          /* (m, n_pairs, 2 L): clone a's L labels, then clone b's */
 } rg_exp_clone_result;
@@ -157,6 +157,13 @@ typedef struct {
 const char *rg_exp_clone_check(const rg_exp_clone_cfg *c); /* NULL if usable, else the reason */
 int rg_exp_clone(const rg_exp_clone_cfg *c, rg_exp_clone_result *res);
 void rg_exp_clone_result_free(rg_exp_clone_result *r);
+/* What makes a result hard to read, one line per finding ("mode 0 (label): ..."), into buf (len bytes,
+ * truncated, NUL-terminated); returns the number of findings:
+ *   - phi of a mode never crosses the level inside the branch times (t_S is then NAN, not a number);
+ *   - unbalanced final labels: the large-t plateau phi_inf = sum_k p_k^2 of the label frequencies p_k
+ *     exceeds RG_EXP_PLATEAU_MAX (1/2 for two balanced classes), so the 0.775 crossing is biased. */
+#define RG_EXP_PLATEAU_MAX 0.6
+size_t rg_exp_clone_warnings(const rg_exp_clone_result *r, const rg_exp_labeller *lab, char *buf, size_t len);
 
 /* ---- sampling and memorisation ------------------------------------------------------------------------ */
 typedef struct {
@@ -243,7 +250,7 @@ typedef struct {
     const rg_process *proc;
     const rg_theory_data *data;
     double n_train;                /* P for t_C */
-    double horizon_level;          /* 0: 0.01 (MATH.md 6.2) */
+    double horizon_level;          /* 0: 0.01 (docs/math.md 6.2) */
     int symmetric_form;            /* rg_coupling_form of a constant symmetric coupling (bounds and
                                     * gamma*), or -1 */
     const double *phi_t;           /* (n_phi) times for phi of every label, optional */

@@ -64,7 +64,7 @@ typedef double (*rg_linalg_fn)(double t, void *ctx);
  * change, NaN), RG_ENOCONV (200 iterations). */
 int rg_linalg_brent(rg_linalg_fn f, void *ctx, double a, double b, double tol, double *root);
 
-/* The root convention of MATH.md section 7: scan a geometric grid of npts >= 400 points on [lo, hi]
+/* The root convention of docs/math.md section 7: scan a geometric grid of npts >= 400 points on [lo, hi]
  * from the top down for the first sign change of f (the largest root), refine it with Brent to 1e-12.
  * *found = 0 and *root = NAN when f has no sign change on the grid. Returns RG_OK, RG_EINVAL (bad
  * interval, f returned NaN: the message names t). */

@@ -1,4 +1,4 @@
-/* regimes measure: estimators of the regimes on sampled trajectories (MATH.md 8), on plain arrays.
+/* regimes measure: estimators of the regimes on sampled trajectories (docs/math.md 8), on plain arrays.
  *
  * Cloning (8.1): same[i] = 1 when clone pair i ends with equal labels; phi_hat = mean(same). Its 95%
  * interval is the 2.5/97.5% percentile interval over n_boot bootstrap replicates (pairs resampled
@@ -27,9 +27,9 @@
 
 #include "regimes/rng.h"
 
-#define RG_MEASURE_LEVEL_TS 0.775 /* MATH.md 7.2, 8.1 */
-#define RG_MEASURE_LEVEL_TC 0.05  /* MATH.md 8.2 a */
-#define RG_MEASURE_NBOOT 20000    /* MATH.md 8.1 */
+#define RG_MEASURE_LEVEL_TS 0.775 /* docs/math.md 7.2, 8.1 */
+#define RG_MEASURE_LEVEL_TC 0.05  /* docs/math.md 8.2 a */
+#define RG_MEASURE_NBOOT 20000    /* docs/math.md 8.1 */
 
 /* phi_hat of n indicators with its bootstrap interval (key addresses the draws). */
 int rg_measure_phi(size_t n, const unsigned char *same, size_t n_boot, rg_rng r, uint64_t key, double *phi,

@@ -1,6 +1,6 @@
-/* regimes mnist: IDX files, MNIST / Fashion-MNIST training sets, and paired MNIST (MATH.md 10).
+/* regimes mnist: IDX files, MNIST / Fashion-MNIST training sets, and paired MNIST (docs/math.md 10).
  *
- * IDX (MATH.md 10.1): a big-endian uint32 magic, big-endian uint32 dimensions, then uint8 data,
+ * IDX (docs/math.md 10.1): a big-endian uint32 magic, big-endian uint32 dimensions, then uint8 data,
  * row-major. Images: magic 2051 (0x00000803), dims {n, rows, cols}; labels: magic 2049
  * (0x00000801), dims {n}, every value <= 9. The file size must be exactly header + product of the
  * dims: a short file or trailing bytes is RG_EFORMAT naming the file and the problem. Files are read
@@ -10,12 +10,12 @@
  * Where the files are: rg_mnist_load takes a directory holding the four files
  *     train-images-idx3-ubyte  train-labels-idx1-ubyte  t10k-images-idx3-ubyte  t10k-labels-idx1-ubyte
  * each either plain or with a ".gz" suffix (the plain name is tried first). MNIST: data/mnist/ as
- * unpacked by scripts/get-mnist.sh (sha256 sums of MATH.md 10.1). Fashion-MNIST: Debian's
+ * unpacked by scripts/get-mnist.sh (sha256 sums of docs/math.md 10.1). Fashion-MNIST: Debian's
  * dataset-fashion-mnist installs the gzipped files in RG_MNIST_FASHION_DIR. The library never reads
  * the environment: callers (CLI, tests) choose the directory (tests use RG_MNIST_DIR, see
  * docs/library.md, section mnist).
  *
- * Preprocessing (MATH.md 10.2, the parent paper), rg_mnist_select:
+ * Preprocessing (docs/math.md 10.2, the parent paper), rg_mnist_select:
  *   1. split: training (60000) or test (10000) images;
  *   2. classes: a list of labels (e.g. {1, 8}); the first n_per_class images of each class in file
  *      order (the parent: the first 5000 ones and the first 5000 eights, P = 10000), or all of them
@@ -26,9 +26,9 @@
  *   4. optional per-pixel centring with the mean over the selected set (accumulated in double);
  *      never standardised. Zero-padding to 32x32 is omitted: it does not change the spectrum.
  * Lambda = lambda_max(Xc^T Xc / (P - 1)) is then rg_data_covariance_top (data.h): digits 1 & 8,
- * first 5000 + 5000 training images gives 7.668 (MATH.md 9.2, 10.2).
+ * first 5000 + 5000 training images gives 7.668 (docs/math.md 9.2, 10.2).
  *
- * Paired MNIST (MATH.md 10.3), rg_mnist_pairs: P pairs (x, y) of distinct images of classes a, b
+ * Paired MNIST (docs/math.md 10.3), rg_mnist_pairs: P pairs (x, y) of distinct images of classes a, b
  * (two classes c0, c1, e.g. 1 and 8), with exact counts
  *     n_00 = n_11 = round(rho P / 2),  n_01 = n_10 = (P - 2 n_00) / 2     (P even, rho in [0, 1]),
  * where pair k is of type (0,0) for k < n_00, (1,1) for the next n_11, (0,1) for the next n_01, then
@@ -105,7 +105,7 @@ int rg_mnist_select(const rg_mnist_raw *m, const int *classes, size_t n_classes,
  * order (row i is image i). */
 int rg_mnist_to_set(const rg_mnist_raw *m, int center, double *mean, rg_data_set **out);
 
-/* Paired MNIST (MATH.md 10.3, top of file). classes: the two digits {c0, c1} (distinct); P >= 2
+/* Paired MNIST (docs/math.md 10.3, top of file). classes: the two digits {c0, c1} (distinct); P >= 2
  * even; rho in [0, 1]; r: the seed, stream RG_STREAM_PAIRS by convention (any stream is accepted).
  * Needs P images of each class in m (RG_EDOM otherwise). *out: (P, 2 * rows * cols) with labels
  * 10 a + b. mean: (rows*cols) pooled mean out, or NULL. */

@@ -13,7 +13,7 @@
  * Losses (mean over the batch, accumulated in double):
  *     classifier  -(1 - e) log softmax(y)_label - (e / C) sum_o log softmax(y)_o   (e = label_smooth)
  *     score       |y - eps|^2 / n_in   with x_t = M_t x_0 + L_t eps, t ~ U[t_min, t_max]
- * The score network predicts the whitened noise eps_theta (MATH.md 5.6), and the score is
+ * The score network predicts the whitened noise eps_theta (docs/math.md 5.6), and the score is
  *     s(x, t) = -L_t^{-T} eps_theta(x, t)       (core Cholesky factor, (k, r) state layout of process.h),
  * so the loss equals |L_t^T s + eps|^2 / n_in: denoising score matching whitened by Sigma_t; it works
  * for coupled (k = 2) and dense (r = 1) processes alike, with no N x N matrix for k = 1, 2.

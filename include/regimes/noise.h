@@ -1,4 +1,4 @@
-/* regimes noise: discrete DDPM noise schedules and their OU clock (MATH.md 1.3, 11.1).
+/* regimes noise: discrete DDPM noise schedules and their OU clock (docs/math.md 1.3, 11.1).
  *
  * A schedule is a table abar_k, k = 0 .. K-1, strictly decreasing in (0, 1): step k of a DDPM-style
  * model has the kernel z_k = sqrt(abar_k) z_0 + sqrt(1 - abar_k) xi, which is the OU process of this
@@ -11,7 +11,7 @@
  *                    this is the parent's first k with abar_k <= 1/Lambda);
  *     step -> time   t_k.
  * Under another process (coupled, nonrev) the same t_k is used and the kernel at step k is
- * N(M_{t_k} z_0, Sigma_{t_k}) (MATH.md 1.3).
+ * N(M_{t_k} z_0, Sigma_{t_k}) (docs/math.md 1.3).
  *
  * Schedules:
  *   ddpm-linear(b0, b1, K)   beta_j = b0 + (b1 - b0) j / (K - 1),  abar_k = prod_{j<=k} (1 - beta_j),
@@ -28,14 +28,14 @@
  * RG_EDOM (not strictly decreasing, or two steps so close that their times t_k coincide in double),
  * RG_EIO / RG_EFORMAT (files), RG_ENOMEM. Messages name the index (and, for files, the line).
  * Thread-safety: a schedule is read-only after construction.
- * Omitted on purpose: continuous schedules beta(s) (MATH.md 1.2: those are the OU process in the
+ * Omitted on purpose: continuous schedules beta(s) (docs/math.md 1.2: those are the OU process in the
  * clock t = 1/2 int beta), the sampler's own step rule (a schedule gives times; sampler.h integrates). */
 #ifndef REGIMES_NOISE_H
 #define REGIMES_NOISE_H
 
 #include <stddef.h>
 
-/* The parent's ddpm-linear defaults (MATH.md 1.3). */
+/* The parent's ddpm-linear defaults (docs/math.md 1.3). */
 #define RG_NOISE_DDPM_B0 1e-4
 #define RG_NOISE_DDPM_B1 2e-2
 #define RG_NOISE_DDPM_STEPS 1000

@@ -1,8 +1,8 @@
-/* regimes nonrev: the Lelievre-Nier-Pavliotis optimal non-reversible perturbation (MATH.md 4).
+/* regimes nonrev: the Lelievre-Nier-Pavliotis optimal non-reversible perturbation (docs/math.md 4).
  *
  * Given SPD U (n x n), build an antisymmetric Q such that every eigenvalue of A = (I + Q) U has real
  * part tau = Tr(U)/n, the best rate any Q can reach (sum of Re lambda = Tr U). Every detail of the
- * construction is pinned by MATH.md 4.1 so that results are reproducible: eigenpairs ascending, each
+ * construction is pinned by docs/math.md 4.1 so that results are reproducible: eigenpairs ascending, each
  * eigenvector's largest-magnitude component positive, the equal-diagonal basis built by pairwise
  * rotations (first index of max / min), omega_k assigned in creation order.
  * Omitted: other equal-diagonal bases (Walsh-Hadamard), which give other Q with the same spectrum.
@@ -22,12 +22,12 @@ int rg_nonrev_optimal_q(size_t n, const double *U, const double *omega, double *
  * Tr(U)/n for every k. Exposed for tests and for users who want another J-bar. */
 int rg_nonrev_equal_diagonal_basis(size_t n, const double *U, double *Psi);
 
-/* Prefactor sup_t ||U^{1/2} exp(-A t) U^{-1/2}||_2 e^{tau t} on the n_t times t (MATH.md 4.2-4.3),
+/* Prefactor sup_t ||U^{1/2} exp(-A t) U^{-1/2}||_2 e^{tau t} on the n_t times t (docs/math.md 4.2-4.3),
  * The bound for Q_opt is sqrt(omega_max / omega_min). */
 int rg_nonrev_prefactor(size_t n, const double *U, const double *Q, size_t n_t, const double *t,
                         double *prefactor);
 
-/* Entropy production rate tr(Q^T Q U) of the stationary non-reversible process (MATH.md 2.6). */
+/* Entropy production rate tr(Q^T Q U) of the stationary non-reversible process (docs/math.md 2.6). */
 double rg_nonrev_entropy_production(size_t n, const double *U, const double *Q);
 
 #endif

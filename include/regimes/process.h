@@ -1,6 +1,6 @@
 /* regimes process: the linear forward processes dz = -A(t) z dt + sqrt(2) dW and their exact moments.
  *
- *     z_t | z_0 ~ N(M_t z_0, Sigma_t),  dM/dt = -A M,  dSigma/dt = 2I - A Sigma - Sigma A^T  (MATH.md 2)
+ *     z_t | z_0 ~ N(M_t z_0, Sigma_t),  dM/dt = -A M,  dSigma/dt = 2I - A Sigma - Sigma A^T  (docs/math.md 2)
  *
  * Structure is kept inside the process. Every process has a CORE dimension k and a MULTIPLICITY r:
  * A(t) = A_core(t) (x) I_r, so M_t = E_t (x) I_r and Sigma_t = S_t (x) I_r with k x k core matrices,
@@ -9,12 +9,12 @@
  *
  *     preset   k     r    A_core
  *     ou       1     d    [1]
- *     coupled  2     d    the 2x2 coupling matrix M (MATH.md 2.4), constant or a schedule M(t)
- *     nonrev   d     1    (I + Q) U, U SPD, Q antisymmetric (MATH.md 2.6)
+ *     coupled  2     d    the 2x2 coupling matrix M (docs/math.md 2.4), constant or a schedule M(t)
+ *     nonrev   d     1    (I + Q) U, U SPD, Q antisymmetric (docs/math.md 2.6)
  *     general  d     1    any A read by the caller
  *
  * Every function below returns core (k x k, row-major) matrices. Moments are exact: closed forms for
- * k = 1, 2 (MATH.md 2.5), Van Loan with doubling for dense constant A, exact segment composition for
+ * k = 1, 2 (docs/math.md 2.5), Van Loan with doubling for dense constant A, exact segment composition for
  * piecewise-constant schedules, and Dormand-Prince 5(4) (rtol 1e-10, atol 1e-12) for piecewise-linear
  * schedules. Not covered: non-linear drifts, non-identity diffusion D.
  */
@@ -27,7 +27,7 @@ typedef enum { RG_PROCESS_OU, RG_PROCESS_COUPLED, RG_PROCESS_NONREV, RG_PROCESS_
 
 typedef struct rg_process rg_process; /* opaque: validated drift, cached factors */
 
-/* ---- coupling matrices (MATH.md 2.4): M = [[a_x, -g_xy], [-g_yx, a_y]] ------------------------- */
+/* ---- coupling matrices (docs/math.md 2.4): M = [[a_x, -g_xy], [-g_yx, a_y]] ------------------------- */
 typedef enum { RG_COUPLING_CROSS, RG_COUPLING_DIFFUSIVE } rg_coupling_form;
 
 /* Symmetric cross-drive [[1, -g], [-g, 1]] or diffusive [[1+g, -g], [-g, 1+g]] into M (2x2). */

@@ -2,7 +2,7 @@
  * Modules (docs/library.md): error (status codes), linalg (dense algebra), rng (Philox streams),
  * process (forward processes and exact moments), nonrev (LNP optimal non-reversible drift), data
  * (mixtures, training sets, .npy), theory (speciation, collapse, gaps), score (exact mixture and
- * empirical scores), sampler (reverse-time integrators, grids, cloning), measure (MATH.md 8
+ * empirical scores), sampler (reverse-time integrators, grids, cloning), measure (docs/math.md 8
  * estimators), io (atomic CSV/text, plots), mnist (IDX files, MNIST preprocessing, paired images),
  * nn (MLP classifier and score network), schedule (coupling-schedule design), noise (DDPM noise
  * schedules and their OU clock), experiment (clone, sample, collapse, decay and the theory report as

@@ -1,10 +1,10 @@
 /* regimes sampler: reverse-time generation from t = T down to t_end under any rg_process (process.h)
  * with any score behind the rg_score interface (score.h).
  *
- * Grids (MATH.md 6.1), decreasing t_0 = T > t_1 > ... > t_K = t_end >= 0, h_k = t_k - t_{k+1}:
+ * Grids (docs/math.md 6.1), decreasing t_0 = T > t_1 > ... > t_K = t_end >= 0, h_k = t_k - t_{k+1}:
  *   RG_GRID_UNIFORM    t_k = T - k (T - t_end) / K
  *   RG_GRID_GEOMETRIC  t_k = T (t_end / T)^(k / K)            (t_end > 0)
- *   RG_GRID_DDPM       the parent's 1000-step schedule (MATH.md 1.3): s_j = -1/2 log abar_j,
+ *   RG_GRID_DDPM       the parent's 1000-step schedule (docs/math.md 1.3): s_j = -1/2 log abar_j,
  *                      abar_j = prod_{i<=j} (1 - beta_i), beta_i = 1e-4 + (2e-2 - 1e-4) i/999; the grid is
  *                      s_j for j = 999 .. 0 with s_j in (t_end, T), preceded by T and followed by t_end
  *                      (K is ignored). T = s_999 = 5.06 and t_end = 0 reproduce the parent's grid.
@@ -26,7 +26,7 @@
  *
  * Randomness: trajectory i of rg_sampler_run has id traj0 + i; its prior uses (PRIOR, id, 0), its
  *   noise at step k (REVERSE, id, k). Cloning (6.6) with branch list t_b[0..nb): pair i of branch j
- *   has id (j << 32) + traj0 + i (an INDEPENDENT trunk per branch time, the MATH.md default; traj0
+ *   has id (j << 32) + traj0 + i (an INDEPENDENT trunk per branch time, the docs/math.md default; traj0
  *   lets ranks take slices of the pairs with identical numbers); trunk prior
  *   (PRIOR, id, 0), trunk noise (REVERSE, id, k), after t_b clone a (CLONE_A, id, k), clone b
  *   (CLONE_B, id, k). HEUN is deterministic and is refused for cloning (RG_EINVAL).

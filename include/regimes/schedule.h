@@ -1,22 +1,22 @@
 /* regimes schedule: inverse design of a piecewise-constant coupling gamma(t) that sets the
- * synchronization gap of gmm4 data on the symmetric coupled process (MATH.md 7.3, 7.5, 9.5).
+ * synchronization gap of gmm4 data on the symmetric coupled process (docs/math.md 7.3, 7.5, 9.5).
  *
- * Process: the symmetric coupling of MATH.md 2.4 in cross-drive ([[1, -g], [-g, 1]]) or diffusive
+ * Process: the symmetric coupling of docs/math.md 2.4 in cross-drive ([[1, -g], [-g, 1]]) or diffusive
  * ([[1+g, -g], [-g, 1+g]]) form, with g = gamma(t) piecewise constant, d per modality
  * (rg_process_scheduled, RG_SCHEDULE_PIECEWISE: gamma_i holds for knot_t[i-1] <= t < knot_t[i],
  * knot_t[-1] = 0, the last knot is INFINITY). Such schedules commute, so the common and difference
- * modes stay decoupled with rates lambda_c(t), lambda_d(t) (MATH.md 3.2, 7.5).
+ * modes stay decoupled with rates lambda_c(t), lambda_d(t) (docs/math.md 3.2, 7.5).
  *
  * Data: two-label theory data as cli/spec.c builds gmm4 (label 0 = common, pattern (1, 1); label 1 =
  * difference, pattern (1, -1); Cw = sigma^2 I_2). Times are rg_theory_speciation, GMM-exact
- * criterion kappa_k = 1 (MATH.md 7.1 d), largest root; the gap is t_S^c - t_S^d (MATH.md 7.3).
+ * criterion kappa_k = 1 (docs/math.md 7.1 d), largest root; the gap is t_S^c - t_S^d (docs/math.md 7.3).
  *
  * Parameterisation (documented choice, n_seg = 2):
  *     gamma(t) = 0    for t < tau,      gamma(t) = g    for t >= tau,
  *     tau = RG_SCHEDULE_SPLIT * min(t_S^c, t_S^d) of the uncoupled process (gamma = 0),
  * i.e. the low-noise end t < tau, well below both crossings, stays uncoupled and the coupling acts on
- * the window where the modes' times are set (MATH.md 7.5, design rule). This reaches less than a
- * constant g (n_seg = 1) can: the gap of MATH.md 9.5 (|m_c|^2 = 50, |m_d|^2 = 10) closes with both
+ * the window where the modes' times are set (docs/math.md 7.5, design rule). This reaches less than a
+ * constant g (n_seg = 1) can: the gap of docs/math.md 9.5 (|m_c|^2 = 50, |m_d|^2 = 10) closes with both
  * forms; with |m_c|^2 = 25, |m_d|^2 = 4 the diffusive form closes it only with a constant g.
  * n_seg = 1 is a constant g on [0, inf). The single unknown g is found by Brent (rg_linalg_brent,
  * tol 1e-12 on g) on gap(g) - target inside the stability bound shrunk by RG_SCHEDULE_SHRINK:

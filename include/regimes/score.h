@@ -2,7 +2,7 @@
  *
  * Two exact scores, each with a fast batched kernel and a NAIVE double reference beside it:
  *
- *   Empirical (MATH.md 5.2), training set X = {a_mu}, P x N float32:
+ *   Empirical (docs/math.md 5.2), training set X = {a_mu}, P x N float32:
  *       p_t(z) = (1/P) sum_mu N(z; M_t a_mu, Sigma_t),  r_mu^2 = |L_t^{-1}(z - M_t a_mu)|^2,
  *       w = softmax_mu(-r^2/2),  zhat_0 = sum_mu w_mu a_mu,  s = -Sigma_t^{-1}(z - M_t zhat_0),
  *       log p_t(z) = LSE_mu(-r_mu^2/2) - log P - (1/2) log det(2 pi Sigma_t).
@@ -24,14 +24,14 @@
  *     Memory: a copy of X (P N floats), one whitened copy per cached time (P N floats each; none for
  *     ou, whose scalar whitening is folded into the GEMMs' alpha), + B_max (P + 2 N) floats per workspace.
  *
- *   Gaussian mixture (MATH.md 5.3), rg_data_gmm (data.h) of K components:
+ *   Gaussian mixture (docs/math.md 5.3), rg_data_gmm (data.h) of K components:
  *       Gamma_j = M_t C_j M_t^T + Sigma_t,  R_j = chol(Gamma_j),  e_j = R_j^{-1}(z - M_t mu_j),
  *       l_j = log pi_j - sum_i log (R_j)_ii - |e_j|^2/2,  rho = softmax(l),  s = -sum_j rho_j R_j^{-T} e_j.
  *     Isotropic C_j = sigma_j^2 I (any process): Gamma_j = (sigma_j^2 E E^T + S) (x) I_r is a core
  *     matrix, so the cost is O(K N k) per point. Diagonal or full C_j: dense N x N Gamma_j and R_j per
  *     component, factorised once per t (cached), O(K N^2) per point.
  *
- *   Two-class tanh path (MATH.md 5.4): a mixture with K = 2, equal weights, mu_1 = -mu_0 and one
+ *   Two-class tanh path (docs/math.md 5.4): a mixture with K = 2, equal weights, mu_1 = -mu_0 and one
  *   isotropic sigma^2 uses s = -(G^{-1} (x) I) z + tanh(g . z) g, g = (G^{-1} E (x) I) mu_0, G = sigma^2 E E^T + S.
  *
  * Per-time objects and threads: rg_score_*_prepare(obj, t) computes and caches everything that depends
@@ -45,8 +45,8 @@
  * Extras (rg_score_extra, empirical only): per row, each array optional: lse = LSE_mu(-r_mu^2/2),
  * logp = the exact log p_t (5.2), nearest = argmin_mu r_mu^2 (kernel metric; at small t and A = I the
  * Euclidean nearest of e^{-t} a_mu), ratio = d1/d2 = sqrt(r^2_(1)/r^2_(2)) (nearest over second nearest,
- * kernel metric, MATH.md 8.2d; 0 when P = 1), entropy = -sum_mu w_mu log w_mu of the softmax weights.
- * The entropy estimator of MATH.md 8.2a needs lse only: f_hat(t) = 1/2 + mean(lse)/N over samples
+ * kernel metric, docs/math.md 8.2d; 0 when P = 1), entropy = -sum_mu w_mu log w_mu of the softmax weights.
+ * The entropy estimator of docs/math.md 8.2a needs lse only: f_hat(t) = 1/2 + mean(lse)/N over samples
  * z = M_t a_mu + L_t xi.
  *
  * Shapes: x, s are (B, N) float32 row-major, N = rg_process_dim(p), each row a (k, r) state; B <= the
@@ -57,7 +57,7 @@
  * Errors: RG_EINVAL (NULL, sizes, B > B_max, t <= 0 or NaN, N mismatch), RG_ENOMEM, and the process'
  * moment errors.
  * Omitted on purpose: streaming over blocks of P (B_max P floats must fit), the dgemm fallback of
- * MATH.md 1.4 (always sgemm; r^2 is clamped at 0), learned scores (nn.h plugs in through rg_score),
+ * docs/math.md 1.4 (always sgemm; r^2 is clamped at 0), learned scores (nn.h plugs in through rg_score),
  * the factorised gmm4 tanh form (the general isotropic mixture covers it at O(K N k)).
  */
 #ifndef REGIMES_SCORE_H
@@ -73,7 +73,7 @@ typedef int (*rg_score_fn)(void *ctx, double t, size_t B, const float *x, float 
 /* Optional per-row extras of the empirical score; each array (B) or NULL (see the manual above). */
 typedef struct {
     double *lse;     /* LSE_mu(-r_mu^2/2) over all P (no -log P, no log det term) */
-    int *nearest;    /* argmin_mu r_mu^2 (ties: smallest mu), MATH.md 5.2 item 8 */
+    int *nearest;    /* argmin_mu r_mu^2 (ties: smallest mu), docs/math.md 5.2 item 8 */
     double *logp;    /* exact log p_t(x) = lse - log P - (1/2) log det(2 pi Sigma_t) */
     double *ratio;   /* d1/d2 in the kernel metric, 0 if P = 1 */
     double *entropy; /* softmax entropy -sum w log w, in [0, log P] */
@@ -94,7 +94,7 @@ typedef struct {
     int has_extra; /* 1 if eval fills rg_score_extra */
 } rg_score;
 
-/* ---- empirical score (MATH.md 5.2) ---------------------------------------------------------------- */
+/* ---- empirical score (docs/math.md 5.2) ---------------------------------------------------------------- */
 typedef struct rg_score_emp rg_score_emp;
 typedef struct rg_score_emp_ws rg_score_emp_ws;
 
@@ -121,12 +121,12 @@ size_t rg_score_emp_P(const rg_score_emp *e);
 size_t rg_score_emp_N(const rg_score_emp *e);
 
 /* NAIVE reference in double: dense Sigma_t^{-1} = S_t^{-1} (x) I_r and M_t built as N x N, a double loop
- * over (b, mu). x, s: (B, N) double; logp (B) = log p_t(x) (full density, MATH.md 5.2), lse (B),
+ * over (b, mu). x, s: (B, N) double; logp (B) = log p_t(x) (full density, docs/math.md 5.2), lse (B),
  * nearest (B): each may be NULL. For small N only (O(N^2) memory). */
 int rg_score_emp_naive(const rg_process *p, const float *X, size_t P, size_t N, double t, size_t B,
                        const double *x, double *s, double *logp, double *lse, int *nearest);
 
-/* ---- Gaussian-mixture score (MATH.md 5.3, 5.4) ------------------------------------------------------- */
+/* ---- Gaussian-mixture score (docs/math.md 5.3, 5.4) ------------------------------------------------------- */
 typedef struct rg_score_gmm rg_score_gmm;
 typedef struct rg_score_gmm_ws rg_score_gmm_ws;
 
@@ -150,10 +150,10 @@ int rg_score_gmm_is_tanh(const rg_score_gmm *m);
 int rg_score_gmm_naive(const rg_process *p, const rg_data_gmm *g, double t, size_t B, const double *x,
                        double *s, double *logp);
 
-/* ---- posterior mean (Tweedie, MATH.md 5.1) ------------------------------------------------------------ */
+/* ---- posterior mean (Tweedie, docs/math.md 5.1) ------------------------------------------------------------ */
 /* x0 (B, N) = E[z_0 | z_t = x] = (M_t^{-1} (x) I_r)(x + (S_t (x) I_r) s) for states x and their exact scores s
  * (B, N) at time t > 0 under p. With the empirical score it is the softmax average of the training
- * points, one point once collapsed; MATH.md 8.2 d applied to x0 gives the memorised fraction at t.
+ * points, one point once collapsed; docs/math.md 8.2 d applied to x0 gives the memorised fraction at t.
  * x0 may alias neither x nor s. RG_EINVAL (t <= 0, NULL), RG_EDOM (M_t singular), RG_ENOMEM. */
 int rg_score_denoise(const rg_process *p, double t, size_t B, const float *x, const float *s, float *x0);
 
