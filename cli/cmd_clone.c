@@ -189,7 +189,7 @@ static int clone_write(const cli_env *e, const run_setup *rs, int argc, char **a
     const char *dir = e->a->out ? e->a->out : "results/clone";
     int st = write_phi(e, dir, r, &e->lab);
     if (!st) st = clone_summary_json(e, dir, r);
-    const out_grid g = { rs->T, rs->t_end, rs->grid, rs->n_grid };
+    const out_grid g = { rs->T, rs->t_end, rs->grid, rs->n_grid, rs->kappa_T };
     char extra[64];
     snprintf(extra, sizeof extra, "\"pairs\": %zu, \"branch_count\": %zu", r->n_pairs, r->n_branch);
     if (!st) st = out_meta(dir, "clone", argc, argv, e, &g, run_now() - t0, extra);

@@ -158,7 +158,7 @@ static int collapse_run(const cli_env *e, int argc, char **argv, void *ctx, doub
     const int s = st ? RG_OK : rg_exp_collapse(&c, &r);
     if (s) st = cli_status(s);
     run_progress_end(&rs.progress);
-    const out_grid g = { rs.T, rs.t_end, rs.grid, rs.n_grid };
+    const out_grid g = { rs.T, rs.t_end, rs.grid, rs.n_grid, rs.kappa_T };
     if (!st && par_rank() == 0) st = collapse_csv(e, dir, &r);
     if (!st && par_rank() == 0) st = collapse_json(e, dir, &r);
     if (!st && par_rank() == 0) st = out_meta(dir, "collapse", argc, argv, e, &g, run_now() - t0, NULL);
