@@ -3,6 +3,7 @@
  * and report.md whose rows carry a verdict against a stated tolerance (docs/math.md 8, 9). The
  * experiments live in reproduce_*.c; this file holds the table, the shared helpers and the report. */
 #include <math.h>
+#include <omp.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -13,6 +14,7 @@
 #include "args.h"
 #include "cli.h"
 #include "par.h"
+#include "out.h"
 #include "reproduce.h"
 #include "run.h"
 
@@ -60,7 +62,9 @@ repro_verdict repro_judge(repro *r, int headline, const char *exp, const char *w
 {
     const double a = rule.allowance;
     repro_verdict v = REPRO_FAIL;
-    if (isfinite(th) && isfinite(lo) && isfinite(hi) && lo - a <= th && th <= hi + a)
+    if (isfinite(th) && isfinite(me) && !(isfinite(lo) && isfinite(hi)))
+        v = REPRO_UNDECIDED; /* no interval (too few bootstrap replicates cross): more samples needed */
+    else if (isfinite(th) && lo - a <= th && th <= hi + a)
         v = rule.resolve > 0 && 0.5 * (hi - lo) > rule.resolve ? REPRO_UNDECIDED : REPRO_PASS;
     char text[192], b[32];
     snprintf(text, sizeof text, "a = %s (%s); half-width <= %s", num4(a, b), rule.why, rule.resolve > 0 ? "" : "any");
@@ -103,6 +107,29 @@ double repro_grid_ts(const clone_summary *s, size_t mode)
     return rg_measure_crossing(m, t, phi, RG_MEASURE_LEVEL_TS, &ts) == RG_OK ? ts : (double)NAN;
 }
 
+int repro_meta(const repro *r, const char *name, const char *sub, void (*params)(json *j, const void *ctx),
+               const void *ctx)
+{
+    char dir[4096], path[4096];
+    json j;
+    int st = run_path(dir, sizeof dir, r->dir, sub);
+    if (!st) st = run_path(path, sizeof path, dir, "meta.json");
+    if (!st) st = j_open(&j);
+    if (st) return st;
+    j_str(&j, "tool", "regimes"), j_str(&j, "version", RG_VERSION), j_str(&j, "build", RG_BUILD_FLAGS);
+    j_bool(&j, "mpi", par_compiled()), j_str(&j, "command", "reproduce"), j_str(&j, "experiment", name);
+    j_str(&j, "run", sub), j_int(&j, "seed", (long long)r->seed), j_int(&j, "samples", (long long)r->samples);
+    j_bool(&j, "quick", r->quick);
+    j_obj(&j, "params");
+    params(&j, ctx);
+    j_end(&j, '}');
+    j_int(&j, "ranks", par_size()), j_int(&j, "threads", r->threads ? r->threads : omp_get_max_threads());
+    st = j_close(&j);
+    if (!st && rg_io_text_write(path, j.buf, j.len)) st = cli_status(RG_EIO);
+    j_free(&j);
+    return st;
+}
+
 /* The rule, once, at the top of every report (and the demo's). */
 void repro_rule_text(FILE *f)
 {
@@ -110,7 +137,8 @@ void repro_rule_text(FILE *f)
           "allowance a stated for the quantity (what the theory leaves out; 0 where it is exact for the\n"
           "experiment), the row passes when the theory lies in [lo - a, hi + a] and the interval resolves\n"
           "the effect (half-width at most the stated bound); it FAILs when the theory lies outside; it is\n"
-          "undecided when the interval is too wide to decide (more samples needed: not a pass). Times are\n"
+          "undecided when the interval is too wide to decide or cannot be computed (more samples needed:\n"
+          "not a pass). Times are\n"
           "compared like with like: the theory's crossing on the same branch grid as the measurement's\n"
           "(docs/math.md 8.1). Conditions the method needs are met or not. Report-only rows (no theory, or\n"
           "a known approximation with no claim) are listed apart and never counted.\n\n", f);

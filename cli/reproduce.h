@@ -16,6 +16,7 @@
 
 #include "regimes/io.h"
 #include "cli.h"
+#include "out.h"
 
 typedef struct repro {
     FILE *md;          /* report.md being written: judged rows, plots, notes */
@@ -41,7 +42,8 @@ typedef struct {
  *   pass       the theory lies in [lo - a, hi + a] and the interval resolves the effect:
  *              (hi - lo) / 2 <= resolve (resolve <= 0: no resolution asked)
  *   FAIL       the theory lies outside [lo - a, hi + a]
- *   undecided  the theory lies inside, but the interval is too wide to decide: more samples needed
+ *   undecided  the theory lies inside, but the interval is too wide to decide, or the interval could not
+ *              be computed (too few bootstrap replicates cross): more samples needed
  * Only pass counts; report-only rows (no theory, or no claim) are listed apart and never counted. */
 typedef struct {
     double allowance;  /* a, in the quantity's units */
@@ -62,6 +64,11 @@ repro_verdict repro_judge_sign(repro *r, int headline, const char *exp, const ch
 void repro_condition(repro *r, const char *exp, const char *what, double measured, double threshold, int met);
 /* A report-only row: a value, its interval (or NAN) and why it is not judged. */
 void repro_report(repro *r, const char *exp, const char *what, double value, double lo, double hi, const char *why);
+/* DIR/sub/meta.json of a run a reproduction makes itself (not through a command line): tool, version,
+ * build, the experiment, seed, samples, ranks, threads, and params(j, ctx) as its "params" object. */
+int repro_meta(const repro *r, const char *name, const char *sub, void (*params)(json *j, const void *ctx),
+               const void *ctx);
+
 /* The rule's text (top of every report); the judged table (its header, then the rows text) and the
  * report-only table (when notes is not empty). */
 void repro_rule_text(FILE *f);

@@ -356,6 +356,16 @@ static void mx_paired_rows(repro *r, const char *name, const mx_paired *q, doubl
     repro_judge(r, 0, name, what, g, *gap, *glo, *ghi, (repro_rule){ 0.0, "none", eff / 3 });
 }
 
+static void mx_paired_params(json *j, const void *ctx)
+{
+    const mx_paired *q = ctx;
+    const double dg[2] = { MX_CLS[0], MX_CLS[1] };
+    j_nums(j, "digits", 2, dg), j_int(j, "pairs_in_set", MX_NPAIRED), j_num(j, "rho", q->rho);
+    j_str(j, "process", "coupled cross-drive"), j_num(j, "gamma", q->gamma), j_num(j, "lambda_mode", q->lam);
+    j_num(j, "rate_mode", q->rate), j_num(j, "T", q->T), j_num(j, "t_stop", MX_T_STOP);
+    j_int(j, "pairs", (long long)q->n), j_nums(j, "branch_times", q->m, q->tb);
+}
+
 static int mx_paired_csv(const repro *r, const char *name, const mx_paired *q)
 {
     static const char *const H[] = { "t_b [time]", "phi_x [1]", "phi_x_lo [1]", "phi_x_hi [1]", "phi_y [1]",
@@ -369,7 +379,8 @@ static int mx_paired_csv(const repro *r, const char *name, const mx_paired *q)
     }
     char sub[96];
     snprintf(sub, sizeof sub, "%s/paired-%s-gamma%g", name, q->mode ? "difference" : "common", q->gamma);
-    return mx_csv(r, sub, "phi.csv", 10, H, q->m, d);
+    int st = mx_csv(r, sub, "phi.csv", 10, H, q->m, d);
+    return st ? st : repro_meta(r, name, sub, mx_paired_params, q);
 }
 
 /* ---- the digits 1 and 8 -------------------------------------------------------------------------- */
@@ -447,6 +458,18 @@ static int mx_digits_run(repro *r, mx_mode *mo, const rg_data_set *X, const rg_e
     return st;
 }
 
+static void mx_digits_params(json *j, const void *ctx)
+{
+    const mx_digits *d = ctx;
+    const double dg[2] = { MX_CLS[0], MX_CLS[1] };
+    j_nums(j, "digits", 2, dg), j_int(j, "P", (long long)d->P), j_num(j, "lambda_max", d->lambda);
+    j_num(j, "classifier_accuracy", d->acc), j_int(j, "classifier_train", (long long)d->n_train);
+    j_int(j, "classifier_test", (long long)d->n_test), j_str(j, "process", "ou"), j_str(j, "method", "exp");
+    j_num(j, "T", MX_T), j_num(j, "t_stop", MX_T_STOP), j_int(j, "steps", MX_STEPS), j_int(j, "pairs", (long long)d->n);
+    j_nums(j, "branch_times", d->m, d->tb), j_int(j, "trajectories", (long long)d->n_mem);
+    j_nums(j, "record_times", MX_NREC + 1, d->rec);
+}
+
 static int mx_digits_csv(const repro *r, const char *name, const mx_digits *d)
 {
     static const char *const HP[] = { "t_b [time]", "phi [1]", "phi_lo [1]", "phi_hi [1]", "phi_gaussian_ref [1]" };
@@ -460,6 +483,7 @@ static int mx_digits_csv(const repro *r, const char *name, const mx_digits *d)
     for (size_t j = 0; j <= MX_NREC; j++) b[4 * j] = d->rec[j], b[4 * j + 1] = d->mf[j], b[4 * j + 2] = d->mlo[j], b[4 * j + 3] = d->mhi[j];
     int st = mx_csv(r, name, "phi.csv", 5, HP, d->m, a);
     if (!st) st = mx_csv(r, name, "memorised.csv", 4, HM, MX_NREC + 1, b);
+    if (!st) st = repro_meta(r, name, name, mx_digits_params, d);
     return st;
 }
 
