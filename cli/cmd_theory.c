@@ -160,10 +160,10 @@ static int parse_all(const cli_opt *v, theory_result *r)
 
 /* ---- computing --------------------------------------------------------------------------------------- */
 
-static int speciation(const theory_result *r, size_t label, rg_speciation_criterion crit, double *t)
+static int speciation(rg_theory_plan *pl, size_t label, rg_speciation_criterion crit, double *t)
 {
     int found = 0;
-    int st = rg_theory_speciation(r->b.p, &r->b.data, label, crit, t, &found);
+    int st = rg_theory_plan_speciation(pl, label, crit, t, &found);
     if (st == RG_OK && !found) *t = NAN;
     return st;
 }
@@ -212,7 +212,7 @@ static int coupling_bounds(theory_result *r)
 }
 
 /* phi of every label at the --phi-times. */
-static int phi_values(theory_result *r)
+static int phi_values(theory_result *r, rg_theory_plan *pl)
 {
     if (!r->n_phi) return RG_OK;
     size_t L = r->b.data.n_labels;
@@ -221,7 +221,7 @@ static int phi_values(theory_result *r)
     int st = RG_OK;
     for (size_t l = 0; l < L && st == RG_OK; l++)
         for (size_t i = 0; i < r->n_phi && st == RG_OK; i++)
-            st = rg_theory_phi_at(r->b.p, &r->b.data, l, r->phi_t[i], &r->phi[l * r->n_phi + i]);
+            st = rg_theory_plan_phi_at(pl, l, r->phi_t[i], &r->phi[l * r->n_phi + i]);
     return st;
 }
 
@@ -231,20 +231,23 @@ static int compute(theory_result *r)
     const rg_theory_data *d = &r->b.data;
     size_t k = rg_process_core(p);
     int found = 0;
+    rg_theory_plan *pl = NULL; /* the data prepared once for every criterion below */
     r->t_s = r->t_s_matrix = r->t_s_parent = r->sync_gap = NAN;
     int st = rg_process_relaxation_rate(p, &r->relaxation_rate);
     r->horizon_min = 0.5 / r->relaxation_rate;
+    if (st == RG_OK) st = rg_theory_plan_new(p, d, 0, &pl);
     if (st == RG_OK) st = coupling_bounds(r);
-    if (st == RG_OK) st = phi_values(r);
+    if (st == RG_OK) st = phi_values(r, pl);
     for (size_t l = 0; l < d->n_labels && st == RG_OK; l++) {
-        st = speciation(r, l, RG_SPECIATION_GMM, &r->t_s_label[l]);
-        if (st == RG_OK) st = speciation(r, l, RG_SPECIATION_MATRIX, &r->t_s_matrix_label[l]);
+        st = speciation(pl, l, RG_SPECIATION_GMM, &r->t_s_label[l]);
+        if (st == RG_OK) st = speciation(pl, l, RG_SPECIATION_MATRIX, &r->t_s_matrix_label[l]);
         r->t_s = fmax(r->t_s, r->t_s_label[l]); /* fmax ignores NAN: the latest mode that has a root */
         r->t_s_matrix = fmax(r->t_s_matrix, r->t_s_matrix_label[l]);
     }
-    if (st == RG_OK) st = rg_theory_collapse(p, d, r->n_train, &r->t_c, &found);
+    if (st == RG_OK) st = rg_theory_plan_collapse(pl, r->n_train, &r->t_c, &found);
     if (st == RG_OK && !found) r->t_c = NAN;
-    if (st == RG_OK) st = rg_theory_horizon(p, d, CLI_HORIZON_LEVEL, &r->horizon);
+    if (st == RG_OK) st = rg_theory_plan_horizon(pl, CLI_HORIZON_LEVEL, &r->horizon);
+    rg_theory_plan_free(pl);
     if (r->o.kind == RG_PROCESS_OU) /* the parent paper's label, 1/2 log Lambda (MATH.md 7.1 a) */
         r->t_s_parent = 0.5 * log(d->mean_norm2[0] + r->o.sigma2);
     if (r->o.gmm4) r->sync_gap = r->t_s_label[0] - r->t_s_label[1]; /* MATH.md 7.3 */
