@@ -46,8 +46,42 @@ void rg__transpose(size_t n, const double *X, double *Y)
                 for (size_t j = jb; j < jb + TILE && j < n; j++) Y[j * n + i] = X[i * n + j];
 }
 
+/* 1 if X has at most 8 nonzeros per row on average (NaN counts as nonzero): one sequential pass.
+ * The helpers below then visit the nonzeros only (every pair with a nonzero member is reached from
+ * it; pairs of zeros need nothing): a sweep across the columns of a mostly-zero matrix is slow where
+ * all-zero pages are expensive to touch, as on the virtual machines this was measured on. */
+static int sparse(size_t n, const double *X)
+{
+    size_t nnz = 0, cap = 8 * n;
+    for (size_t i = 0; i < n * n && nnz <= cap; i++) nnz += X[i] != 0.0;
+    return nnz <= cap;
+}
+
+/* X_ij = X_ji = (X_ij + sign X_ji) / 2 ... for the pairs with a nonzero member (sparse X). mode 0:
+ * symmetrise, 1: antisymmetrise, 2: upper from lower. */
+static void sparse_pairs(size_t n, double *X, int mode)
+{
+    for (size_t i = 0; i < n; i++)
+        for (size_t j = 0; j < n; j++) {
+            if (j == i || X[i * n + j] == 0.0) continue;
+            size_t lo = i > j ? i : j, up = i > j ? j : i; /* (lo, up) in the lower triangle */
+            double a = X[lo * n + up], b = X[up * n + lo];
+            if (mode == 0) X[lo * n + up] = X[up * n + lo] = 0.5 * (a + b);
+            else if (mode == 1) {
+                double q = 0.5 * (a - b);
+                X[lo * n + up] = q;
+                X[up * n + lo] = -q;
+            } else
+                X[up * n + lo] = a;
+        }
+}
+
 void rg__symmetrise(size_t n, double *X)
 {
+    if (sparse(n, X)) {
+        sparse_pairs(n, X, 0);
+        return;
+    }
     for (size_t ib = 0; ib < n; ib += TILE)
         for (size_t jb = 0; jb <= ib; jb += TILE)
             for (size_t i = ib; i < ib + TILE && i < n; i++)
@@ -59,28 +93,46 @@ void rg__symmetrise(size_t n, double *X)
 
 void rg__antisymmetrise(size_t n, double *X)
 {
-    for (size_t ib = 0; ib < n; ib += TILE)
-        for (size_t jb = 0; jb <= ib; jb += TILE)
-            for (size_t i = ib; i < ib + TILE && i < n; i++)
-                for (size_t j = jb; j < jb + TILE && j < i; j++) {
-                    double q = 0.5 * (X[i * n + j] - X[j * n + i]);
-                    X[i * n + j] = q;
-                    X[j * n + i] = -q;
-                }
+    if (sparse(n, X))
+        sparse_pairs(n, X, 1);
+    else
+        for (size_t ib = 0; ib < n; ib += TILE)
+            for (size_t jb = 0; jb <= ib; jb += TILE)
+                for (size_t i = ib; i < ib + TILE && i < n; i++)
+                    for (size_t j = jb; j < jb + TILE && j < i; j++) {
+                        double q = 0.5 * (X[i * n + j] - X[j * n + i]);
+                        X[i * n + j] = q;
+                        X[j * n + i] = -q;
+                    }
     for (size_t i = 0; i < n; i++) X[i * n + i] = 0.0;
 }
 
 void rg__symmetrise_lower(size_t n, double *X)
 {
+    if (sparse(n, X)) {
+        sparse_pairs(n, X, 2);
+        return;
+    }
     for (size_t ib = 0; ib < n; ib += TILE)
         for (size_t jb = 0; jb <= ib; jb += TILE)
             for (size_t i = ib; i < ib + TILE && i < n; i++)
                 for (size_t j = jb; j < jb + TILE && j < i; j++) X[j * n + i] = X[i * n + j];
 }
 
+/* Sparse matrices (e.g. a diagonal U) on their nonzeros, dense ones in 64 x 64 tiles. */
 double rg__asymmetry(size_t n, const double *X, double sign)
 {
     double m = 0.0;
+    if (sparse(n, X)) {
+        for (size_t i = 0; i < n; i++)
+            for (size_t j = 0; j < n; j++) {
+                if (X[i * n + j] == 0.0 && i != j) continue;
+                double d = fabs(X[i * n + j] - sign * X[j * n + i]);
+                if (!(d <= m)) m = d;
+                if (isnan(m)) return m;
+            }
+        return m;
+    }
     for (size_t ib = 0; ib < n; ib += TILE)
         for (size_t jb = 0; jb <= ib; jb += TILE)
             for (size_t i = ib; i < ib + TILE && i < n; i++)

@@ -391,6 +391,21 @@ static int nonrev_fill(rg_process *p, const double *U, const double *Q)
         rg__antisymmetrise(n, p->Q);
     } else
         memset(p->Q, 0, n * n * sizeof *p->Q);
+    int diag = 1; /* diagonal U (e.g. diag:LO:HI): U^-1 and Q U without O(n^3) work */
+    for (size_t i = 0; i < n && diag; i++)
+        for (size_t j = 0; j < n && diag; j++) diag = i == j || p->U[i * n + j] == 0.0;
+    if (diag) {
+        memset(S, 0, n * n * sizeof *S);
+        for (size_t i = 0; i < n; i++) {
+            double u = p->U[i * n + i], r = 1.0 / sqrt(u);
+            if (!(u > 0.0))
+                RG_FAIL(RG_EDOM, "rg_process_nonrev: U is not positive definite (leading minor %zu)", i + 1);
+            S[i * n + i] = r * r; /* as dpotrf + dpotri do it: 1 / sqrt(u), squared */
+        }
+        for (size_t i = 0; i < n; i++) /* A = U + Q U: column j of Q scaled by u_j */
+            for (size_t j = 0; j < n; j++) p->A[i * n + j] = p->Q[i * n + j] * p->U[j * n + j] + p->U[i * n + j];
+        return RG_OK;
+    }
     memcpy(S, p->U, n * n * sizeof *S);
     /* the row-major lower triangle is LAPACK's column-major upper one: no transposed copies */
     lapack_int info = LAPACKE_dpotrf(LAPACK_COL_MAJOR, 'U', (lapack_int)n, S, (lapack_int)n);

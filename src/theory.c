@@ -54,6 +54,22 @@ static const char *data_reason(const rg_process *p, const rg_theory_data *d, int
     }
     if (!rg__all_finite(d->Cw, k * k)) return "Cw contains NaN or Inf";
     if (!(rg__asymmetry(k, d->Cw, 1.0) <= TH_SYM_RTOL * max_abs(k * k, d->Cw))) return "Cw is not symmetric";
+    int diag = 1; /* a diagonal Cw (I, U, U^-1 of a diagonal U) is factored by its square roots */
+    for (size_t i = 0; i < k && diag; i++)
+        for (size_t j = 0; j < k && diag; j++) diag = i == j || d->Cw[i * k + j] == 0.0;
+    if (diag) {
+        for (size_t i = 0; i < k; i++)
+            if (!(d->Cw[i * k + i] > 0.0)) {
+                *status = RG_EDOM;
+                return "Cw is not positive definite";
+            }
+        if (L) {
+            memset(L, 0, k * k * sizeof *L);
+            for (size_t i = 0; i < k; i++) L[i * k + i] = sqrt(d->Cw[i * k + i]);
+        }
+        *status = RG_OK;
+        return NULL;
+    }
     double *W = L ? L : malloc(k * k * sizeof *W);
     if (!W) {
         *status = RG_ENOMEM;
@@ -103,27 +119,31 @@ void rg_theory_plan_free(rg_theory_plan *pl)
     free(pl->pattern);
     free(pl->Cw);
     free(pl->G);
+    free(pl->E);
+    if (pl->m) free(pl->T);
     free(pl->lz);
     free(pl);
 }
 
-/* One block for every array: pattern, norm2, Cw, Lw, Ct, et, G, S, B, E, T, v. */
+/* Blocks: pattern, norm2 | Cw, Lw, Ct, et | G, S, B, v | E, T (original coordinates only; in modal
+ * coordinates T is allocated by the dense eigenvalue route when it runs). */
 static int plan_alloc(rg_theory_plan *pl, size_t k, size_t L, int modal)
 {
     size_t kk = k * k;
     pl->pattern = malloc((L * k + L) * sizeof *pl->pattern);
     pl->Cw = malloc((2 * kk + (modal ? kk + L * k : 0)) * sizeof *pl->Cw);
-    pl->G = calloc(5 * kk + 6 * k, sizeof *pl->G); /* zeros: blocks never write between blocks */
-    if (!pl->pattern || !pl->Cw || !pl->G) RG_FAIL(RG_ENOMEM, "theory: out of memory for a plan (k = %zu)", k);
+    pl->G = calloc(3 * kk + 6 * k, sizeof *pl->G); /* zeros: blocks never write between blocks */
+    pl->E = modal ? NULL : malloc(2 * kk * sizeof *pl->E);
+    if (!pl->pattern || !pl->Cw || !pl->G || (!modal && !pl->E))
+        RG_FAIL(RG_ENOMEM, "theory: out of memory for a plan (k = %zu)", k);
     pl->norm2 = pl->pattern + L * k;
     pl->Lw = pl->Cw + kk;
     pl->Ct = modal ? pl->Lw + kk : NULL;
     pl->et = modal ? pl->Ct + kk : NULL;
     pl->S = pl->G + kk;
     pl->B = pl->S + kk;
-    pl->E = pl->B + kk;
-    pl->T = pl->E + kk;
-    pl->v = pl->T + kk;
+    pl->v = pl->B + kk;
+    pl->T = modal ? NULL : pl->E + kk;
     return RG_OK;
 }
 

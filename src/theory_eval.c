@@ -203,6 +203,8 @@ static int top_dense(rg_theory_plan *pl, const th_kop *Kop, double *theta, doubl
 {
     size_t k = pl->k;
     const int n = (int)k;
+    if (!pl->T) pl->T = malloc(k * k * sizeof *pl->T); /* modal coordinates: only this route needs it */
+    if (!pl->T) RG_FAIL(RG_ENOMEM, "theory: out of memory (k = %zu)", k);
     double *K = pl->T;
     for (size_t i = 0; i < k; i++)
         for (size_t j = 0; j <= i; j++)

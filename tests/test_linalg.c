@@ -793,12 +793,16 @@ static void test_tiled_helpers(void **state)
 {
     (void)state;
     /* The 64 x 64-tiled transposing helpers against plain loops, at sizes that cut tiles (67, 130). */
-    const size_t ns[] = { 1, 67, 130 };
-    for (size_t q = 0; q < 3; q++) {
+    /* Dense inputs take the tiles, sparse ones (q = 3, 4: at most 8 nonzeros per row) the nonzeros. */
+    const size_t ns[] = { 1, 67, 130, 67, 130 };
+    for (size_t q = 0; q < 5; q++) {
         size_t n = ns[q];
         double *X = malloc(4 * n * n * sizeof *X), *Y = X + n * n, *Z = Y + n * n, *W = Z + n * n;
         assert_non_null(X);
         fill(X, n * n, 1.0, 0.1 * (double)q);
+        if (q >= 3) /* keep a band-like sparse pattern, with unmatched entries on either side */
+            for (size_t i = 0; i < n * n; i++)
+                if ((i * 7919) % 17 != 0 || (i / n + i % n) % 5 == 0) X[i] = 0.0; /* ~6 per row */
         rg__transpose(n, X, Y);
         for (size_t i = 0; i < n; i++)
             for (size_t j = 0; j < n; j++) assert_true(Y[j * n + i] == X[i * n + j]);
@@ -826,6 +830,17 @@ static void test_tiled_helpers(void **state)
     }
     double nan_x[4] = { 1.0, NAN, 0.0, 1.0 };
     assert_true(isnan(rg__asymmetry(2, nan_x, 1.0)));
+    /* a sparse matrix takes the nonzero route: a diagonal plus one unmatched entry on either side */
+    enum { S = 50 };
+    static double D[S * S];
+    for (int i = 0; i < S; i++) D[i * S + i] = 1.0 + i;
+    assert_true(rg__asymmetry(S, D, 1.0) == 0.0);
+    assert_true(rg__asymmetry(S, D, -1.0) == 2.0 * S); /* |2 D_ii|, largest at i = S - 1 */
+    D[3 * S + 40] = 0.25;  /* upper, no partner */
+    D[41 * S + 7] = -0.5;  /* lower, no partner */
+    assert_true(rg__asymmetry(S, D, 1.0) == 0.5);
+    D[41 * S + 7] = NAN;
+    assert_true(isnan(rg__asymmetry(S, D, 1.0)));
 }
 
 static double shifted_cubic(double t, void *ctx)
