@@ -485,9 +485,10 @@ static void test_resume_bit_exact(void **state)
 /* ---- classifier ---------------------------------------------------------------------------------- */
 
 /* 4000 training points, 10 epochs; accuracy on 4000 fresh points (another seed) against the Bayes
- * rule on the same points (rg_data_gmm_classify, the best any classifier can do). The MLP must come
- * within 0.02 of it: the standard error of an accuracy near 0.9 on 4000 points is 0.005, so 0.02 is
- * 4 sigma for the finite test set alone, and an untrained or broken network sits near 0.25. */
+ * rule on the same points (rg_data_gmm_classify, the best any classifier can do). The gap is mostly
+ * training, not the test set (whose standard error is 0.005): this setup over 16 seeds (seed .. seed + 7,
+ * with two generations of the normals) gave gaps 0.006 to 0.027, mean 0.015, sd 0.006. The MLP must
+ * come within 0.045 of Bayes (mean + 5 sd); an untrained or broken network sits near 0.25. */
 static void test_classifier_synthetic(void **state)
 {
     (void)state;
@@ -508,7 +509,7 @@ static void test_classifier_synthetic(void **state)
     double acc_bayes = (double)ok / (double)te->P;
     print_message("classifier: loss %.4f -> %.4f, test accuracy %.4f, Bayes %.4f\n", l0, l1, acc, acc_bayes);
     assert_true(l1 < l0);
-    assert_true(acc >= acc_bayes - 0.02);
+    assert_true(acc >= acc_bayes - 0.045);
     free(bayes);
     rg_nn_work_free(w);
     free_run(r);
