@@ -116,7 +116,8 @@ int clone_main(int argc, char **argv, clone_summary *sum)
     run_progress_start(&pr, "clone", 1, ro.quiet);
     if (!st && ns) {
         rg_sampler_cfg cfg = { .proc = th.b.p, .score = rg_score_gmm_iface(sc), .method = (rg_sampler_method)ro.method,
-                               .grid = grid, .n_grid = n_grid, .seed = ro.seed, .traj0 = lo };
+                               .grid = grid, .n_grid = n_grid, .seed = ro.seed, .traj0 = lo,
+                               .trunk = (rg_sampler_trunk)ro.trunk };
         int s = rg_sampler_clone(&cfg, ro.branch, m, ns, xa, xb);
         if (s) st = cli_status(s);
     }

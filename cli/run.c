@@ -18,7 +18,7 @@
 #include "par.h"
 
 enum { R_SEED, R_SAMPLES, R_STEPS, R_T, R_TEND, R_BRANCH, R_OUT, R_TRAIN, R_METHOD, R_GRID, R_THREADS,
-       R_QUIET, R_JSON, R_COUNT };
+       R_QUIET, R_JSON, R_TRUNK, R_COUNT };
 
 static const cli_opt RUN_OPTS[R_COUNT] = {
     [R_SEED] = { "--seed", 1, NULL },       [R_SAMPLES] = { "--samples", 1, NULL },
@@ -27,11 +27,12 @@ static const cli_opt RUN_OPTS[R_COUNT] = {
     [R_OUT] = { "--out", 1, NULL },         [R_TRAIN] = { "--train", 1, NULL },
     [R_METHOD] = { "--method", 1, NULL },   [R_GRID] = { "--grid", 1, NULL },
     [R_THREADS] = { "--threads", 1, NULL }, [R_QUIET] = { "--quiet", 0, NULL },
-    [R_JSON] = { "--json", 0, NULL },
+    [R_JSON] = { "--json", 0, NULL },       [R_TRUNK] = { "--trunk", 1, NULL },
 };
 
 static const char *const METHOD_NAMES[] = { "em", "exp", "heun", NULL };
 static const char *const GRID_NAMES[] = { "uniform", "geometric", "ddpm", NULL };
+static const char *const TRUNK_NAMES[] = { "independent", "shared", NULL }; /* rg_sampler_trunk order */
 
 static int run_index(const char *arg)
 {
@@ -105,6 +106,7 @@ int run_parse(int argc, char **argv, size_t samples, size_t steps, run_opts *ro,
     if (!st && v[R_BRANCH].value) st = cli_parse_list("--branch-times", v[R_BRANCH].value, pos, &ro->branch, &ro->n_branch);
     if (!st && v[R_METHOD].value) st = cli_parse_choice("--method", v[R_METHOD].value, METHOD_NAMES, &ro->method);
     if (!st && v[R_GRID].value) st = cli_parse_choice("--grid", v[R_GRID].value, GRID_NAMES, &ro->grid);
+    if (!st && v[R_TRUNK].value) st = cli_parse_choice("--trunk", v[R_TRUNK].value, TRUNK_NAMES, &ro->trunk);
     if (!st && v[R_THREADS].value) {
         st = cli_parse_size("--threads", v[R_THREADS].value, 1, 1024, &sz);
         ro->threads = (int)sz;
@@ -168,6 +170,9 @@ void run_print_help(FILE *f)
           "  --method M          em (Euler-Maruyama), exp (exponential integrator), heun (probability-flow\n"
           "                      ODE; deterministic after the prior draw). Default exp\n"
           "  --grid G            time grid: uniform, geometric, ddpm (default geometric)\n"
+          "  --trunk K           clone: independent (a trunk per pair and branch time, the parent's; default)\n"
+          "                      or shared (one trunk per pair serves every branch time: the trunk is paid\n"
+          "                      once; phi(t_b) become correlated, the bootstrap resamples whole pairs)\n"
           "  --train FILE.npy    training set (P x N float32/float64) for the empirical score; default:\n"
           "                      --n-train points drawn from the data model with --seed\n"
           "  --threads N         OpenMP threads (default: OpenMP's); results do not depend on it\n"

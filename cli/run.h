@@ -27,6 +27,7 @@ typedef struct {
     const char *out;        /* --out DIR */
     const char *train;      /* --train FILE.npy: the training set (collapse, empirical score) */
     int method, grid;       /* --method em|exp|heun, --grid uniform|geometric|ddpm */
+    int trunk;              /* --trunk independent|shared (rg_sampler_trunk; clone only) */
     int threads;            /* --threads (0: OpenMP's default) */
     int quiet, json, help;
     int given_samples, given_steps;

@@ -55,20 +55,29 @@ static inline void philox_groups(rg_rng r, uint64_t traj, uint64_t step, uint64_
     }
 }
 
-/* Box-Muller on the 32 words of one group (rng.h): lanes 0-7 take word 2h, lanes 8-15 word 2h + 1. */
-static inline void transform(const __m512i w[4], float *z)
+/* Box-Muller on the words of nv groups (rng.h): lanes 0-7 take word 2h, lanes 8-15 word 2h + 1 of the
+ * group's eight blocks. In three sweeps over small stack arrays, so that nothing stays live across
+ * the SLEEF calls (which clobber every vector register): uniforms, then log, then sincospi. */
+static inline void transform(__m512i w[NV_MAX][4], int nv, float *z)
 {
     const __m512i even = _mm512_set_epi32(30, 28, 26, 24, 22, 20, 18, 16, 14, 12, 10, 8, 6, 4, 2, 0);
     const __m512i odd = _mm512_set_epi32(31, 29, 27, 25, 23, 21, 19, 17, 15, 13, 11, 9, 7, 5, 3, 1);
-    for (int h = 0; h < 2; h++) {
-        const __m512i u = _mm512_permutex2var_epi32(w[2 * h], even, w[2 * h + 1]); /* low halves */
-        const __m512i a = _mm512_permutex2var_epi32(w[2 * h], odd, w[2 * h + 1]);  /* high halves */
-        const __m512 u1 = _mm512_mul_ps(_mm512_add_ps(_mm512_cvtepu32_ps(u), _mm512_set1_ps(0.5f)),
-                                        _mm512_set1_ps(0x1p-32f));
-        const __m512 rad = _mm512_sqrt_ps(_mm512_mul_ps(_mm512_set1_ps(-2.0f), Sleef_logf16_u35avx512f(u1)));
-        const Sleef___m512_2 sc = Sleef_sincospif16_u35avx512f(_mm512_mul_ps(_mm512_cvtepu32_ps(a), _mm512_set1_ps(0x1p-31f)));
-        _mm512_storeu_ps(z + 32 * h, _mm512_mul_ps(rad, sc.y));
-        _mm512_storeu_ps(z + 32 * h + 16, _mm512_mul_ps(rad, sc.x));
+    __m512 u1[2 * NV_MAX], a[2 * NV_MAX];
+    const int n = 2 * nv;
+    for (int v = 0; v < nv; v++)
+        for (int h = 0; h < 2; h++) {
+            const __m512i lo = _mm512_permutex2var_epi32(w[v][2 * h], even, w[v][2 * h + 1]);
+            const __m512i hi = _mm512_permutex2var_epi32(w[v][2 * h], odd, w[v][2 * h + 1]);
+            u1[2 * v + h] = _mm512_mul_ps(_mm512_add_ps(_mm512_cvtepu32_ps(lo), _mm512_set1_ps(0.5f)), _mm512_set1_ps(0x1p-32f));
+            a[2 * v + h] = _mm512_mul_ps(_mm512_cvtepu32_ps(hi), _mm512_set1_ps(0x1p-31f));
+        }
+    for (int i = 0; i < n; i++) u1[i] = Sleef_logf16_u35avx512f(u1[i]);
+    for (int i = 0; i < n; i++) {
+        const Sleef___m512_2 sc = Sleef_sincospif16_u35avx512f(a[i]);
+        const __m512 rad = _mm512_sqrt_ps(_mm512_mul_ps(_mm512_set1_ps(-2.0f), u1[i]));
+        float *zi = z + (size_t)(i / 2) * RG_RNG_GROUP + 32 * (i % 2);
+        _mm512_storeu_ps(zi, _mm512_mul_ps(rad, sc.y));
+        _mm512_storeu_ps(zi + 16, _mm512_mul_ps(rad, sc.x));
     }
 }
 
@@ -78,7 +87,7 @@ void rg_rng__groups_avx512(rg_rng r, uint64_t traj, uint64_t step, uint64_t g0, 
     while (ng > 0) {
         const int nv = ng >= NV_MAX ? NV_MAX : (int)ng;
         philox_groups(r, traj, step, g0, nv, w);
-        for (int v = 0; v < nv; v++) transform(w[v], z + (size_t)v * RG_RNG_GROUP);
+        transform(w, nv, z);
         g0 += (uint64_t)nv, ng -= (size_t)nv, z += (size_t)nv * RG_RNG_GROUP;
     }
 }

@@ -44,6 +44,13 @@ ts=$(num t_S)
 # 300 pairs, 7 branch times: t_S within 20% of 2.08 (the 95% interval is about +-0.25 here).
 awk -v t="$ts" 'BEGIN { exit !(t > 1.66 && t < 2.5) }' || fail "clone: t_S = '$ts', want 2.08 +- 20%"
 
+# Shared trunks (--trunk shared): the same bytes for 1 and 2 threads, and a curve of its own.
+run_ok env OMP_NUM_THREADS=1 "$BIN" clone $SMALL $BT --seed 7 --trunk shared --out "$TMP/t1"
+run_ok env OMP_NUM_THREADS=2 "$BIN" clone $SMALL $BT --seed 7 --trunk shared --out "$TMP/t2" --threads 2
+cmp -s "$TMP/t1/phi.csv" "$TMP/t2/phi.csv" || fail "clone --trunk shared: phi.csv differs between 1 and 2 threads"
+cmp -s "$TMP/c1/phi.csv" "$TMP/t1/phi.csv" && fail "clone: --trunk shared gave the independent trunks' file"
+expect_2 "--trunk wants one of" "$TMP/b0" clone --trunk both --out "$TMP/b0"
+
 # A different seed gives different pairs.
 run_ok "$BIN" clone $SMALL $BT --seed 8 --out "$TMP/c3"
 cmp -s "$TMP/c1/phi.csv" "$TMP/c3/phi.csv" && fail "clone: seeds 7 and 8 gave identical files"
@@ -60,6 +67,9 @@ if [ -n "$MPIRUN" ]; then
     for f in entropy.csv switch.csv memorised.csv last_switch.csv; do
         cmp "$TMP/s3/$f" "$TMP/m3/$f" || fail "collapse: $f differs between 1 and 2 MPI ranks"
     done
+    run_ok env OMPI_ALLOW_RUN_AS_ROOT=1 OMPI_ALLOW_RUN_AS_ROOT_CONFIRM=1 OMP_NUM_THREADS=1 \
+        "$MPIRUN" -np 2 --oversubscribe "$BIN" clone $SMALL $BT --seed 7 --trunk shared --out "$TMP/m4"
+    cmp "$TMP/t1/phi.csv" "$TMP/m4/phi.csv" || fail "clone --trunk shared: phi.csv differs between 1 and 2 MPI ranks"
 fi
 
 # Collapse, small: d = 32, P = 2000, alpha = log(2000)/32 = 0.2375. Far above t_C the Monte-Carlo f
