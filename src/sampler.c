@@ -12,6 +12,7 @@
 #include "sampler_internal.h"
 
 #define CH RG_SAMPLER_CHUNK
+_Static_assert(RG_SAMPLER_CHUNK == RG_SCORE__BLK, "the sgemm pad of a chunk holds one score block");
 #define STEP_CACHE_BYTES ((size_t)64 << 20) /* cached step matrices of one run, at most */
 
 /* Core matrices of one step (k x k each), built outside the parallel region. */
@@ -44,7 +45,7 @@ typedef struct {
     int *rec_q;             /* (n_grid) record slot of each grid index, -1 if none */
     int nthr;
     void **ws;              /* (nthr) score workspaces */
-    float *buf;             /* (nthr, 4, CH, N) */
+    float *buf;             /* (nthr, 6, CH, N): S, T, U, V and the sgemm pad (2 CH N) */
     int *chst;              /* (max chunks) */
     float *snap;            /* (max rows, N) when an observer records */
     int *nearest;           /* (max rows) extras */
@@ -110,7 +111,7 @@ static int ctx_init(run_ctx *x, const rg_sampler_cfg *c, size_t max_rows)
     const size_t N = x->N, kk = x->k * x->k, nch = (max_rows + CH - 1) / CH;
     x->rec_q = malloc(c->n_grid * sizeof *x->rec_q);
     x->ws = calloc((size_t)x->nthr, sizeof *x->ws);
-    x->buf = malloc((size_t)x->nthr * 4 * CH * N * sizeof *x->buf);
+    x->buf = malloc((size_t)x->nthr * 6 * CH * N * sizeof *x->buf);
     x->chst = malloc(nch * sizeof *x->chst);
     x->nearest = malloc(max_rows * sizeof *x->nearest);
     x->lse = malloc(max_rows * sizeof *x->lse);
@@ -309,7 +310,8 @@ static int step_chunk(const run_ctx *x, const phase *ph, const step_mats *m, con
 {
     const rg_sampler_cfg *c = x->c;
     const size_t N = x->N, n = x->k, r = x->r;
-    float *S = bf, *T = bf + CH * N, *U = bf + 2 * CH * N, *V = bf + 3 * CH * N, *Xc = X + i0 * N;
+    float *S = bf, *T = bf + CH * N, *U = bf + 2 * CH * N, *V = bf + 3 * CH * N, *pad = bf + 4 * CH * N;
+    float *Xc = X + i0 * N;
     rg_score_extra ex = { NULL, NULL, NULL, NULL, NULL }, *exp_ = NULL;
     if (q >= 0) {
         project_rows(x, ph, q, i0, B, Xc);
@@ -328,29 +330,29 @@ static int step_chunk(const run_ctx *x, const phase *ph, const step_mats *m, con
     RG_TRY(c->score.eval(c->score.ctx, ws, m->t, B, Xc, S, exp_));
     const size_t BN = B * N;
     if (c->method == RG_SAMPLER_EM) {
-        rg_score__apply(m->C1, m->f ? m->f : NULL, n, r, B, Xc, T);
+        rg_score__apply(m->C1, m->f ? m->f : NULL, n, r, B, Xc, T, pad);
         noise_rows(x, ph, i0, B, k, V);
         const double h2 = 2.0 * m->h, sq = sqrt(2.0 * m->h);
         for (size_t i = 0; i < BN; i++) Xc[i] = (float)((double)T[i] + h2 * (double)S[i] + sq * (double)V[i]);
     } else if (c->method == RG_SAMPLER_EXP) {
-        rg_score__apply(m->C1, m->f ? m->f : NULL, n, r, B, Xc, T);
-        rg_score__apply(m->C2, m->f ? m->f + n * n : NULL, n, r, B, S, U);
+        rg_score__apply(m->C1, m->f ? m->f : NULL, n, r, B, Xc, T, pad);
+        rg_score__apply(m->C2, m->f ? m->f + n * n : NULL, n, r, B, S, U, pad);
         if (m->noise) {
             noise_rows(x, ph, i0, B, k, S);
-            rg_score__apply(m->Ln, m->f ? m->f + 2 * n * n : NULL, n, r, B, S, V);
+            rg_score__apply(m->Ln, m->f ? m->f + 2 * n * n : NULL, n, r, B, S, V, pad);
             for (size_t i = 0; i < BN; i++) Xc[i] = (float)((double)T[i] + (double)U[i] + (double)V[i]);
         } else {
             for (size_t i = 0; i < BN; i++) Xc[i] = (float)((double)T[i] + (double)U[i]);
         }
     } else { /* Heun on f = A z + s */
-        rg_score__apply(m->A, m->f ? m->f + 3 * n * n : NULL, n, r, B, Xc, T);
+        rg_score__apply(m->A, m->f ? m->f + 3 * n * n : NULL, n, r, B, Xc, T, pad);
         for (size_t i = 0; i < BN; i++) {
             T[i] = (float)((double)T[i] + (double)S[i]);                 /* k1 */
             U[i] = (float)((double)Xc[i] + m->h * (double)T[i]);         /* z~ */
         }
         if (m->t2 > 0) {
             RG_TRY(c->score.eval(c->score.ctx, ws, m->t2, B, U, S, NULL));
-            rg_score__apply(m->A2, m->f ? m->f + 4 * n * n : NULL, n, r, B, U, V);
+            rg_score__apply(m->A2, m->f ? m->f + 4 * n * n : NULL, n, r, B, U, V, pad);
             for (size_t i = 0; i < BN; i++)
                 Xc[i] = (float)((double)Xc[i] + 0.5 * m->h * ((double)T[i] + (double)V[i] + (double)S[i]));
         } else {
@@ -395,7 +397,7 @@ static int run_phase(run_ctx *x, const phase *ph, size_t k_from, size_t k_to, si
         for (size_t ch = 0; ch < nch; ch++) {
             const int tid = omp_get_thread_num();
             const size_t i0 = ch * CH, B = n_rows - i0 < CH ? n_rows - i0 : CH;
-            x->chst[ch] = step_chunk(x, ph, &m, fz, k, q, x->ws[tid], x->buf + (size_t)tid * 4 * CH * x->N, i0, B, X);
+            x->chst[ch] = step_chunk(x, ph, &m, fz, k, q, x->ws[tid], x->buf + (size_t)tid * 6 * CH * x->N, i0, B, X);
         }
         openblas_set_num_threads(prev);
         for (size_t ch = 0; ch < nch; ch++)

@@ -7,10 +7,27 @@
 
 /* Inverse of a general (k, k) matrix by Gauss-Jordan with partial pivoting. RG_EDOM if singular. */
 int rg_score__inv(size_t k, const double *A, double *Ainv);
-/* out (B, k r) = (C (x) I_r) in, row by row; C (k, k) double. Cf: C in float, used through one sgemm
- * when r == 1 and k > 2 (may be NULL, then double loops). in and out must not alias. */
+/* Queries per block of the lane-wise kernels (score_lanes.c). A BLAS sgemm may round a row differently
+ * by its position in the call (the OpenBLAS kernel here does, by position modulo 12), so the scores'
+ * products over a batch run on blocks of RG_SCORE__BLK queries stored transposed, one query per
+ * vector lane, every lane by the same float multiplies and adds in a fixed order: a query's result
+ * depends only on that query, whatever batch it arrives in, and not on the instruction set. */
+#define RG_SCORE__BLK 64
+/* outT (M, BLK) = A (M, K) inT (K, BLK): outT[m][q] = sum_k A[m, k] inT[k][q], k ascending. A row-major,
+ * row stride lda. */
+void rg_score__lanes_mm(size_t M, size_t K, const float *A, size_t lda, const float *inT, float *outT);
+/* outT (N, BLK) = A^T inT for A (M, N) row-major (stride lda), inT (M, BLK): sum over m ascending. */
+void rg_score__lanes_mtm(size_t M, size_t N, const float *A, size_t lda, const float *inT, float *outT);
+/* Rows x (B, N), B <= BLK, to lanes xT (N, BLK) (lanes B .. BLK - 1 zero), and back (first B lanes). */
+void rg_score__lanes_load(size_t B, size_t N, const float *x, float *xT);
+void rg_score__lanes_store(size_t B, size_t N, const float *xT, float *x);
+
+/* out (B, k r) = (C (x) I_r) in, row by row; C (k, k) double. Cf: C in float, used through the lane-wise
+ * product (blocks of BLK rows) when r == 1 and k > 2, with pad = 2 BLK k floats of scratch; Cf NULL:
+ * double loops (pad unused, may be NULL). Either way a row's result depends only on that row. in and
+ * out must not alias. */
 void rg_score__apply(const double *C, const float *Cf, size_t k, size_t r, size_t B, const float *in,
-                     float *out);
+                     float *out, float *pad);
 /* The same for one double state of N = k r. */
 void rg_score__apply_d(const double *C, size_t k, size_t r, const double *in, double *out);
 
