@@ -14,11 +14,10 @@ static inline void mulhilo(__m256i a, __m256i m_lo, __m256i m_hi, __m256i *lo, _
     const __m256i ah = _mm256_srli_epi64(a, 32);
     const __m256i p00 = _mm256_mul_epu32(a, m_lo), p01 = _mm256_mul_epu32(a, m_hi);
     const __m256i p10 = _mm256_mul_epu32(ah, m_lo), p11 = _mm256_mul_epu32(ah, m_hi);
-    const __m256i mid = _mm256_add_epi64(_mm256_add_epi64(_mm256_srli_epi64(p00, 32), _mm256_and_si256(p01, mask)),
-                                         _mm256_and_si256(p10, mask));
-    *hi = _mm256_add_epi64(_mm256_add_epi64(p11, _mm256_srli_epi64(p01, 32)),
-                           _mm256_add_epi64(_mm256_srli_epi64(p10, 32), _mm256_srli_epi64(mid, 32)));
-    *lo = _mm256_or_si256(_mm256_slli_epi64(mid, 32), _mm256_and_si256(p00, mask));
+    const __m256i t = _mm256_add_epi64(p01, _mm256_srli_epi64(p00, 32));
+    const __m256i u = _mm256_add_epi64(p10, _mm256_and_si256(t, mask));
+    *hi = _mm256_add_epi64(_mm256_add_epi64(p11, _mm256_srli_epi64(t, 32)), _mm256_srli_epi64(u, 32));
+    *lo = _mm256_or_si256(_mm256_slli_epi64(u, 32), _mm256_and_si256(p00, mask));
 }
 
 /* Philox4x64-10 of blocks 8 g + 0..7: w[c][j] is word j of blocks 8 g + 4 c + 0..3. */

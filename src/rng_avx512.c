@@ -8,18 +8,19 @@
 #include <sleef.h>
 
 /* hi:lo = a m for eight 64-bit lanes, from four 32 x 32 -> 64 products (no 64-bit high multiply in
- * AVX-512F). mid = (p00 >> 32) + lo32(p01) + lo32(p10) < 2^34 cannot overflow. */
+ * AVX-512F): with p00 = a_lo m_lo, p01 = a_lo m_hi, p10 = a_hi m_lo, p11 = a_hi m_hi,
+ * t = p01 + (p00 >> 32) and u = p10 + lo32(t) (neither can overflow: (2^32 - 1)^2 + 2^33 < 2^64),
+ * hi = p11 + (t >> 32) + (u >> 32), lo = (u << 32) | lo32(p00). */
 static inline void mulhilo(__m512i a, __m512i m_lo, __m512i m_hi, __m512i *lo, __m512i *hi)
 {
     const __m512i mask = _mm512_set1_epi64(0xffffffffll);
     const __m512i ah = _mm512_srli_epi64(a, 32);
     const __m512i p00 = _mm512_mul_epu32(a, m_lo), p01 = _mm512_mul_epu32(a, m_hi);
     const __m512i p10 = _mm512_mul_epu32(ah, m_lo), p11 = _mm512_mul_epu32(ah, m_hi);
-    const __m512i mid = _mm512_add_epi64(_mm512_add_epi64(_mm512_srli_epi64(p00, 32), _mm512_and_si512(p01, mask)),
-                                         _mm512_and_si512(p10, mask));
-    *hi = _mm512_add_epi64(_mm512_add_epi64(p11, _mm512_srli_epi64(p01, 32)),
-                           _mm512_add_epi64(_mm512_srli_epi64(p10, 32), _mm512_srli_epi64(mid, 32)));
-    *lo = _mm512_ternarylogic_epi64(_mm512_slli_epi64(mid, 32), p00, mask, 0xF8); /* a | (b & c) */
+    const __m512i t = _mm512_add_epi64(p01, _mm512_srli_epi64(p00, 32));
+    const __m512i u = _mm512_add_epi64(p10, _mm512_and_si512(t, mask));
+    *hi = _mm512_add_epi64(_mm512_add_epi64(p11, _mm512_srli_epi64(t, 32)), _mm512_srli_epi64(u, 32));
+    *lo = _mm512_ternarylogic_epi64(_mm512_slli_epi64(u, 32), p00, mask, 0xF8); /* a | (b & c) */
 }
 
 /* Philox4x64-10 of the blocks g 8 + 0..7 (lane l: block 8 g + l) for NV groups at once: w[v][j] is word j. */
