@@ -12,7 +12,7 @@
 #include "sampler_internal.h"
 
 #define CH RG_SAMPLER_CHUNK
-_Static_assert(RG_SAMPLER_CHUNK == RG_SCORE__BLK, "the sgemm pad of a chunk holds one score block");
+_Static_assert(RG_SAMPLER_CHUNK == RG_SCORE__BLK, "the pad of a chunk holds one block of lanes");
 #define STEP_CACHE_BYTES ((size_t)64 << 20) /* cached step matrices of one run, at most */
 
 /* Core matrices of one step (k x k each), built outside the parallel region. */
@@ -45,7 +45,7 @@ typedef struct {
     int *rec_q;             /* (n_grid) record slot of each grid index, -1 if none */
     int nthr;
     void **ws;              /* (nthr) score workspaces */
-    float *buf;             /* (nthr, 6, CH, N): S, T, U, V and the sgemm pad (2 CH N) */
+    float *buf;             /* (nthr, 6, CH, N): S, T, U, V and the lane-wise pad (2 CH N) */
     int *chst;              /* (max chunks) */
     float *snap;            /* (max rows, N) when an observer records */
     int *nearest;           /* (max rows) extras */

@@ -13,10 +13,12 @@ int rg_score__inv(size_t k, const double *A, double *Ainv);
  * vector lane, every lane by the same float multiplies and adds in a fixed order: a query's result
  * depends only on that query, whatever batch it arrives in, and not on the instruction set. */
 #define RG_SCORE__BLK 64
-/* outT (M, BLK) = A (M, K) inT (K, BLK): outT[m][q] = sum_k A[m, k] inT[k][q], k ascending. A row-major,
- * row stride lda. */
+/* outT (M, BLK) = A (M, K) inT (K, BLK): outT[m][q] = sum_k A[m, k] inT[k][q], A row-major with row
+ * stride lda. Each sum is blocked: the terms k in [64 b, 64 b + 64) are summed in order from 0 (float
+ * products, float adds), and the block sums are added to the running total in order of b. */
 void rg_score__lanes_mm(size_t M, size_t K, const float *A, size_t lda, const float *inT, float *outT);
-/* outT (N, BLK) = A^T inT for A (M, N) row-major (stride lda), inT (M, BLK): sum over m ascending. */
+/* outT (N, BLK) = A^T inT for A (M, N) row-major (stride lda), inT (M, BLK): the same with blocks of 256
+ * terms m. */
 void rg_score__lanes_mtm(size_t M, size_t N, const float *A, size_t lda, const float *inT, float *outT);
 /* Rows x (B, N), B <= BLK, to lanes xT (N, BLK) (lanes B .. BLK - 1 zero), and back (first B lanes). */
 void rg_score__lanes_load(size_t B, size_t N, const float *x, float *xT);

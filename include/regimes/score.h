@@ -20,7 +20,8 @@
  *     on blocks of 64 queries held as vector lanes (one query per lane, our own kernels, no BLAS: a
  *     BLAS sgemm rounds a row by its position in the call), so a row's score and extras are the same
  *     bits whatever batch, chunk, thread or rank it arrives in (tested); they are float multiplies and
- *     adds in a fixed order, the same on AVX-512, AVX2 or SSE2. Speed: bench/score.c, ratio_to_sgemm.
+ *     adds in a fixed order (blocked sums, as accurate as sgemm's), the same on AVX-512, AVX2 or SSE2.
+ *     Speed: bench/score.c, ratio_to_sgemm.
  *     Memory: a copy of X (P N floats), one whitened copy per cached time (P N floats each; none for
  *     ou, whose scalar whitening goes with y), + 64 (P + 2 N) + 128 k floats per workspace.
  *
