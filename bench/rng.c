@@ -11,18 +11,7 @@
 #include <stdlib.h>
 #include <time.h>
 #include "regimes/rng.h"
-
-static double now(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (double)ts.tv_sec + 1e-9 * (double)ts.tv_nsec;
-}
-
-static size_t arg(int argc, char **argv, int i, size_t def)
-{
-    return argc > i ? (size_t)strtoull(argv[i], NULL, 10) : def;
-}
+#include "bench.h"
 
 /* The former transform: normals 4 b .. 4 b + 3 from block b, u = (0.5 + (w >> 12)) 2^-52 in double. */
 static void scalar_double(rg_rng r, uint64_t traj, uint64_t step, float *z, size_t n)
@@ -41,8 +30,8 @@ static void scalar_double(rg_rng r, uint64_t traj, uint64_t step, float *z, size
 
 int main(int argc, char **argv)
 {
-    const size_t d = arg(argc, argv, 1, 256), rows = arg(argc, argv, 2, 20000);
-    const int reps = (int)arg(argc, argv, 3, 7);
+    const size_t d = bench_arg(argc, argv, 1, 256), rows = bench_arg(argc, argv, 2, 20000);
+    const int reps = (int)bench_arg(argc, argv, 3, 7);
     float *z = malloc(d * sizeof *z);
     double *zd = malloc(d * sizeof *zd);
     if (!z || !zd || d == 0 || rows == 0) {
@@ -53,13 +42,13 @@ int main(int argc, char **argv)
     double best[3] = { INFINITY, INFINITY, INFINITY }, sink = 0.0;
     for (int it = 0; it <= reps; it++) { /* round 0 warms up */
         double t[4];
-        t[0] = now();
+        t[0] = bench_now();
         for (size_t i = 0; i < rows; i++) rg_rng_normals(r, i, (uint64_t)it, z, d), sink += (double)z[d - 1];
-        t[1] = now();
+        t[1] = bench_now();
         for (size_t i = 0; i < rows; i++) scalar_double(r, i, (uint64_t)it, z, d), sink += (double)z[d - 1];
-        t[2] = now();
+        t[2] = bench_now();
         for (size_t i = 0; i < rows / 8 + 1; i++) rg_rng_normals_naive(r, i, (uint64_t)it, zd, d), sink += zd[d - 1];
-        t[3] = now();
+        t[3] = bench_now();
         if (it == 0) continue;
         const double n = (double)rows * (double)d;
         best[0] = fmin(best[0], (t[1] - t[0]) / n);

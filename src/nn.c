@@ -271,6 +271,16 @@ int rg_nn__precond(const rg_process *p, double t, double s2, double *scratch, rg
 
 static inline float sigmoidf_(float z) { return 1.0f / (1.0f + expf(-z)); }
 
+/* a (n) = z itself (the last layer), ReLU(z) or SiLU(z). */
+static void activate(const float *z, float *a, size_t n, int last, int relu)
+{
+    if (last) memcpy(a, z, n * sizeof *a);
+    else if (relu)
+        for (size_t i = 0; i < n; i++) a[i] = z[i] > 0.0f ? z[i] : 0.0f;
+    else
+        for (size_t i = 0; i < n; i++) a[i] = z[i] * sigmoidf_(z[i]);
+}
+
 void rg_nn__chunk_forward(const rg_nn_model *m, rg_nn__chunk *c, size_t n, const float *x, float xs,
                           const double *t)
 {
@@ -290,13 +300,9 @@ void rg_nn__chunk_forward(const rg_nn_model *m, rg_nn__chunk *c, size_t n, const
                     (int)NI, W, (int)NI, 0.0f, Z, (int)NO);
         const int last = l + 1 == m->nl, relu = m->a.act == RG_NN_RELU;
         for (size_t b = 0; b < n; b++) {   /* one branch per row, vectorisable inner loops */
-            float *zr = Z + b * NO, *ar = A + b * NO;
+            float *zr = Z + b * NO;
             for (size_t o = 0; o < NO; o++) zr[o] += bias[o];
-            if (last) memcpy(ar, zr, NO * sizeof *ar);
-            else if (relu)
-                for (size_t o = 0; o < NO; o++) ar[o] = zr[o] > 0.0f ? zr[o] : 0.0f;
-            else
-                for (size_t o = 0; o < NO; o++) ar[o] = zr[o] * sigmoidf_(zr[o]);
+            activate(zr, A + b * NO, NO, last, relu);
         }
     }
 }
@@ -358,13 +364,9 @@ static void chunk_forward_lanes(const rg_nn_model *m, rg_nn__chunk *c, size_t n,
         rg_score__lanes_mm(NO, NI, W, NI, c->act[l], Z);
         const int last = l + 1 == m->nl, relu = m->a.act == RG_NN_RELU;
         for (size_t o = 0; o < NO; o++) {
-            float *zr = Z + o * L, *ar = A + o * L;
+            float *zr = Z + o * L;
             for (size_t b = 0; b < L; b++) zr[b] += bias[o];
-            if (last) memcpy(ar, zr, L * sizeof *ar);
-            else if (relu)
-                for (size_t b = 0; b < L; b++) ar[b] = zr[b] > 0.0f ? zr[b] : 0.0f;
-            else
-                for (size_t b = 0; b < L; b++) ar[b] = zr[b] * sigmoidf_(zr[b]);
+            activate(zr, A + o * L, L, last, relu);
         }
     }
     rg_score__lanes_store(n, no, c->act[m->nl], y);

@@ -220,16 +220,22 @@ static void check_slicing(rg_score sc, const rg_process *p, const char *what)
     free(x1); free(x2); free(grid);
 }
 
+/* The one-Gaussian data N(MU, SIG2 I) and its exact score on p. */
+static void one_gaussian(const rg_process *p, rg_data_gmm **g, rg_score_gmm **m)
+{
+    double w = 1.0;
+    rg_data_gmm_params prm = { 1, GN, &w, MU, RG_COV_ISO, &SIG2 };
+    assert_int_equal(rg_data_gmm_new(&prm, g), RG_OK);
+    assert_int_equal(rg_score_gmm_new(p, *g, RG_SAMPLER_CHUNK, m), RG_OK);
+}
+
 static void test_slicing(void **state)
 {
     (void)state;
     rg_process *p = coupled();
-    double w = 1.0;
-    rg_data_gmm_params prm = { 1, GN, &w, MU, RG_COV_ISO, &SIG2 };
     rg_data_gmm *g = NULL;
-    assert_int_equal(rg_data_gmm_new(&prm, &g), RG_OK);
     rg_score_gmm *m = NULL;
-    assert_int_equal(rg_score_gmm_new(p, g, RG_SAMPLER_CHUNK, &m), RG_OK);
+    one_gaussian(p, &g, &m);
     check_slicing(rg_score_gmm_iface(m), p, "gmm score");
     /* 300 training points from the same Gaussian (RG_STREAM_DATA) */
     float *X = malloc(300 * GN * sizeof *X);
@@ -328,12 +334,9 @@ static void test_shared_trunk(void **state)
 {
     (void)state;
     rg_process *p = coupled();
-    double w = 1.0;
-    rg_data_gmm_params prm = { 1, GN, &w, MU, RG_COV_ISO, &SIG2 };
     rg_data_gmm *g = NULL;
-    assert_int_equal(rg_data_gmm_new(&prm, &g), RG_OK);
     rg_score_gmm *m = NULL;
-    assert_int_equal(rg_score_gmm_new(p, g, RG_SAMPLER_CHUNK, &m), RG_OK);
+    one_gaussian(p, &g, &m);
     const double ex[3] = { 1.0, 2.5, 3.0 }, tb[2] = { 1.0, 2.5 }, t_rec = 3.0;
     size_t ng = 0;
     double *grid = make_grid(RG_GRID_UNIFORM, 6.0, 0.01, 60, ex, 3, &ng);
