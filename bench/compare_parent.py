@@ -19,7 +19,8 @@ the branch times merged in), so both sides take the same steps. Two PyTorch vari
 regimes side: `regimes clone --method em --grid uniform --steps 1000 --T 10 --threads 1` with the same
 pairs and branch times (OMP_NUM_THREADS = OPENBLAS_NUM_THREADS = 1), --trunk independent and --trunk
 shared, timed as whole processes (start-up, theory, bootstrap and files included).
-All timings interleave in one run; the load average is printed beside them. The phi curves of the
+All timings interleave in one run (--repeat rounds); each ratio is the median over rounds of the
+ratio within a round, and the load average is printed beside them. The phi curves of the
 two sides are compared (each point within 5 standard errors of the difference of two binomials).
 Also prints normals per second per core from bench_rng (built by `make bench`) when it is there.
 
@@ -143,7 +144,15 @@ def main():
                     else:
                         phi_shared = phi
                 load.append(os.getloadavg()[0])
-    med = {k: sorted(v)[len(v) // 2] for k, v in times.items()}
+    def median(v):
+        v = sorted(v)
+        return 0.5 * (v[(len(v) - 1) // 2] + v[len(v) // 2])
+
+    med = {k: median(v) for k, v in times.items()}
+
+    def ratio(a, b):  # the median over rounds of the ratio within each round (the load drifts)
+        return median([x / y for x, y in zip(times[a], times[b])])
+
     print("compare_parent: d = %d, %d pairs, %d branch times, %d grid steps, one thread each; load %s"
           % (a.d, a.pairs, len(branch), len(grid) - 1, " ".join("%.2f" % x for x in load)))
     print("  regimes: %s" % cmd_ours)
@@ -151,7 +160,7 @@ def main():
                     ("fused", "PyTorch, coefficients folded by hand"),
                     ("independent", "regimes clone --trunk independent"),
                     ("shared", "regimes clone --trunk shared")):
-        print("  %-45s %8.2f s  (%s)" % (what, med[k], " ".join("%.2f" % x for x in times[k])))
+        print("  %-45s %8.2f s median  (%s)" % (what, med[k], " ".join("%.2f" % x for x in times[k])))
     print("  t_b    phi_pytorch  phi_regimes  phi_shared")
     worst = 0.0
     for tb, p, q, s in zip(branch, phi_torch, phi_ours, phi_shared):
@@ -167,9 +176,9 @@ def main():
             print("normals_per_s_per_core: %s" % mm.group(1))
     else:
         print("normals_per_s_per_core: (build bench_rng with `make bench` to print it)")
-    print("ratio_to_parent_pytorch: %.2f" % (med["plain"] / med["independent"]))
-    print("ratio_to_parent_pytorch_shared: %.2f" % (med["plain"] / med["shared"]))
-    print("ratio_to_fused_pytorch: %.2f" % (med["fused"] / med["independent"]))
+    print("ratio_to_parent_pytorch: %.2f" % ratio("plain", "independent"))
+    print("ratio_to_parent_pytorch_shared: %.2f" % ratio("plain", "shared"))
+    print("ratio_to_fused_pytorch: %.2f" % ratio("fused", "independent"))
     return 0 if worst < 5 else 1
 
 
