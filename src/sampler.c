@@ -208,12 +208,7 @@ static int step_compute(run_ctx *x, size_t k, step_mats *m, double *w)
         rg_linalg_mul(n, E2, Ei, m->C1);
         rg_linalg_mul(n, E, E2i, F);
         double *T1 = m->A, *T2 = m->A2; /* scratch */
-        for (size_t i = 0; i < n; i++) /* T1 = S' F^T */
-            for (size_t j = 0; j < n; j++) {
-                double acc = 0.0;
-                for (size_t l = 0; l < n; l++) acc += S2[i * n + l] * F[j * n + l];
-                T1[i * n + j] = acc;
-            }
+        rg_linalg_mul_t(n, S2, F, T1); /* T1 = S' F^T */
         rg_linalg_mul(n, T1, Si, G);
         for (size_t i = 0; i < kk; i++) T1[i] = m->C1[i] - G[i];
         rg_linalg_mul(n, T1, S, m->C2);

@@ -202,12 +202,7 @@ int rg_score_emp_prepare(rg_score_emp *e, double t)
             s->Linvf[i] = (float)s->Linv[i];
             s->LinvTf[i] = (float)s->LinvT[i];
         }
-        for (size_t i = 0; i < k; i++) /* W = L^{-1} E */
-            for (size_t j = 0; j < k; j++) {
-                double acc = 0.0;
-                for (size_t m = 0; m < k; m++) acc += s->Linv[i * k + m] * E[m * k + j];
-                W[i * k + j] = acc;
-            }
+        rg_linalg_mul(k, s->Linv, E, W); /* W = L^{-1} E */
         if (Wf)
             for (size_t i = 0; i < kk; i++) Wf[i] = (float)W[i];
         s->c = (float)W[0];
