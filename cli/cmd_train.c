@@ -19,6 +19,7 @@
 #include "model.h"
 #include "opts.h"
 #include "out.h"
+#include "par.h"
 #include "spec.h"
 #include "regimes/data.h"
 #include "regimes/error.h"
@@ -470,8 +471,8 @@ int cmd_train(int argc, char **argv)
     if (!st) st = parse_numbers(o, &t);
     if (!st) st = parse_choices(o, &t, np, pa);
     t.c.lr_min = t.c.lr / 100.0, t.c.seed = t.seed, t.c.img_w = t.c.shift ? 28 : 0, t.c.t_log = t.task == 1 && t.tlog;
-    if (!st && t.threads) omp_set_num_threads((int)t.threads);
     openblas_set_num_threads(1); /* BLAS runs inside the OpenMP chunks: single-threaded there */
+    if (!st) st = par_threads(t.threads);
     if (!st) st = train_data(&t, &s);
     if (!st) st = train_model(&t, &s, np, pa);
     if (!st) st = train_epochs(&t, &s);

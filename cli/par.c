@@ -150,3 +150,35 @@ int par_allgather_double(double *buf, size_t n, size_t len) { (void)buf; (void)n
 int par_status(int st) { return st; }
 
 #endif
+
+/* ---- threads and the address space ----------------------------------------------------------- */
+
+#include <sys/resource.h>
+#include <cblas.h>
+#include <omp.h>
+
+#include "args.h"
+
+/* OpenBLAS (Debian 12's build) takes a 128 MiB work buffer (BUFFER_SIZE) for each thread that
+ * runs a level-3 or LAPACK call, and when the allocation fails it retries forever at 100% CPU
+ * (blas_memory_alloc). Such a thread also reserves a 64 MiB glibc malloc arena and an 8 MiB stack.
+ * So under an address-space limit (ulimit -v) that space is checked before any work: one
+ * allocation of all of it, plus headroom, released at once. */
+enum { PAR_THREAD_MIB = 128 + 64 + 8, PAR_HEADROOM_MIB = 64 };
+
+int par_threads(unsigned n)
+{
+    if (n) omp_set_num_threads((int)n);
+    struct rlimit rl;
+    if (getrlimit(RLIMIT_AS, &rl) != 0 || rl.rlim_cur == RLIM_INFINITY) return RG_OK;
+    int t = omp_get_max_threads(), b = openblas_get_num_threads();
+    const size_t threads = (size_t)(t > b ? t : b), mib = threads * PAR_THREAD_MIB + PAR_HEADROOM_MIB;
+    void *volatile probe = malloc(mib << 20); /* volatile: the compiler may not drop the pair */
+    if (probe) {
+        free(probe);
+        return RG_OK;
+    }
+    return cli_nomem("out of memory: %zu thread(s) need %zu MiB more address space (OpenBLAS work buffers) than the "
+                     "limit of %llu MiB leaves free (ulimit -v); raise the limit or lower --threads",
+                     threads, mib, (unsigned long long)(rl.rlim_cur >> 20));
+}

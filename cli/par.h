@@ -38,6 +38,11 @@ int par_allgather_double(double *buf, size_t n, size_t len);
 /* The largest status over ranks (every rank calls it): so all ranks fail or succeed together. */
 int par_status(int st);
 
+/* Use n OpenMP threads (0: the default) and check, under an address-space limit, that OpenBLAS's
+ * per-thread work buffers fit (it spins forever when they do not). RG_OK, or RG_ENOMEM after one
+ * line on stderr. */
+int par_threads(unsigned n);
+
 /* These hooks as the experiment layer's rg_exp_comm (experiment.h); NULL in one process. */
 const rg_exp_comm *par_comm(void);
 

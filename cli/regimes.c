@@ -1,5 +1,6 @@
 /* regimes: command-line entry point. Subcommand dispatch, --help, --version. */
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "args.h"
@@ -58,5 +59,10 @@ int main(int argc, char **argv)
     if (par_init(&argc, &argv) != 0) return cli_exit_code(RG_EIO);
     int st = dispatch(argc, argv);
     par_finalize();
+    if (st == RG_ENOMEM) { /* OpenBLAS's exit handler joins its worker threads, and one that is still
+                              retrying a failed buffer allocation never returns (par_threads) */
+        fflush(NULL);
+        _Exit(cli_exit_code(st));
+    }
     return cli_exit_code(st);
 }

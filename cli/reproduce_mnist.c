@@ -683,7 +683,8 @@ static int mx_paired_all(repro *r, mx_mode *mo, mx_data *m, mx_paired *q, double
 
 static int mx_main(repro *r, mx_mode *mo)
 {
-    if (r->threads) omp_set_num_threads(r->threads);
+    const int st0 = par_threads(r->threads);
+    if (st0) return st0;
     const int blas = openblas_get_num_threads();
     openblas_set_num_threads(1); /* every BLAS call below runs inside OpenMP chunks or is small */
     mx_data m = { 0 };

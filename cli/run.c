@@ -4,7 +4,6 @@
 
 #include <errno.h>
 #include <math.h>
-#include <omp.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -42,7 +41,6 @@ static int time_grid(const cli_env *e, run_setup *r, const double *extra, size_t
 int run_prepare(const cli_env *e, const char *what, const double *extra, size_t n_extra, run_setup *r)
 {
     const cli_args *a = e->a;
-    if (a->threads) omp_set_num_threads(a->threads);
     int st = env_signal_at(e, r->T, &r->kappa_T);
     if (!st && r->kappa_T > 0.01 * (1 + 1e-6) && par_rank() == 0) /* at the horizon itself kappa = 0.01 */
         fprintf(stderr, "%s: warning: T = %.4g is below the horizon %.4g: the prior N(0, Sigma_inf) misses class signal "

@@ -14,6 +14,7 @@
 #include "regimes/rng.h"
 #include "args.h"
 #include "model.h"
+#include "par.h"
 #include "run.h"
 
 #define DEFAULT_N_TRAIN 20000.0 /* a mixture's training set (the parent paper's P) */
@@ -458,7 +459,8 @@ int env_open(const cli_args *a, unsigned what, cli_env *e)
     for (size_t i = 0; i < 4; i++) e->t_s[i] = NAN;
     cli_args pa;
     memset(&pa, 0, sizeof pa);
-    int st = open_data(e);
+    int st = par_threads(a->threads); /* before the first BLAS call */
+    if (!st) st = open_data(e);
     if (!st) st = open_process(e, &pa);
     opts_free(&pa);
     if (!st) st = build_noise(e);

@@ -160,5 +160,16 @@ expect_2 "too large" "$TMP/b10" collapse --n-train 1e9 --out "$TMP/b10"
 printf 'garbage' >"$TMP/bad.npy"
 expect_2 "npy|NumPy|magic" "$TMP/b7" collapse --data "$TMP/bad.npy" --out "$TMP/b7"
 
+# Under an address-space limit too small for OpenBLAS's per-thread buffers, one out-of-memory line
+# and exit 1 within the timeout (OpenBLAS itself retries a failed buffer allocation forever).
+for c in "theory --data mnist --digits 1,8" "train --task score --data $TMP/bad.npy --out $TMP/m.ckpt" \
+         "clone --samples 10 --out $TMP/u1"; do
+    n=$((n + 1))
+    (ulimit -v 300000; OMP_NUM_THREADS=2 timeout 20 "$BIN" $c) >/dev/null 2>"$TMP/err"; st=$?
+    if [ "$st" -ne 1 ] || ! grep -q "out of memory: 2 thread(s) need" "$TMP/err" || [ "$(wc -l <"$TMP/err")" -ne 1 ]; then
+        fail "ulimit -v 300000: $c: exit $st: $(head -c 300 "$TMP/err")"
+    fi
+done
+
 echo "cli_exp.sh: $n commands, $fails failures"
 [ "$fails" -eq 0 ]
