@@ -220,6 +220,7 @@ static int build_u(const spec_opts *o, size_t *n, double **U)
         int st = spec_read_matrix("--U", o->U, n, U);
         if (st == RG_OK && o->dim && o->dim != *n) {
             free(*U);
+            *U = NULL; /* the caller frees *U on every path */
             return cli_usage("--dim %zu does not match the %zu x %zu matrix in --U '%s'", o->dim, *n, *n, o->U);
         }
         return st;
