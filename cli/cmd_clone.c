@@ -183,6 +183,9 @@ static int fill_summary(const cli_env *e, const rg_exp_clone_result *r, clone_su
     return RG_OK;
 }
 
+static const char *const FILES[] = { "phi.csv", "summary.json", "meta.json" };
+#define N_FILES (sizeof FILES / sizeof *FILES)
+
 static int clone_write(const cli_env *e, const run_setup *rs, int argc, char **argv, const rg_exp_clone_result *r,
                        double t0)
 {
@@ -193,7 +196,7 @@ static int clone_write(const cli_env *e, const run_setup *rs, int argc, char **a
     char extra[64];
     snprintf(extra, sizeof extra, "\"pairs\": %zu, \"branch_count\": %zu", r->n_pairs, r->n_branch);
     if (!st) st = out_meta(dir, "clone", argc, argv, e, &g, run_now() - t0, extra);
-    return st;
+    return st ? st : run_commit(dir, FILES, N_FILES);
 }
 
 static int clone_run(const cli_env *e, int argc, char **argv, void *ctx, double t0)
@@ -207,7 +210,7 @@ static int clone_run(const cli_env *e, int argc, char **argv, void *ctx, double 
     for (size_t l = 0; l < e->n_pred; l++) tmax = fmax(tmax, e->t_s[l]);
     int st = run_times(e, tmax, &rs.T, &rs.t_end);
     if (!st) st = branch_times(e, rs.T, rs.t_end, &tb, &m);
-    if (!st) st = run_outdir(a->out ? a->out : "results/clone");
+    if (!st) st = run_outdir_files(a->out ? a->out : "results/clone", FILES, N_FILES);
     if (!st) st = run_prepare(e, "clone", tb, m, &rs);
     int has_theory = 0;
     for (size_t l = 0; l < e->lab.n_modes; l++) has_theory |= env_has_phi(e, l);

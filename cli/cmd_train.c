@@ -19,6 +19,7 @@
 #include "model.h"
 #include "opts.h"
 #include "out.h"
+#include "source.h"
 #include "spec.h"
 #include "regimes/data.h"
 #include "regimes/error.h"
@@ -140,6 +141,7 @@ static int load_images(int fashion, const char *dir, const int *cls, size_t nd, 
                        rg_data_set **Xt)
 {
     rg_mnist_raw *raw = NULL;
+    if (source_mnist_check(fashion ? RG_MNIST_FASHION_DIR : dir, fashion)) return RG_EINVAL;
     int st = rg_mnist_load(fashion ? RG_MNIST_FASHION_DIR : dir, RG_MNIST_TRAIN, &raw);
     if (st == RG_OK) st = rg_mnist_select(raw, cls, nd, n / nd, 0, NULL, X);
     rg_mnist_free(raw);
@@ -237,7 +239,9 @@ static int parse_required(const cli_opt *o, train_opts *t)
     if (cli_parse_choice("--task", o[O_TASK].value, TASKS, &t->task)) return RG_EINVAL;
     if (!o[O_DATA].value) return cli_usage("missing --data FILE.npy|mnist|fashion");
     if (!o[O_OUT].value) return cli_usage("missing --out FILE");
-    if (cli_check_output_file("--out", o[O_OUT].value) || (o[O_RESUME].value && cli_check_input("--resume", o[O_RESUME].value)))
+    char side[4096];
+    if (cli_check_output_file("--out", o[O_OUT].value) || model_sidecar_path(side, sizeof side, o[O_OUT].value) ||
+        cli_check_output_path("--out", side) || (o[O_RESUME].value && cli_check_input("--resume", o[O_RESUME].value)))
         return RG_EINVAL;
     t->data = o[O_DATA].value, t->out = o[O_OUT].value, t->resume = o[O_RESUME].value, t->labels = o[O_LABELS].value;
     t->images = !strcmp(t->data, "mnist") || !strcmp(t->data, "fashion"), t->fashion = !strcmp(t->data, "fashion");

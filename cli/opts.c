@@ -68,7 +68,6 @@ static const char *const TRUNK_NAMES[] = { "independent", "shared", NULL };
 
 /* Largest dimensions: 2x2 algebra takes any d; dense processes are O(d^3) per time point. */
 #define DIM_MAX_KRON ((size_t)1000000000000ull)
-#define DIM_MAX_DENSE ((size_t)4096)
 
 static const cli_range R_ANY = { -INFINITY, INFINITY, 1, 1 };
 static const cli_range R_POS = { 0.0, INFINITY, 1, 1 };
@@ -233,7 +232,7 @@ static int parse_process(const cli_opt *v, cli_args *a)
     const int kron = o->kind == RG_PROCESS_OU || o->kind == RG_PROCESS_COUPLED;
     o->dim = kron && opts_mixture(a) ? 1000 : 0; /* data sets: the file decides */
     a->given_dim = v[O_DIM].value != NULL;
-    if (!st) st = opt_size(v, O_DIM, 1, kron ? DIM_MAX_KRON : DIM_MAX_DENSE, &o->dim);
+    if (!st) st = opt_size(v, O_DIM, 1, kron ? DIM_MAX_KRON : SPEC_DIM_MAX, &o->dim);
     if (!st && o->kind == RG_PROCESS_COUPLED) st = parse_coupled(v, o);
     if (!st && !kron) st = parse_dense(v, a);
     o->gmm4 = a->data == DATA_GMM4;

@@ -6,6 +6,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include "regimes/error.h"
@@ -70,19 +71,19 @@ static int digit_index(const int *digits, size_t nd, int digit)
     return -1;
 }
 
-/* The training split's two files (plain or .gz) must be readable in dir: a wrong directory is bad
- * input (one line, exit 2), not a runtime failure. */
-static int mnist_dir_check(const char *dir, int fashion)
+int source_mnist_check(const char *dir, int fashion)
 {
     static const char *const names[] = { "train-images-idx3-ubyte", "train-labels-idx1-ubyte" };
     char path[4096];
+    struct stat sb;
     for (int i = 0; i < 2; i++) {
         snprintf(path, sizeof path, "%s/%s", dir, names[i]);
-        if (access(path, R_OK) == 0) continue;
-        snprintf(path, sizeof path, "%s/%s.gz", dir, names[i]);
-        if (access(path, R_OK) == 0) continue;
-        return cli_usage("%s: no readable %s (nor .gz); %s", dir, names[i],
-                         fashion ? "apt-get install dataset-fashion-mnist" : "scripts/get-mnist.sh fetches MNIST");
+        int found = stat(path, &sb) == 0;
+        if (!found) snprintf(path, sizeof path, "%s/%s.gz", dir, names[i]), found = stat(path, &sb) == 0;
+        if (!found || access(path, R_OK) != 0)
+            return cli_usage("%s: no readable %s (nor .gz); %s", dir, names[i],
+                             fashion ? "apt-get install dataset-fashion-mnist" : "scripts/get-mnist.sh fetches MNIST");
+        if (!S_ISREG(sb.st_mode)) return cli_check_input("--mnist-dir", path);
     }
     return RG_OK;
 }
@@ -98,7 +99,7 @@ static int load_images(cli_env *e)
     rg_mnist_raw *raw = NULL;
     e->views = paired ? 2 : 1;
     e->offset = malloc(IMG_PIX * sizeof *e->offset);
-    int st = e->offset ? mnist_dir_check(dir, a->data == DATA_FASHION) : cli_nomem("out of memory");
+    int st = e->offset ? source_mnist_check(dir, a->data == DATA_FASHION) : cli_nomem("out of memory");
     if (!st) st = lib(rg_mnist_load(dir, RG_MNIST_TRAIN, &raw));
     if (!st && !paired) st = lib(rg_mnist_select(raw, a->digits, a->n_digits, n / a->n_digits, 1, e->offset, &e->X));
     if (!st && paired)
@@ -260,7 +261,7 @@ static int read_model(cli_env *e)
 {
     const char *path = e->a->model;
     int st = cli_check_input("--model", path);
-    if (!st && rg_nn_load(path, &e->net)) st = cli_usage("--model %s: %s", path, rg_strerror_last());
+    if (!st && rg_nn_load(path, &e->net)) st = cli_usage("--model: %s", rg_strerror_last());
     if (!st && rg_nn_model_arch(e->net)->task != RG_NN_SCORE)
         st = cli_usage("--model %s is a classifier, not a score network", path);
     return st;
@@ -350,7 +351,7 @@ static int load_classifier(cli_env *e)
     const char *path = e->a->classifier;
     if (!path) return train_classifier(e);
     int st = cli_check_input("--classifier", path);
-    if (!st && rg_nn_load(path, &e->clf)) st = cli_usage("--classifier %s: %s", path, rg_strerror_last());
+    if (!st && rg_nn_load(path, &e->clf)) st = cli_usage("--classifier: %s", rg_strerror_last());
     const rg_nn_arch *ar = st ? NULL : rg_nn_model_arch(e->clf);
     if (ar && ar->task != RG_NN_CLASSIFIER) st = cli_usage("--classifier %s is a score network", path);
     if (ar && !st && ar->n_in * e->views != e->N)

@@ -42,16 +42,9 @@ int rg_nn_save(const char *path, const rg_nn_model *m, const rg_nn_trainer *tr)
     if (tr && rg_nn__trainer_model(tr) != m)
         RG_FAIL(RG_EINVAL, "rg_nn_save: the trainer belongs to another model");
     if (!little_endian()) RG_FAIL(RG_EIO, "rg_nn_save: checkpoints need a little-endian host");
-    size_t len = strlen(path);
-    char *tmp = malloc(len + 5);
-    if (!tmp) RG_FAIL(RG_ENOMEM, "rg_nn_save: out of memory");
-    memcpy(tmp, path, len);
-    memcpy(tmp + len, ".tmp", 5);
-    wr w = { fopen(tmp, "wb"), 0xcbf29ce484222325ull, 0 };
-    if (!w.f) {
-        free(tmp);
-        RG_FAIL(RG_EIO, "%s: cannot open for writing", path);
-    }
+    char *tmp;
+    wr w = { NULL, 0xcbf29ce484222325ull, 0 };
+    RG_TRY(rg__out_open(path, &tmp, &w.f));
     const rg_nn_arch *a = &m->a;
     put(&w, MAGIC, 8);
     put_u32(&w, RG_NN_CKPT_VERSION);
@@ -91,20 +84,7 @@ int rg_nn_save(const char *path, const rg_nn_model *m, const rg_nn_trainer *tr)
     }
     uint64_t h = w.h;
     put_u64(&w, h);
-    int bad = w.bad | ferror(w.f);
-    bad |= fclose(w.f) != 0;
-    if (bad) {
-        remove(tmp);
-        free(tmp);
-        RG_FAIL(RG_EIO, "%s: write failed", path);
-    }
-    if (rename(tmp, path) != 0) {
-        remove(tmp);
-        free(tmp);
-        RG_FAIL(RG_EIO, "%s: cannot rename the temporary file into place", path);
-    }
-    free(tmp);
-    return RG_OK;
+    return rg__out_commit(w.f, !(w.bad | ferror(w.f)), tmp, path);
 }
 
 /* ---- reader ------------------------------------------------------------------------------------- */
@@ -216,25 +196,25 @@ static int parse(rd *r, ckpt *k)
     return RG_OK;
 }
 
-/* Read the whole file into *buf (8-byte aligned by malloc). */
+/* Read the whole file into *buf (8-byte aligned by malloc): a regular file only (a FIFO or a device such
+ * as /dev/zero is refused before anything is read), exactly as many bytes as it holds. */
 static int slurp(const char *path, unsigned char **buf, size_t *n)
 {
-    FILE *f = fopen(path, "rb");
-    if (!f) RG_FAIL(RG_EIO, "%s: cannot open", path);
-    size_t cap = 1 << 16, len = 0;
-    unsigned char *b = malloc(cap);
-    while (b) {
-        len += fread(b + len, 1, cap - len, f);
-        if (len < cap) break;
-        unsigned char *nb = realloc(b, cap * 2);
-        if (!nb) { free(b); b = NULL; break; }
-        b = nb;
-        cap *= 2;
+    FILE *f;
+    unsigned long long size;
+    RG_TRY(rg__open_regular(path, &f, &size));
+    unsigned char *b = size < SIZE_MAX ? malloc(size ? (size_t)size : 1) : NULL;
+    if (!b) {
+        fclose(f);
+        RG_FAIL(RG_ENOMEM, "%s: out of memory for a checkpoint of %llu bytes", path, size);
     }
-    int err = ferror(f);
+    size_t len = fread(b, 1, (size_t)size, f);
+    int err = ferror(f), more = getc(f) != EOF;
     fclose(f);
-    if (!b) RG_FAIL(RG_ENOMEM, "%s: out of memory reading the checkpoint", path);
-    if (err) { free(b); RG_FAIL(RG_EIO, "%s: read error", path); }
+    if (err || len != size || more) {
+        free(b);
+        RG_FAIL(RG_EIO, "%s: read error (the file changed while being read?)", path);
+    }
     *buf = b;
     *n = len;
     return RG_OK;

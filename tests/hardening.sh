@@ -1,7 +1,8 @@
 #!/bin/sh
 # Bad input for every command and every reader, as a table (tests/hardening.tsv): each row must end
-# with exit status exactly 2, exactly one line on stderr containing the row's text, nothing on
-# stdout, and no file left anywhere under the row's own working directory (which holds @OUT@).
+# with exit status exactly 2, exactly one line on stderr containing the row's text (with its prefix
+# once and each path once), nothing on stdout, and no file left anywhere under the row's own working
+# directory (which holds @OUT@).
 # The fixtures (.npy, IDX, checkpoints, a regular file to put --out under) are crafted here, byte
 # by byte, so the test needs neither numpy nor MNIST. Tests run as root: an unwritable --out is a
 # path under a regular file, never a permission bit.
@@ -147,6 +148,22 @@ printf '1 0\n0 inf\n' >"$T/uinf"
 printf '1 0\n0 1e999\n' >"$T/ubig"
 printf '' >"$T/uempty"
 printf '1 0\n0 -1\n' >"$T/aneg"
+# not regular files (issue 16 B1), sizes beyond the caps (B8), numbers that are not decimal, a NUL byte
+mkfifo "$T/fifo"
+ln -s "$T/file" "$T/link"
+truncate -s 2000000 "$T/big"                           # sparse: refused from its size, never read
+printf '1 0\n0 0x1p0\n' >"$T/uhex"
+printf '1 0\n0 1\0000 5\n' >"$T/unul"
+printf '1 0\n0 1e\n' >"$T/ue"
+printf '0.9\n0x1p-1\n' >"$T/noisehex"
+printf '1 1\n' >"$T/vec2"
+mkdir -p "$T/idx_fifo" "$T/idx_bomb" "$T/out_fifo" "$T/out_link"
+mkfifo "$T/idx_fifo/train-images-idx3-ubyte"; lab_ok >"$T/idx_fifo/train-labels-idx1-ubyte"
+{ img_ok; head -c 20000000 /dev/zero; } | gzip -1 -c >"$T/idx_bomb/train-images-idx3-ubyte.gz"  # 20 MB past the header
+lab_ok >"$T/idx_bomb/train-labels-idx1-ubyte"
+mkfifo "$T/out_fifo/summary.json" "$T/fifo.ckpt.json"
+ln -s "$T/file" "$T/out_link/meta.json"
+cp "$T/ok.ckpt" "$T/ok2.ckpt"
 
 # ---- controls: the good fixtures are accepted, so each bad one fails for its own defect ----------
 ok() {
@@ -173,6 +190,7 @@ while IFS="$tab" read -r want args; do
     R=$TMP/row$n
     mkdir -p "$R/out"
     argv=$(printf '%s\n' "$args" | sed "s|@T@|$T|g; s|@OUT@|$R/out|g")
+    want=$(printf '%s\n' "$want" | sed "s|@T@|$T|g")
     # shellcheck disable=SC2086 # word splitting of the row's arguments is intended
     (cd "$R" && OMP_NUM_THREADS=1 timeout 60 "$BIN" $argv >"$TMP/out" 2>"$TMP/err")
     got=$?
@@ -180,6 +198,10 @@ while IFS="$tab" read -r want args; do
     lines=$(wc -l <"$TMP/err")
     [ "$lines" -eq 1 ] || fail "regimes $args: $lines lines on stderr, want 1: $(head -c 300 "$TMP/err")"
     grep -Fq -- "$want" "$TMP/err" || fail "regimes $args: stderr '$(head -c 300 "$TMP/err")' lacks '$want'"
+    # one prefix, each path once (issue 16 B9: messages repeated their prefix or the path)
+    grep -Eq ': regimes( [a-z]+)?: ' "$TMP/err" && fail "regimes $args: the prefix twice: $(head -c 300 "$TMP/err")"
+    dup=$(grep -o "$T/[^ :',)]*" "$TMP/err" | sort | uniq -d | head -1)
+    [ -z "$dup" ] || fail "regimes $args: names $dup twice: $(head -c 300 "$TMP/err")"
     [ ! -s "$TMP/out" ] || fail "regimes $args: wrote to stdout: $(head -c 200 "$TMP/out")"
     left=$(cd "$R" && find . ! -type d | head -5)
     [ -z "$left" ] || fail "regimes $args: left files behind: $left"
