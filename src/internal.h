@@ -25,6 +25,9 @@ void rg__assert_fail(const char *expr, const char *file, int line);
 
 /* 1 if all n values are finite. */
 int rg__all_finite(const double *x, size_t n);
+/* The same for floats; rg__first_nonfinite_f: the index of the first NaN or Inf, or n. */
+int rg__all_finite_f(const float *x, size_t n);
+size_t rg__first_nonfinite_f(const float *x, size_t n);
 
 /* Open path for binary reading only if it is a regular file (io_read.c): a FIFO, device or directory
  * is refused with RG_EIO "PATH: is not a regular file (a FIFO)" before anything is read, and a FIFO

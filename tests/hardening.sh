@@ -123,7 +123,7 @@ head -c $((sz - 9)) "$T/ok.ckpt" >"$T/trunc.ckpt"
 head -c 100 "$T/ok.ckpt" >"$T/trunc_arch.ckpt"
 head -c 5 "$T/ok.ckpt" >"$T/trunc_magic.ckpt"
 { printf 'RGNNCKPX'; tail -c +9 "$T/ok.ckpt"; } >"$T/magic.ckpt"
-cp "$T/ok.ckpt" "$T/version.ckpt"; poke "$T/version.ckpt" 8 03
+cp "$T/ok.ckpt" "$T/version.ckpt"; poke "$T/version.ckpt" 8 09
 cp "$T/ok.ckpt" "$T/flip.ckpt"     # a parameter byte (offset 140: past the 132-byte head) flipped
 b=$(byte "$T/flip.ckpt" 140); poke "$T/flip.ckpt" 140 "$(printf %02x $((0x$b ^ 0x10)))"
 cp "$T/ok.ckpt" "$T/flipsum.ckpt"  # the checksum itself
