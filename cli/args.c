@@ -55,6 +55,11 @@ int cli_nomem(const char *fmt, ...)
 int cli_status(int status)
 {
     const char *msg = rg_strerror_last();
+    /* "regimes schedule: schedule: ..." would say the command twice: a library message that starts with
+     * the command's own name drops it */
+    const char *word = strrchr(cli_cmd, ' ');
+    const size_t wl = word ? strlen(++word) : 0;
+    if (wl && strncmp(msg, word, wl) == 0 && msg[wl] == ':' && msg[wl + 1] == ' ') msg += wl + 2;
     fprintf(stderr, "%s: %s\n", cli_cmd, msg[0] ? msg : rg_status_name(status));
     return status;
 }

@@ -31,7 +31,7 @@ static void clone_help(FILE *f)
           "Score: mixtures use their exact score (--score exact, default) or the exact empirical score of\n"
           "--n-train points drawn with --seed (--score empirical); data sets (--data FILE.npy, mnist, fashion)\n"
           "the exact empirical score of their rows (centred); --model FILE a score network of regimes train\n"
-          "(its process comes from FILE.json).\n"
+          "(its process comes from the metadata inside FILE).\n"
           "Labels (--labeller): sign (gmm2: sign of m.x), gmm4 (signs of m_c.(x+y) and m_d.(x-y)), mixture\n"
           "(largest posterior component), mean (nearest class mean of --labels), nearest (label of the\n"
           "nearest training row), classifier (--classifier FILE, or for mnist|fashion an MLP trained here on\n"
@@ -39,7 +39,8 @@ static void clone_help(FILE *f)
           "\n"
           "Clone flags\n"
           "  --branch-times LIST  branch times t_b, forward times, increasing (default: 14 points from 0.3 to\n"
-          "                       2.2 times the predicted t_S of the data, inside (2 t_end, 0.9 T))\n"
+          "                       2.2 times the predicted t_S of the data, inside (2 t_end, 0.9 T)); at most\n"
+          "                       one per step\n"
           "  --branch-steps LIST  the same as step indices of the --noise schedule (default ddpm-linear)\n"
           "  --trunk T            independent (default: one trunk per pair and branch time, the parent's)\n"
           "                       or shared (one trunk per pair serves every branch time, docs/math.md 11.3)\n"
@@ -61,6 +62,12 @@ static int branch_times(const cli_env *e, double T, double t_end, double **tb, s
     double lo_s = NAN, hi_s = NAN;
     for (size_t l = 0; l < e->n_pred; l++) lo_s = fmin(lo_s, e->t_s[l]), hi_s = fmax(hi_s, e->t_s[l]);
     *m = a->n_branch ? a->n_branch : NB_DEFAULT;
+    /* Every branch time is a grid point and its pairs run the grid below it, so the work is the count times
+     * the grid's size: more branch times than steps would make it grow as the count squared. */
+    const size_t steps = a->grid != RG_GRID_DDPM ? a->steps : e->noise ? rg_noise_steps(e->noise) : RG_NOISE_DDPM_STEPS;
+    if (a->n_branch > steps)
+        return cli_usage("%s: %zu entries for %zu steps: at most one per step (raise --steps)",
+                         a->branch ? "--branch-times" : "--branch-steps", a->n_branch, steps);
     if (!(*tb = malloc(*m * sizeof **tb))) return cli_nomem("out of memory for the branch times");
     const double lo = fmax(isnan(lo_s) ? 0.1 : 0.3 * lo_s, 2.0 * t_end), hi = isnan(hi_s) ? 0.9 * T : fmin(2.2 * hi_s, 0.9 * T);
     for (size_t i = 0; i < *m; i++) {

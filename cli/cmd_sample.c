@@ -24,7 +24,8 @@ static void sample_help(FILE *f)
           "t_end with the exact mixture score (mixtures, default), the exact empirical score of a training set\n"
           "(--score empirical: --n-train points drawn with --seed; --data FILE.npy|mnist|fashion: its rows,\n"
           "centred), or a score network (--model FILE written by regimes train --task score: its process comes\n"
-          "from FILE.json, process flags are refused; default T its training t-max).\n"
+          "from the metadata inside FILE, process flags are refused; default T its training t-max). A trajectory\n"
+          "that ends at NaN or Inf stops the command: no samples are written.\n"
           "\n"
           "  --score S          exact (mixtures) or empirical\n"
           "  --model FILE       a score network instead\n"
@@ -121,7 +122,7 @@ static int sample_run(const cli_env *e, int argc, char **argv, void *ctx, double
     for (size_t l = 0; l < e->n_pred; l++) tmax = fmax(tmax, e->t_s[l]);
     int st = run_times(e, tmax, &rs.T, &rs.t_end);
     double t_max = NAN; /* a network: its training range bounds the start */
-    if (!st && a->model && isnan(a->T) && model_read_number(a->model, "t_max", &t_max) == RG_OK && t_max > rs.t_end)
+    if (!st && a->model && isnan(a->T) && model_meta_number(e->net_meta, "t_max", &t_max) == RG_OK && t_max > rs.t_end)
         rs.T = t_max;
     if (!st) st = run_outdir_files(dir, FILES, sizeof FILES / sizeof *FILES);
     if (!st) st = run_prepare(e, "sample", NULL, 0, &rs);

@@ -48,6 +48,7 @@ typedef struct {
     rg_score_emp *se;
     rg_nn_model *net;
     double *net_mean;             /* the training mean of a --model network (N), or NULL */
+    char *net_meta;               /* the metadata of a --model network (model.h), or NULL */
     rg_nn_score_ctx nctx;
     rg_score score;
     const char *score_name;       /* "mixture", "empirical", "network" */

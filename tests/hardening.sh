@@ -12,7 +12,7 @@ BIN=${1:?usage: hardening.sh path/to/regimes [table]}
 TABLE=${2:-$(dirname "$0")/hardening.tsv}
 case $BIN in /*) ;; *) BIN=$(pwd)/$BIN ;; esac
 TMP=$(mktemp -d)
-trap 'rm -rf "$TMP"' EXIT
+trap '[ -n "${KEEP:-}" ] || rm -rf "$TMP"' EXIT
 T=$TMP/fix
 mkdir "$T"
 fails=0
@@ -163,7 +163,24 @@ mkfifo "$T/idx_fifo/train-images-idx3-ubyte"; lab_ok >"$T/idx_fifo/train-labels-
 lab_ok >"$T/idx_bomb/train-labels-idx1-ubyte"
 mkfifo "$T/out_fifo/summary.json" "$T/fifo.ckpt.json"
 ln -s "$T/file" "$T/out_link/meta.json"
-cp "$T/ok.ckpt" "$T/ok2.ckpt"
+# checkpoints that are valid files with bad contents (tests/ckpt_edit.py recomputes the checksum): a NaN
+# parameter (issue 16 B4); metadata whose process_argv holds flags that are not process flags (B6)
+PY=${PYTHON:-/usr/bin/python3}
+EDIT="$PY $(dirname "$0")/ckpt_edit.py"
+$EDIT "$T/ok.ckpt" "$T/nan.ckpt" --param 3 nan || fail "ckpt_edit.py failed (python3?)"
+$EDIT "$T/ok.ckpt" --print-meta >"$T/meta.json"
+for bad in '"--dim", "3", "--out", "/elsewhere"' '"--dim", "3", "--samples", "9"' '"--help"' '"--dim", "3", "--bogus"' \
+           '"--dim", "3", 7'; do
+    k=$((${k:-0} + 1))
+    sed "s|\"process_argv\": \[[^]]*\]|\"process_argv\": [$bad]|" "$T/meta.json" >"$T/meta$k.json"
+    $EDIT "$T/ok.ckpt" "$T/argv$k.ckpt" --meta "$T/meta$k.json"
+done
+grep -q '"--out", "/elsewhere"' "$T/meta1.json" || fail "could not craft the metadata with --out"
+# metadata cut inside an array (found by make fuzz: the parsers read past the end)
+printf '{"process_argv": ["--dim", "3"], "mean": [1' >"$T/cut_mean.json"
+printf '{"process_argv": ["--dim"' >"$T/cut_argv.json"
+$EDIT "$T/ok.ckpt" "$T/cut_mean.ckpt" --meta "$T/cut_mean.json"
+$EDIT "$T/ok.ckpt" "$T/cut_argv.ckpt" --meta "$T/cut_argv.json"
 
 # ---- controls: the good fixtures are accepted, so each bad one fails for its own defect ----------
 ok() {
@@ -199,7 +216,7 @@ while IFS="$tab" read -r want args; do
     [ "$lines" -eq 1 ] || fail "regimes $args: $lines lines on stderr, want 1: $(head -c 300 "$TMP/err")"
     grep -Fq -- "$want" "$TMP/err" || fail "regimes $args: stderr '$(head -c 300 "$TMP/err")' lacks '$want'"
     # one prefix, each path once (issue 16 B9: messages repeated their prefix or the path)
-    grep -Eq ': regimes( [a-z]+)?: ' "$TMP/err" && fail "regimes $args: the prefix twice: $(head -c 300 "$TMP/err")"
+    grep -Eq ': regimes( [a-z]+)?: |^regimes ([a-z]+): \2:' "$TMP/err" && fail "regimes $args: the prefix twice: $(head -c 300 "$TMP/err")"
     dup=$(grep -o "$T/[^ :',)]*" "$TMP/err" | sort | uniq -d | head -1)
     [ -z "$dup" ] || fail "regimes $args: names $dup twice: $(head -c 300 "$TMP/err")"
     [ ! -s "$TMP/out" ] || fail "regimes $args: wrote to stdout: $(head -c 200 "$TMP/out")"
@@ -208,6 +225,15 @@ while IFS="$tab" read -r want args; do
     rm -rf "$R"
 done <"$TABLE"
 set +f
+
+# --branch-times with 10 000 entries (issue 16 B9: the run took time quadratic in the count): refused at
+# once, since every branch time is a grid point whose pairs run the grid below it
+n=$((n + 1))
+bt=$(awk 'BEGIN { for (i = 1; i <= 10000; i++) printf "%s%.5f", (i > 1 ? "," : ""), i * 3.0 / 10001 }')
+(cd "$TMP" && timeout 60 "$BIN" clone --dim 2 --samples 1 --quiet --branch-times "$bt" --out "$TMP/bt" >"$TMP/out" 2>"$TMP/err")
+got=$?
+[ "$got" -eq 2 ] && grep -q "10000 entries for 200 steps" "$TMP/err" && [ ! -e "$TMP/bt" ] ||
+    fail "clone with 10000 branch times: exit $got, $(head -c 300 "$TMP/err")"
 
 echo "hardening.sh: $n commands, $fails failures"
 [ "$fails" -eq 0 ]
