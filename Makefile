@@ -41,24 +41,33 @@ bench: build
 	@./scripts/install-deps.sh bench
 	@cmake --build $(BUILD) --target bench
 
-# libFuzzer (clang) on the idx, npy and checkpoint readers, FUZZ_SECONDS each (default 60); new
-# inputs go to $(FUZZ)/corpus-*, fuzz/corpus/* are the seeds, a crash stops with its input saved as
+# libFuzzer (clang) on the idx, npy, checkpoint, text matrix and sidecar (a checkpoint's metadata,
+# cli/model.c) readers, FUZZ_SECONDS each (default 60); new inputs go to $(FUZZ)/corpus-*,
+# fuzz/corpus/* are the seeds, a crash stops with its input saved as
 # $(FUZZ)/crash-<target>-* (make it a regression test in tests/test_<module>.c).
 FUZZ_CFLAGS = -std=c11 -Wall -Wextra -g -O1 -fno-omit-frame-pointer -fsanitize=address,undefined -fno-sanitize-recover=all \
               -fopenmp -Iinclude -Isrc $(shell pkg-config --cflags openblas lapacke sleef libpng zlib)
 FUZZ_LIBS   = $(shell pkg-config --libs openblas lapacke sleef libpng zlib) -lm
 FUZZ_OBJ    = $(patsubst src/%.c,$(FUZZ)/obj/%.o,$(wildcard src/*.c))
-FUZZ_BIN    = $(FUZZ)/fuzz_idx $(FUZZ)/fuzz_npy $(FUZZ)/fuzz_ckpt
+FUZZ_TARGETS = idx npy ckpt matrix sidecar
+FUZZ_BIN    = $(patsubst %,$(FUZZ)/fuzz_%,$(FUZZ_TARGETS))
+FUZZ_CLI    = $(FUZZ)/obj/cli_model.o $(FUZZ)/obj/cli_args.o
 .SECONDARY: $(FUZZ_OBJ)
 $(FUZZ)/obj/%.o: src/%.c $(wildcard src/*.h include/regimes/*.h)
 	@mkdir -p $(FUZZ)/obj
 	$(CLANG) $(FUZZ_CFLAGS) -fsanitize=fuzzer-no-link -c $< -o $@
 $(FUZZ)/fuzz_%: fuzz/fuzz_%.c fuzz/fuzz_common.h $(FUZZ_OBJ)
 	$(CLANG) $(FUZZ_CFLAGS) -fsanitize=fuzzer $< $(FUZZ_OBJ) $(FUZZ_LIBS) -o $@
+$(FUZZ)/obj/cli_%.o: cli/%.c $(wildcard cli/*.h include/regimes/*.h)
+	@mkdir -p $(FUZZ)/obj
+	$(CLANG) $(FUZZ_CFLAGS) -Icli -fsanitize=fuzzer-no-link -c $< -o $@
+$(FUZZ)/fuzz_sidecar: fuzz/fuzz_sidecar.c fuzz/fuzz_common.h $(FUZZ_OBJ) $(FUZZ_CLI)
+	$(CLANG) $(FUZZ_CFLAGS) -Icli -fsanitize=fuzzer $< $(FUZZ_CLI) $(FUZZ_OBJ) $(FUZZ_LIBS) -o $@
 fuzz: deps $(FUZZ_BIN)
-	@for t in idx npy ckpt; do mkdir -p $(FUZZ)/corpus-$$t; \
+	@for t in $(FUZZ_TARGETS); do mkdir -p $(FUZZ)/corpus-$$t; \
 	  echo "make fuzz: $$t for $(FUZZ_SECONDS) s"; \
-	  OMP_NUM_THREADS=1 OPENBLAS_NUM_THREADS=1 $(FUZZ)/fuzz_$$t -max_total_time=$(FUZZ_SECONDS) -print_final_stats=1 \
+	  quiet=; [ $$t = sidecar ] && quiet=-close_fd_mask=2; \
+	  OMP_NUM_THREADS=1 OPENBLAS_NUM_THREADS=1 $(FUZZ)/fuzz_$$t $$quiet -max_total_time=$(FUZZ_SECONDS) -print_final_stats=1 \
 	    -artifact_prefix=$(FUZZ)/crash-$$t- $(FUZZ)/corpus-$$t fuzz/corpus/$$t || exit 1; done
 
 # Install library, headers, pkg-config file and CLI under PREFIX (default /usr/local).

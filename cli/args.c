@@ -10,6 +10,7 @@
 #include <unistd.h>
 
 #include "regimes/error.h"
+#include "regimes/io.h"
 #include "args.h"
 
 static const char *cli_cmd = "regimes";
@@ -54,6 +55,11 @@ int cli_nomem(const char *fmt, ...)
 int cli_status(int status)
 {
     const char *msg = rg_strerror_last();
+    /* "regimes schedule: schedule: ..." would say the command twice: a library message that starts with
+     * the command's own name drops it */
+    const char *word = strrchr(cli_cmd, ' ');
+    const size_t wl = word ? strlen(++word) : 0;
+    if (wl && strncmp(msg, word, wl) == 0 && msg[wl] == ':' && msg[wl + 1] == ' ') msg += wl + 2;
     fprintf(stderr, "%s: %s\n", cli_cmd, msg[0] ? msg : rg_status_name(status));
     return status;
 }
@@ -119,12 +125,11 @@ static int nonzero_literal(const char *s)
 
 int cli_parse_double(const char *flag, const char *s, cli_range r, double *out)
 {
-    char *end;
+    const size_t len = rg_io_real_len(s); /* decimal only, as in every text file (io.h) */
     errno = 0;
-    double x = strtod(s, &end);
-    int ok = end != s && *end == '\0' && isfinite(x) && in_range(x, r);
+    double x = len ? strtod(s, NULL) : (double)NAN;
+    int ok = len == strlen(s) && isfinite(x) && in_range(x, r);
     if (ok && errno == ERANGE && (x != 0.0 || nonzero_literal(s))) ok = 0; /* overflow / underflow */
-    if (ok && (s[0] == ' ' || s[0] == '\t' || s[0] == '\n')) ok = 0;       /* strtod skips blanks */
     if (ok) {
         *out = x;
         return RG_OK;
@@ -189,13 +194,28 @@ int cli_parse_list(const char *flag, const char *s, cli_range r, double **out, s
     return RG_OK;
 }
 
+static const char *kind(mode_t m)
+{
+    return S_ISDIR(m) ? "a directory" : S_ISFIFO(m) ? "a FIFO" : S_ISCHR(m) ? "a character device" : S_ISBLK(m) ? "a block device"
+         : S_ISSOCK(m) ? "a socket" : S_ISLNK(m) ? "a symbolic link" : "not a plain file";
+}
+
 int cli_check_input(const char *flag, const char *path)
 {
     struct stat sb;
     if (stat(path, &sb) != 0 || access(path, R_OK) != 0)
         return cli_usage("%s: cannot read '%s': %s", flag, path, strerror(errno));
     if (S_ISDIR(sb.st_mode)) return cli_usage("%s: '%s' is a directory, want a file", flag, path);
+    if (!S_ISREG(sb.st_mode)) return cli_usage("%s: '%s' is %s, want a regular file", flag, path, kind(sb.st_mode));
     return RG_OK;
+}
+
+int cli_check_output_path(const char *flag, const char *path)
+{
+    struct stat sb;
+    if (lstat(path, &sb) != 0 || S_ISREG(sb.st_mode)) return RG_OK; /* absent (the writer says why if it cannot) */
+    if (S_ISDIR(sb.st_mode)) return cli_usage("%s: '%s' is a directory, want a file", flag, path);
+    return cli_usage("%s: '%s' is %s, not a regular file: refusing to replace it", flag, path, kind(sb.st_mode));
 }
 
 int cli_check_output_file(const char *flag, const char *path)
@@ -212,7 +232,7 @@ int cli_check_output_file(const char *flag, const char *path)
         dir[n] = '\0';
     }
     struct stat sb;
-    if (stat(path, &sb) == 0 && S_ISDIR(sb.st_mode)) return cli_usage("%s: '%s' is a directory, want a file", flag, path);
+    if (cli_check_output_path(flag, path)) return RG_EINVAL;
     if (stat(dir, &sb) != 0) return cli_usage("%s: cannot use directory '%s': %s", flag, dir, strerror(errno));
     if (!S_ISDIR(sb.st_mode)) return cli_usage("%s: '%s' is not a directory", flag, dir);
     if (access(dir, W_OK | X_OK) != 0) return cli_usage("%s: directory '%s' is not writable", flag, dir);

@@ -67,10 +67,13 @@ int cli_parse_list(const char *flag, const char *s, cli_range r, double **out, s
 int cli_parse_choice(const char *flag, const char *s, const char *const *words, int *out);
 
 /* Input and output paths, checked before any work so that a typo costs one line and exit 2, not a
- * finished computation and exit 1. cli_check_input: path names a readable file that is not a
- * directory ("--data: cannot read 'x': No such file or directory"). cli_check_output_file: path's
- * directory exists, is a directory and is writable (path itself need not exist). */
+ * finished computation and exit 1. cli_check_input: path names a readable regular file ("--data: cannot
+ * read 'x': No such file or directory"; a directory, FIFO or device is refused). cli_check_output_path:
+ * path is absent or a regular file (a device such as /dev/null, a FIFO, a directory or a symbolic link is
+ * refused: writers replace the file by renaming onto it). cli_check_output_file: that, and path's
+ * directory exists, is a directory and is writable. */
 int cli_check_input(const char *flag, const char *path);
+int cli_check_output_path(const char *flag, const char *path);
 int cli_check_output_file(const char *flag, const char *path);
 
 #endif

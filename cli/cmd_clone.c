@@ -31,7 +31,7 @@ static void clone_help(FILE *f)
           "Score: mixtures use their exact score (--score exact, default) or the exact empirical score of\n"
           "--n-train points drawn with --seed (--score empirical); data sets (--data FILE.npy, mnist, fashion)\n"
           "the exact empirical score of their rows (centred); --model FILE a score network of regimes train\n"
-          "(its process comes from FILE.json).\n"
+          "(its process comes from the metadata inside FILE).\n"
           "Labels (--labeller): sign (gmm2: sign of m.x), gmm4 (signs of m_c.(x+y) and m_d.(x-y)), mixture\n"
           "(largest posterior component), mean (nearest class mean of --labels), nearest (label of the\n"
           "nearest training row), classifier (--classifier FILE, or for mnist|fashion an MLP trained here on\n"
@@ -39,7 +39,8 @@ static void clone_help(FILE *f)
           "\n"
           "Clone flags\n"
           "  --branch-times LIST  branch times t_b, forward times, increasing (default: 14 points from 0.3 to\n"
-          "                       2.2 times the predicted t_S of the data, inside (2 t_end, 0.9 T))\n"
+          "                       2.2 times the predicted t_S of the data, inside (2 t_end, 0.9 T)); at most\n"
+          "                       one per step\n"
           "  --branch-steps LIST  the same as step indices of the --noise schedule (default ddpm-linear)\n"
           "  --trunk T            independent (default: one trunk per pair and branch time, the parent's)\n"
           "                       or shared (one trunk per pair serves every branch time, docs/math.md 11.3)\n"
@@ -61,6 +62,12 @@ static int branch_times(const cli_env *e, double T, double t_end, double **tb, s
     double lo_s = NAN, hi_s = NAN;
     for (size_t l = 0; l < e->n_pred; l++) lo_s = fmin(lo_s, e->t_s[l]), hi_s = fmax(hi_s, e->t_s[l]);
     *m = a->n_branch ? a->n_branch : NB_DEFAULT;
+    /* Every branch time is a grid point and its pairs run the grid below it, so the work is the count times
+     * the grid's size: more branch times than steps would make it grow as the count squared. */
+    const size_t steps = a->grid != RG_GRID_DDPM ? a->steps : e->noise ? rg_noise_steps(e->noise) : RG_NOISE_DDPM_STEPS;
+    if (a->n_branch > steps)
+        return cli_usage("%s: %zu entries for %zu steps: at most one per step (raise --steps)",
+                         a->branch ? "--branch-times" : "--branch-steps", a->n_branch, steps);
     if (!(*tb = malloc(*m * sizeof **tb))) return cli_nomem("out of memory for the branch times");
     const double lo = fmax(isnan(lo_s) ? 0.1 : 0.3 * lo_s, 2.0 * t_end), hi = isnan(hi_s) ? 0.9 * T : fmin(2.2 * hi_s, 0.9 * T);
     for (size_t i = 0; i < *m; i++) {
@@ -195,6 +202,8 @@ static void clone_meta_keys(json *j, const void *ctx)
     j_int(j, "pairs", (long long)c->r->n_pairs), j_times(j, c->e, "branch_times", c->r->n_branch, c->r->t_b);
     j_str(j, "trunk", c->e->a->trunk == RG_TRUNK_SHARED ? "shared" : "independent");
 }
+static const char *const FILES[] = { "phi.csv", "summary.json", "meta.json" };
+#define N_FILES (sizeof FILES / sizeof *FILES)
 
 static int clone_write(const cli_env *e, const run_setup *rs, int argc, char **argv, const rg_exp_clone_result *r,
                        double t0)
@@ -205,7 +214,7 @@ static int clone_write(const cli_env *e, const run_setup *rs, int argc, char **a
     const out_grid g = { rs->T, rs->t_end, rs->grid, rs->n_grid, rs->kappa_T };
     const clone_meta cm = { e, r };
     if (!st) st = out_meta(dir, "clone", argc, argv, e, &g, run_now() - t0, clone_meta_keys, &cm);
-    return st;
+    return st ? st : run_commit(dir, FILES, N_FILES);
 }
 
 static int clone_run(const cli_env *e, int argc, char **argv, void *ctx, double t0)
@@ -219,7 +228,7 @@ static int clone_run(const cli_env *e, int argc, char **argv, void *ctx, double 
     for (size_t l = 0; l < e->n_pred; l++) tmax = fmax(tmax, e->t_s[l]);
     int st = run_times(e, tmax, &rs.T, &rs.t_end);
     if (!st) st = branch_times(e, rs.T, rs.t_end, &tb, &m);
-    if (!st) st = run_outdir(a->out ? a->out : "results/clone");
+    if (!st) st = run_outdir_files(a->out ? a->out : "results/clone", FILES, N_FILES);
     if (!st) st = run_prepare(e, "clone", tb, m, &rs);
     int has_theory = 0;
     for (size_t l = 0; l < e->lab.n_modes; l++) has_theory |= env_has_phi(e, l);

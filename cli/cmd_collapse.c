@@ -147,6 +147,9 @@ static void collapse_meta_keys(json *j, const void *ctx)
     j_int(j, "trajectories", (long long)c->r->traj.n);
     j_times(j, c->e, "record_times", c->r->traj.n_rec, c->r->traj.rec_t);
 }
+static const char *const FILES[] = { "entropy.csv", "memorised.csv", "switch.csv", "last_switch.csv", "summary.json",
+                                     "meta.json" };
+#define N_FILES (sizeof FILES / sizeof *FILES)
 
 static int collapse_run(const cli_env *e, int argc, char **argv, void *ctx, double t0)
 {
@@ -161,7 +164,7 @@ static int collapse_run(const cli_env *e, int argc, char **argv, void *ctx, doub
         rec[j] = 0.9 * rs.T * pow(2.0 * rs.t_end / (0.9 * rs.T), (double)j / (N_REC - 1));
     if (!st && !(rs.t_end > 0)) st = cli_usage("collapse records down to 2 t_end: --t-end must be > 0");
     if (!st) st = entropy_times(e, rs.T, &tf, &m);
-    if (!st) st = run_outdir(dir);
+    if (!st) st = run_outdir_files(dir, FILES, N_FILES);
     if (!st) st = run_prepare(e, "collapse", rec, N_REC, &rs);
     const size_t nt = a->samples < MAX_TRAJ ? a->samples : MAX_TRAJ;
     const rg_exp_collapse_cfg c = { .traj = { .run = rs.run, .n = nt, .train = e->X ? e->X->X : NULL,
@@ -177,6 +180,7 @@ static int collapse_run(const cli_env *e, int argc, char **argv, void *ctx, doub
     if (!st && par_rank() == 0) st = collapse_json(e, dir, &r);
     const collapse_meta cm = { e, &r };
     if (!st && par_rank() == 0) st = out_meta(dir, "collapse", argc, argv, e, &g, run_now() - t0, collapse_meta_keys, &cm);
+    if (!st && par_rank() == 0) st = run_commit(dir, FILES, N_FILES);
     if (!st && par_rank() == 0 && sum) st = fill_summary(e, &r, sum);
     rg_exp_collapse_result_free(&r);
     run_release(&rs);

@@ -295,6 +295,8 @@ int cmd_reproduce(int argc, char **argv)
     cli_opt v[5] = { { "--out", 1, NULL }, { "--samples", 1, NULL }, { "--seed", 1, NULL }, { "--threads", 1, NULL },
                      { "--quick", 0, NULL } };
     if (cli_scan(argc, argv, 2, v, 5)) return RG_EINVAL;
+    if (v[4].value && strncmp(names[which], "mnist-", 6) != 0) /* it changes only the MNIST experiments */
+        return cli_usage("--quick applies to mnist-exact and mnist-trained only, not %s", names[which]);
     size_t samples = 0, seed = 1, threads = 0;
     if (v[1].value && cli_parse_size("--samples", v[1].value, 10, 1000000, &samples)) return RG_EINVAL;
     if (v[2].value && cli_parse_size("--seed", v[2].value, 0, (size_t)-1, &seed)) return RG_EINVAL;

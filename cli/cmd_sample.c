@@ -24,7 +24,8 @@ static void sample_help(FILE *f)
           "t_end with the exact mixture score (mixtures, default), the exact empirical score of a training set\n"
           "(--score empirical: --n-train points drawn with --seed; --data FILE.npy|mnist|fashion: its rows,\n"
           "centred), or a score network (--model FILE written by regimes train --task score: its process comes\n"
-          "from FILE.json, process flags are refused; default T its training t-max).\n"
+          "from the metadata inside FILE, process flags are refused; default T its training t-max). A trajectory\n"
+          "that ends at NaN or Inf stops the command: no samples are written.\n"
           "\n"
           "  --score S          exact (mixtures) or empirical\n"
           "  --model FILE       a score network instead\n"
@@ -97,6 +98,20 @@ static int sample_json(const cli_env *e, const char *dir, const run_setup *rs, c
     return st;
 }
 
+/* Every file sample may write, and the ones this run writes (for the manifest). */
+static const char *const FILES[] = { "samples.npy", "samples.png", "classes.csv", "summary.json", "meta.json" };
+
+static int sample_commit(const char *dir, const rg_exp_sample_result *r)
+{
+    const char *names[5];
+    size_t n = 0;
+    names[n++] = FILES[0];
+    if (r->N == 784 || r->N == 2 * 784) names[n++] = FILES[1];
+    if (r->class_frac) names[n++] = FILES[2];
+    names[n++] = FILES[3], names[n++] = FILES[4];
+    return run_commit(dir, names, n);
+}
+
 static int sample_run(const cli_env *e, int argc, char **argv, void *ctx, double t0)
 {
     (void)ctx;
@@ -107,9 +122,9 @@ static int sample_run(const cli_env *e, int argc, char **argv, void *ctx, double
     for (size_t l = 0; l < e->n_pred; l++) tmax = fmax(tmax, e->t_s[l]);
     int st = run_times(e, tmax, &rs.T, &rs.t_end);
     double t_max = NAN; /* a network: its training range bounds the start */
-    if (!st && a->model && isnan(a->T) && model_read_number(a->model, "t_max", &t_max) == RG_OK && t_max > rs.t_end)
+    if (!st && a->model && isnan(a->T) && model_meta_number(e->net_meta, "t_max", &t_max) == RG_OK && t_max > rs.t_end)
         rs.T = t_max;
-    if (!st) st = run_outdir(dir);
+    if (!st) st = run_outdir_files(dir, FILES, sizeof FILES / sizeof *FILES);
     if (!st) st = run_prepare(e, "sample", NULL, 0, &rs);
     const rg_exp_sample_cfg c = { .run = rs.run, .n = a->samples, .lab = e->lab.label ? &e->lab : NULL, .keep = 1 };
     rg_exp_sample_result r = { 0 };
@@ -120,6 +135,7 @@ static int sample_run(const cli_env *e, int argc, char **argv, void *ctx, double
     if (!st && par_rank() == 0) st = write_samples(e, dir, &r);
     if (!st && par_rank() == 0) st = sample_json(e, dir, &rs, &r);
     if (!st && par_rank() == 0) st = out_meta(dir, "sample", argc, argv, e, &g, run_now() - t0, NULL, NULL);
+    if (!st && par_rank() == 0) st = sample_commit(dir, &r);
     rg_exp_sample_result_free(&r);
     run_release(&rs);
     return st;

@@ -7,12 +7,14 @@
  * process flag (opts.h, process group only), with --dim filled in from the data. */
 #define _POSIX_C_SOURCE 200809L
 #include <cblas.h>
+#include <errno.h>
 #include <math.h>
 #include <omp.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
+#include <unistd.h>
 
 #include "args.h"
 #include "cli.h"
@@ -20,6 +22,7 @@
 #include "opts.h"
 #include "out.h"
 #include "par.h"
+#include "source.h"
 #include "spec.h"
 #include "regimes/data.h"
 #include "regimes/error.h"
@@ -32,8 +35,10 @@ static const char HELP[] =
 "                     [score: process flags of regimes theory]\n"
 "\n"
 "Train a small MLP (docs/library-nn.md) with Adam, warmup + cosine learning rate, and write a\n"
-"checkpoint (parameters and optimiser state) after every epoch, atomically, and FILE.json beside\n"
-"it (data, measured loss and accuracies, the process flags of a score network).\n"
+"checkpoint (parameters, optimiser state and the metadata: data, measured loss and accuracies, the\n"
+"process flags of a score network) after every epoch, atomically; at the end FILE.json, a copy of\n"
+"the metadata. Divergence (a NaN or Inf loss) stops training, FILE keeps the last good epoch. The\n"
+"table goes to stdout when training has succeeded.\n"
 "\n"
 "  --task T        classifier (softmax cross-entropy) or score (denoising score matching)\n"
 "  --data D        FILE.npy: (P, N) float rows; mnist: data/mnist (or --mnist-dir), fashion:\n"
@@ -66,9 +71,10 @@ static const char HELP[] =
 "  --seed S        initialisation and minibatch seed, integer; default 1\n"
 "  --threads T     OpenMP threads, integer in [1, 1024]; default: OpenMP's choice. Results do not\n"
 "                  depend on it (bit-identical)\n"
-"  --out FILE      checkpoint to write (FILE.tmp, then renamed); FILE.json beside it\n"
+"  --out FILE      checkpoint to write (FILE.tmp, then renamed), absent or a regular file; FILE.json\n"
+"                  beside it\n"
 "  --resume FILE   continue from a checkpoint written by the same command line (bit-exact)\n"
-"  --json          print only the sidecar's JSON object on stdout (no per-epoch table)\n"
+"  --json          print only the metadata's JSON object on stdout (no per-epoch table)\n"
 "  --help          this text\n"
 "Score networks: --process ou|coupled|nonrev|general and its flags (regimes theory --help);\n"
 "--dim is set from the data (N for ou/nonrev, N/2 per modality for coupled).\n";
@@ -141,6 +147,7 @@ static int load_images(int fashion, const char *dir, const int *cls, size_t nd, 
                        rg_data_set **Xt)
 {
     rg_mnist_raw *raw = NULL;
+    if (source_mnist_check(fashion ? RG_MNIST_FASHION_DIR : dir, fashion)) return RG_EINVAL;
     int st = rg_mnist_load(fashion ? RG_MNIST_FASHION_DIR : dir, RG_MNIST_TRAIN, &raw);
     if (st == RG_OK) st = rg_mnist_select(raw, cls, nd, n / nd, 0, NULL, X);
     rg_mnist_free(raw);
@@ -238,7 +245,9 @@ static int parse_required(const cli_opt *o, train_opts *t)
     if (cli_parse_choice("--task", o[O_TASK].value, TASKS, &t->task)) return RG_EINVAL;
     if (!o[O_DATA].value) return cli_usage("missing --data FILE.npy|mnist|fashion");
     if (!o[O_OUT].value) return cli_usage("missing --out FILE");
-    if (cli_check_output_file("--out", o[O_OUT].value) || (o[O_RESUME].value && cli_check_input("--resume", o[O_RESUME].value)))
+    char side[4096];
+    if (cli_check_output_file("--out", o[O_OUT].value) || model_sidecar_path(side, sizeof side, o[O_OUT].value) ||
+        cli_check_output_path("--out", side) || (o[O_RESUME].value && cli_check_input("--resume", o[O_RESUME].value)))
         return RG_EINVAL;
     t->data = o[O_DATA].value, t->out = o[O_OUT].value, t->resume = o[O_RESUME].value, t->labels = o[O_LABELS].value;
     t->images = !strcmp(t->data, "mnist") || !strcmp(t->data, "fashion"), t->fashion = !strcmp(t->data, "fashion");
@@ -320,6 +329,10 @@ typedef struct {
     rg_nn_trainer *tr;
     double loss, train_acc, test_acc, t0;
     size_t test_n;
+    int complete, progress;  /* trained to the end; a progress line on stderr (a terminal) */
+    FILE *table;             /* the table, printed on stdout only when everything succeeded */
+    char *table_buf;
+    size_t table_len;
 } train_state;
 
 static void train_free(train_state *s)
@@ -329,6 +342,8 @@ static void train_free(train_state *s)
     if (s->lab && (!s->X || s->lab != s->X->labels)) free(s->lab);
     rg_data_set_free(s->X), rg_data_set_free(s->Xt);
     free(s->pv), free(s->mean);
+    if (s->table) fclose(s->table);
+    free(s->table_buf);
 }
 
 /* The training rows (and a classifier's test split of the images); a score net's centring and s2. */
@@ -343,7 +358,10 @@ static int train_data(train_opts *t, train_state *s)
     if (st || t->task == 0) return st;
     const size_t P = s->X->P, N = s->X->N;
     if (t->centre && !(s->mean = malloc(N * sizeof *s->mean))) return cli_nomem("out of memory for the mean");
-    if (t->centre) st = rg_data_center(s->X->X, P, N, s->mean) ? cli_status(RG_EINVAL) : RG_OK;
+    if (t->centre) { /* --centre on: the data must stay float32 once centred */
+        const int cs = rg_data_center(s->X->X, P, N, s->mean);
+        if (cs) st = cs == RG_ENOMEM ? cli_status(cs) : cli_usage("--centre on: %s", rg_strerror_last());
+    }
     if (!st && t->prec) { /* s2 = the mean square of the (centred) data: the isotropic Gaussian model of nn.h;
                            * all-zero data leave s2 = 0, a plain network */
         double s2 = 0.0;
@@ -366,47 +384,9 @@ static int train_model(train_opts *t, train_state *s, int np, char **pa)
     return ls ? cli_status(ls) : st;
 }
 
-/* Every epoch: its mean loss on a table row (without --json), then the checkpoint. */
-static int train_epochs(const train_opts *t, train_state *s)
-{
-    const uint64_t K = rg_nn_trainer_steps_total(s->tr), per = K / t->c.epochs;
-    if (!t->json) {
-        printf("# regimes train: task %s, data %s, N %zu, P %zu, %zu parameters, %llu steps (%llu per epoch), seed %zu\n",
-               TASKS[t->task], t->data, s->X->N, s->X->P, rg_nn_model_nparams(s->m), (unsigned long long)K,
-               (unsigned long long)per, t->seed);
-        printf("epoch,step,lr,mean_loss\n");
-    }
-    s->loss = NAN;
-    while (rg_nn_trainer_steps_done(s->tr) < K) {
-        uint64_t done = rg_nn_trainer_steps_done(s->tr), n = per - done % per;
-        int ls = rg_nn_trainer_run(s->tr, (size_t)n, &s->loss);
-        if (!ls) ls = rg_nn_save(t->out, s->m, s->tr);
-        if (ls) return cli_status(ls);
-        done += n;
-        if (!t->json)
-            printf("%llu,%llu,%.17g,%.17g\n", (unsigned long long)(done / per), (unsigned long long)done,
-                   rg_nn_trainer_lr(s->tr, done - 1), s->loss), fflush(stdout);
-    }
-    return RG_OK;
-}
-
-static int train_scores(const train_opts *t, train_state *s)
-{
-    s->train_acc = s->test_acc = NAN;
-    if (t->task != 0) return RG_OK;
-    rg_nn_work *w = NULL;
-    int ls = rg_nn_work_new(s->m, 256, &w);
-    if (!ls) ls = rg_nn_classifier_accuracy(s->m, s->X->P, s->X->X, s->lab, w, &s->train_acc);
-    if (!ls && !t->json) printf("# training accuracy %.6f\n", s->train_acc);
-    if (!ls && s->Xt) ls = rg_nn_classifier_accuracy(s->m, s->Xt->P, s->Xt->X, s->Xt->labels, w, &s->test_acc);
-    if (!ls && s->Xt) s->test_n = s->Xt->P;
-    if (!ls && s->Xt && !t->json) printf("# test accuracy %.6f (%zu test images)\n", s->test_acc, s->Xt->P);
-    rg_nn_work_free(w);
-    return ls ? cli_status(ls) : RG_OK;
-}
-
-/* FILE.json: what was trained on which data, the measured figures, a score net's process flags. */
-static void sidecar_json(json *j, const train_opts *t, const train_state *s, int argc, char **argv)
+/* The metadata (model.h): what was trained on which data, the measured figures, a score net's process
+ * flags; stored inside every checkpoint and, at the end, copied to FILE.json. */
+static void meta_json(json *j, const train_opts *t, const train_state *s, int argc, char **argv)
 {
     const int sc = t->task == 1;
     j_str(j, "tool", "regimes"), j_str(j, "version", RG_VERSION), j_str(j, "command", "train");
@@ -422,6 +402,7 @@ static void sidecar_json(json *j, const train_opts *t, const train_state *s, int
     j_int(j, "P", (long long)s->X->P), j_int(j, "N", (long long)s->X->N), j_int(j, "classes", sc ? 0 : (long long)t->classes);
     j_nums(j, "hidden", t->nh, hd), j_int(j, "parameters", (long long)rg_nn_model_nparams(s->m));
     j_int(j, "epochs", (long long)t->c.epochs), j_int(j, "steps", (long long)rg_nn_trainer_steps_total(s->tr));
+    j_int(j, "steps_done", (long long)rg_nn_trainer_steps_done(s->tr)), j_bool(j, "complete", s->complete);
     j_int(j, "seed", (long long)t->seed), j_int(j, "shift", (long long)t->c.shift), j_num(j, "label_smooth", t->c.label_smooth);
     j_num(j, "t_min", sc ? t->c.t_min : (double)NAN), j_num(j, "t_max", sc ? t->c.t_max : (double)NAN);
     j_str(j, "t_sample", sc ? TSAMP[t->c.t_log] : NULL), j_num(j, "sigma_data2", sc ? s->a.sigma_data2 : (double)NAN);
@@ -438,17 +419,85 @@ static void sidecar_json(json *j, const train_opts *t, const train_state *s, int
     j_num(j, "wall_s", now_s() - s->t0);
 }
 
-static int train_sidecar(const train_opts *t, const train_state *s, int argc, char **argv)
+/* The checkpoint with its metadata, as one file (model.h); j: the metadata, kept for FILE.json. */
+static int save(const train_opts *t, const train_state *s, int argc, char **argv, json *j)
+{
+    int st = j_open(j);
+    if (st) return st;
+    meta_json(j, t, s, argc, argv);
+    st = j_close(j);
+    const int ls = st ? RG_OK : rg_nn_save_meta(t->out, s->m, s->tr, j->buf, j->len);
+    return ls ? cli_status(ls) : st;
+}
+
+/* Every epoch: its mean loss (a table row, printed at the end), then the checkpoint with its metadata.
+ * A stale FILE.json goes just before the first save, so FILE.json is always absent or the copy of FILE's
+ * metadata. Divergence (a NaN or Inf loss or gradient): one line, and FILE is left as it was (the last
+ * good epoch of this run, or the file that was there). */
+static int train_epochs(const train_opts *t, train_state *s, int argc, char **argv)
+{
+    const uint64_t K = rg_nn_trainer_steps_total(s->tr), per = K / t->c.epochs;
+    char side[4096];
+    int st = model_sidecar_path(side, sizeof side, t->out);
+    fprintf(s->table, "# regimes train: task %s, data %s, N %zu, P %zu, %zu parameters, %llu steps (%llu per epoch), seed %zu\n",
+            TASKS[t->task], t->data, s->X->N, s->X->P, rg_nn_model_nparams(s->m), (unsigned long long)K,
+            (unsigned long long)per, t->seed);
+    fprintf(s->table, "epoch,step,lr,mean_loss\n");
+    s->loss = NAN;
+    uint64_t saved = UINT64_MAX;
+    while (!st && rg_nn_trainer_steps_done(s->tr) < K) {
+        uint64_t done = rg_nn_trainer_steps_done(s->tr), n = per - done % per;
+        int ls = rg_nn_trainer_run(s->tr, (size_t)n, &s->loss);
+        if (ls == RG_ENOCONV && saved == UINT64_MAX)
+            return cli_runtime("epoch %llu: %s; no checkpoint written", (unsigned long long)(done / per + 1), rg_strerror_last());
+        if (ls == RG_ENOCONV)
+            return cli_runtime("epoch %llu: %s; %s keeps epoch %llu", (unsigned long long)(done / per + 1), rg_strerror_last(),
+                               t->out, (unsigned long long)saved);
+        if (ls) return cli_status(ls);
+        if (saved == UINT64_MAX && remove(side) != 0 && errno != ENOENT) /* FILE.json of another run */
+            return cli_runtime("cannot remove the stale '%s': %s", side, strerror(errno));
+        json j;
+        st = save(t, s, argc, argv, &j);
+        j_free(&j);
+        done += n;
+        saved = done / per;
+        fprintf(s->table, "%llu,%llu,%.17g,%.17g\n", (unsigned long long)(done / per), (unsigned long long)done,
+                rg_nn_trainer_lr(s->tr, done - 1), s->loss);
+        if (s->progress) fprintf(stderr, "\rregimes train: epoch %llu of %llu, mean loss %.6g ", (unsigned long long)(done / per),
+                                 (unsigned long long)(K / per), s->loss);
+    }
+    if (s->progress) fputc('\n', stderr);
+    return st;
+}
+static int train_scores(const train_opts *t, train_state *s)
+{
+    s->train_acc = s->test_acc = NAN;
+    if (t->task != 0) return RG_OK;
+    rg_nn_work *w = NULL;
+    int ls = rg_nn_work_new(s->m, 256, &w);
+    if (!ls) ls = rg_nn_classifier_accuracy(s->m, s->X->P, s->X->X, s->lab, w, &s->train_acc);
+    if (!ls) fprintf(s->table, "# training accuracy %.6f\n", s->train_acc);
+    if (!ls && s->Xt) ls = rg_nn_classifier_accuracy(s->m, s->Xt->P, s->Xt->X, s->Xt->labels, w, &s->test_acc);
+    if (!ls && s->Xt) s->test_n = s->Xt->P;
+    if (!ls && s->Xt) fprintf(s->table, "# test accuracy %.6f (%zu test images)\n", s->test_acc, s->Xt->P);
+    rg_nn_work_free(w);
+    return ls ? cli_status(ls) : RG_OK;
+}
+
+/* The end: the checkpoint with its complete metadata (always, also when a finished checkpoint was
+ * resumed), then FILE.json, its copy; then stdout: the table, or with --json the metadata. */
+static int train_finish(const train_opts *t, train_state *s, int argc, char **argv)
 {
     char path[4096];
-    json j;
+    json j = { 0 };
+    s->complete = 1;
     int st = model_sidecar_path(path, sizeof path, t->out);
-    if (!st) st = j_open(&j);
-    if (st) return st;
-    sidecar_json(&j, t, s, argc, argv);
-    st = j_close(&j);
+    if (!st) st = save(t, s, argc, argv, &j);
     if (!st && rg_io_text_write(path, j.buf, j.len)) st = cli_status(RG_EIO);
-    if (!st && t->json) fputs(j.buf, stdout);
+    if (!st && fflush(s->table) != 0) st = cli_nomem("out of memory for the table");
+    const char *out = t->json ? j.buf : s->table_buf;
+    const size_t len = t->json ? j.len : s->table_len;
+    if (!st && (fwrite(out, 1, len, stdout) != len || fflush(stdout) != 0)) st = cli_runtime("cannot write on stdout");
     j_free(&j);
     return st;
 }
@@ -475,9 +524,11 @@ int cmd_train(int argc, char **argv)
     if (!st) st = par_threads(t.threads);
     if (!st) st = train_data(&t, &s);
     if (!st) st = train_model(&t, &s, np, pa);
-    if (!st) st = train_epochs(&t, &s);
+    if (!st && !(s.table = open_memstream(&s.table_buf, &s.table_len))) st = cli_nomem("out of memory for the table");
+    s.progress = !t.json && isatty(STDERR_FILENO);
+    if (!st) st = train_epochs(&t, &s, argc, argv);
     if (!st) st = train_scores(&t, &s);
-    if (!st) st = train_sidecar(&t, &s, argc, argv);
+    if (!st) st = train_finish(&t, &s, argc, argv);
     train_free(&s);
     free(ta), free(pa);
     return st;

@@ -68,7 +68,6 @@ static const char *const TRUNK_NAMES[] = { "independent", "shared", NULL };
 
 /* Largest dimensions: 2x2 algebra takes any d; dense processes are O(d^3) per time point. */
 #define DIM_MAX_KRON ((size_t)1000000000000ull)
-#define DIM_MAX_DENSE ((size_t)4096)
 
 static const cli_range R_ANY = { -INFINITY, INFINITY, 1, 1 };
 static const cli_range R_POS = { 0.0, INFINITY, 1, 1 };
@@ -100,6 +99,8 @@ static int opt_choice(const cli_opt *v, int id, const char *const *words, int *o
     return v[id].value ? cli_parse_choice(OPT[id].name, v[id].value, words, out) : RG_OK;
 }
 
+static int process_only; /* opts_parse_process: a flag of another group is data that is not a process flag */
+
 /* Every given option must belong to the command and apply to the process. */
 static int check_groups(const cli_opt *v, unsigned cmd, rg_process_kind kind, cli_args *a)
 {
@@ -107,6 +108,7 @@ static int check_groups(const cli_opt *v, unsigned cmd, rg_process_kind kind, cl
         if (!v[i].value) continue;
         a->given_proc |= OPT[i].group == G_PROC;
         a->given_data |= OPT[i].group == G_DATA || OPT[i].group == G_MIX;
+        if (OPT[i].group != G_PROC && process_only) return cli_usage("%s is not a process flag: refused", OPT[i].name);
         if (OPT[i].group && !(OPT[i].group & cmd))
             return cli_usage("%s does not apply to %s (see --help)", OPT[i].name, cli_command());
         if (!(OPT[i].procs & (1u << kind)))
@@ -233,7 +235,7 @@ static int parse_process(const cli_opt *v, cli_args *a)
     const int kron = o->kind == RG_PROCESS_OU || o->kind == RG_PROCESS_COUPLED;
     o->dim = kron && opts_mixture(a) ? 1000 : 0; /* data sets: the file decides */
     a->given_dim = v[O_DIM].value != NULL;
-    if (!st) st = opt_size(v, O_DIM, 1, kron ? DIM_MAX_KRON : DIM_MAX_DENSE, &o->dim);
+    if (!st) st = opt_size(v, O_DIM, 1, kron ? DIM_MAX_KRON : SPEC_DIM_MAX, &o->dim);
     if (!st && o->kind == RG_PROCESS_COUPLED) st = parse_coupled(v, o);
     if (!st && !kron) st = parse_dense(v, a);
     o->gmm4 = a->data == DATA_GMM4;
@@ -356,5 +358,14 @@ int opts_parse(int argc, char **argv, unsigned cmd, size_t samples, size_t steps
     a->out = v[O_OUT].value;
     a->quiet = v[O_QUIET].value != NULL, a->json = v[O_JSON].value != NULL;
     if (st) opts_free(a);
+    return st;
+}
+
+int opts_parse_process(int argc, char **argv, cli_args *a)
+{
+    process_only = 1;
+    int st = opts_parse(argc, argv, G_PROC, 1, 1, a);
+    process_only = 0;
+    if (!st && a->help) st = cli_usage("--help is not a process flag: refused");
     return st;
 }

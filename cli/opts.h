@@ -76,6 +76,9 @@ typedef struct {
  * one line and a status (nothing to free then). a->help set: --help was given, nothing else done. */
 int opts_parse(int argc, char **argv, unsigned cmd, size_t samples, size_t steps, cli_args *a);
 void opts_free(cli_args *a);
+/* Process flags only (the group G_PROC), for flags read from a file: any other flag, --help included, is
+ * refused ("--out is not a process flag: refused"). */
+int opts_parse_process(int argc, char **argv, cli_args *a);
 
 /* 1 when the data are a Gaussian mixture (gmm2, gmm4), 0 for a data set. */
 int opts_mixture(const cli_args *a);

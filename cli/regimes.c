@@ -35,6 +35,8 @@ static int dispatch(int argc, char **argv)
     cli_set_command("regimes");
     if (argc < 2) return cli_usage("missing command (theory, sample, clone, collapse, reproduce, schedule, train, demo; see regimes --help)");
     const char *cmd = argv[1];
+    const int info = !strcmp(cmd, "--help") || !strcmp(cmd, "-h") || !strcmp(cmd, "help") || !strcmp(cmd, "--version");
+    if (info && argc > 2) return cli_usage("unexpected argument '%s' after %s", argv[2], cmd);
     if (strcmp(cmd, "--help") == 0 || strcmp(cmd, "-h") == 0 || strcmp(cmd, "help") == 0) {
         fputs(USAGE, stdout);
         return RG_OK;

@@ -11,6 +11,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "regimes/io.h"
 #include "regimes/noise.h"
 #include "args.h"
 #include "par.h"
@@ -113,7 +114,31 @@ static int make_dir(const char *dir)
     return RG_OK;
 }
 
-int run_outdir(const char *dir) { return par_status(par_rank() == 0 ? make_dir(dir) : RG_OK); }
+/* Each DIR/name (and DIR/name.tmp) absent or a regular file; then the old manifest removed. */
+static int open_dir(const char *dir, const char *const *names, size_t n)
+{
+    char path[4096];
+    int st = make_dir(dir);
+    for (size_t i = 0; i < n && !st; i++) {
+        st = run_path(path, sizeof path - 4, dir, names[i]);
+        if (!st) st = cli_check_output_path("--out", path);
+        if (!st) st = cli_check_output_path("--out", strcat(path, ".tmp"));
+    }
+    if (!st && rg_io_manifest_remove(dir)) st = cli_usage("--out: %s", rg_strerror_last());
+    return st;
+}
+
+int run_outdir(const char *dir) { return run_outdir_files(dir, NULL, 0); }
+
+int run_outdir_files(const char *dir, const char *const *names, size_t n)
+{
+    return par_status(par_rank() == 0 ? open_dir(dir, names, n) : RG_OK);
+}
+
+int run_commit(const char *dir, const char *const *names, size_t n)
+{
+    return rg_io_manifest_write(dir, names, n) ? cli_status(RG_EIO) : RG_OK;
+}
 
 double run_now(void)
 {

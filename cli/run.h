@@ -43,8 +43,14 @@ int run_times(const cli_env *e, double t_s_max, double *T, double *t_end);
 int run_prepare(const cli_env *e, const char *what, const double *extra, size_t n_extra, run_setup *r);
 void run_release(run_setup *r);
 
-/* Create DIR (and parents) and check that it is writable; rank 0 only, all ranks agree. */
+/* Create DIR (and parents) and check that it is writable; rank 0 only, all ranks agree.
+ * An experiment's directory is committed as a whole (io.h, docs/cli.md): run_outdir_files also checks,
+ * before any work, that each of the n names it will write (and NAME.tmp) is absent or a regular file (a
+ * FIFO, device or symbolic link is refused in one line), and removes DIR/manifest.sha256, so that the
+ * directory reads as uncommitted until run_commit writes the manifest of the names written, last. */
 int run_outdir(const char *dir);
+int run_outdir_files(const char *dir, const char *const *names, size_t n);
+int run_commit(const char *dir, const char *const *names, size_t n);
 /* dir/name into buf (len bytes); RG_EINVAL when it does not fit. */
 int run_path(char *buf, size_t len, const char *dir, const char *name);
 

@@ -6,6 +6,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include "regimes/error.h"
@@ -71,19 +72,19 @@ static int digit_index(const int *digits, size_t nd, int digit)
     return -1;
 }
 
-/* The training split's two files (plain or .gz) must be readable in dir: a wrong directory is bad
- * input (one line, exit 2), not a runtime failure. */
-static int mnist_dir_check(const char *dir, int fashion)
+int source_mnist_check(const char *dir, int fashion)
 {
     static const char *const names[] = { "train-images-idx3-ubyte", "train-labels-idx1-ubyte" };
     char path[4096];
+    struct stat sb;
     for (int i = 0; i < 2; i++) {
         snprintf(path, sizeof path, "%s/%s", dir, names[i]);
-        if (access(path, R_OK) == 0) continue;
-        snprintf(path, sizeof path, "%s/%s.gz", dir, names[i]);
-        if (access(path, R_OK) == 0) continue;
-        return cli_usage("%s: no readable %s (nor .gz); %s", dir, names[i],
-                         fashion ? "apt-get install dataset-fashion-mnist" : "scripts/get-mnist.sh fetches MNIST");
+        int found = stat(path, &sb) == 0;
+        if (!found) snprintf(path, sizeof path, "%s/%s.gz", dir, names[i]), found = stat(path, &sb) == 0;
+        if (!found || access(path, R_OK) != 0)
+            return cli_usage("%s: no readable %s (nor .gz); %s", dir, names[i],
+                             fashion ? "apt-get install dataset-fashion-mnist" : "scripts/get-mnist.sh fetches MNIST");
+        if (!S_ISREG(sb.st_mode)) return cli_check_input("--mnist-dir", path);
     }
     return RG_OK;
 }
@@ -99,7 +100,7 @@ static int load_images(cli_env *e)
     rg_mnist_raw *raw = NULL;
     e->views = paired ? 2 : 1;
     e->offset = malloc(IMG_PIX * sizeof *e->offset);
-    int st = e->offset ? mnist_dir_check(dir, a->data == DATA_FASHION) : cli_nomem("out of memory");
+    int st = e->offset ? source_mnist_check(dir, a->data == DATA_FASHION) : cli_nomem("out of memory");
     if (!st) st = lib(rg_mnist_load(dir, RG_MNIST_TRAIN, &raw));
     if (!st && !paired) st = lib(rg_mnist_select(raw, a->digits, a->n_digits, n / a->n_digits, 1, e->offset, &e->X));
     if (!st && paired)
@@ -256,13 +257,12 @@ static int draw_training_set(cli_env *e)
     return lib(rg_data_set_draw(e->g, (rg_rng){ e->a->seed, RG_STREAM_DATA }, (size_t)P, &e->X));
 }
 
-/* --model FILE: the network and its process from the sidecar, whose process flags are parsed as process
- * flags only (never spliced into the command line). */
+/* --model FILE: the network and its metadata (model.h): its process flags, parsed as process flags only
+ * (never spliced into the command line), its training mean and time range. */
 static int read_model(cli_env *e)
 {
     const char *path = e->a->model;
-    int st = cli_check_input("--model", path);
-    if (!st && rg_nn_load(path, &e->net)) st = cli_usage("--model %s: %s", path, rg_strerror_last());
+    int st = model_load("--model", path, &e->net, &e->net_meta);
     if (!st && rg_nn_model_arch(e->net)->task != RG_NN_SCORE)
         st = cli_usage("--model %s is a classifier, not a score network", path);
     return st;
@@ -273,9 +273,9 @@ static int load_model(cli_env *e)
     const char *path = e->a->model;
     int st = RG_OK;
     if (rg_nn_model_arch(e->net)->n_in != e->N)
-        st = cli_usage("--model %s has %zu inputs, the process %zu (its sidecar names the process)", path,
+        st = cli_usage("--model %s has %zu inputs, the process %zu (its metadata names the process)", path,
                        rg_nn_model_arch(e->net)->n_in, e->N);
-    if (!st) st = model_read_mean(path, e->N, &e->net_mean);
+    if (!st) st = model_meta_mean(e->net_meta, path, e->N, &e->net_mean);
     e->nctx = (rg_nn_score_ctx){ .model = e->net, .process = e->b.p };
     e->score = rg_nn_score_iface(&e->nctx);
     e->score_name = "network";
@@ -352,7 +352,7 @@ static int load_classifier(cli_env *e)
     const char *path = e->a->classifier;
     if (!path) return train_classifier(e);
     int st = cli_check_input("--classifier", path);
-    if (!st && rg_nn_load(path, &e->clf)) st = cli_usage("--classifier %s: %s", path, rg_strerror_last());
+    if (!st && rg_nn_load(path, &e->clf)) st = cli_usage("--classifier: %s", rg_strerror_last());
     const rg_nn_arch *ar = st ? NULL : rg_nn_model_arch(e->clf);
     if (ar && ar->task != RG_NN_CLASSIFIER) st = cli_usage("--classifier %s is a score network", path);
     if (ar && !st && ar->n_in * e->views != e->N)
@@ -401,14 +401,14 @@ static int build_labeller(cli_env *e)
 }
 
 /* ---- opening ---------------------------------------------------------------------------------------------- */
-/* --model: the process flags of the network's sidecar, parsed as process flags only, into pa. */
-static int model_process(const cli_args *a, cli_args *pa)
+/* --model: the process flags of the network's metadata, parsed as process flags only, into pa. */
+static int model_process(const cli_env *e, cli_args *pa)
 {
-    if (a->given_proc) return cli_usage("--model brings its own process (its sidecar); drop the process flags");
+    const cli_args *a = e->a;
+    if (a->given_proc) return cli_usage("--model brings its own process (its metadata); drop the process flags");
     int pc = 0;
     char **pv = NULL, **argv = NULL;
-    int st = cli_check_input("--model", a->model);
-    if (!st) st = model_read_process_argv(a->model, &pc, &pv);
+    int st = model_meta_process_argv(e->net_meta, a->model, &pc, &pv);
     if (!st && !(argv = malloc((size_t)(pc + 2) * sizeof *argv))) st = cli_nomem("out of memory");
     if (!st) {
         static char name[] = "model";
@@ -416,10 +416,11 @@ static int model_process(const cli_args *a, cli_args *pa)
         for (int i = 0; i < pc; i++) argv[i + 1] = pv[i];
         argv[pc + 1] = NULL;
         const char *cmd = cli_command();
-        cli_set_command("regimes: the --model sidecar's process");
-        st = opts_parse(pc + 1, argv, G_PROC, 1, 1, pa);
+        char scope[4400];
+        snprintf(scope, sizeof scope, "%s: --model %s: process_argv", cmd, a->model);
+        cli_set_command(scope);
+        st = opts_parse_process(pc + 1, argv, pa);
         cli_set_command(cmd);
-        if (!st && pa->help) st = cli_usage("--model %s: its sidecar's process flags hold --help", a->model);
     }
     free(argv);
     model_argv_free(pc, pv);
@@ -434,13 +435,13 @@ static int open_data(cli_env *e)
     return RG_OK;
 }
 
-/* The process of the flags, or of a --model sidecar combined with the command line's data flags. */
+/* The process of the flags, or of a --model's metadata combined with the command line's data flags. */
 static int open_process(cli_env *e, cli_args *pa)
 {
     const cli_args *a = e->a;
     if (!a->model) return build_process(e, &a->o);
-    int st = read_model(e); /* a checkpoint first, then its sidecar */
-    if (!st) st = model_process(a, pa);
+    int st = read_model(e); /* the checkpoint and the metadata inside it */
+    if (!st) st = model_process(e, pa);
     if (st) return st;
     spec_opts o = pa->o; /* the network's process, the command line's data */
     o.gmm4 = a->data == DATA_GMM4, o.mean_norm2 = a->o.mean_norm2, o.mc2 = a->o.mc2, o.md2 = a->o.md2;
@@ -483,7 +484,7 @@ void env_close(cli_env *e)
     rg_data_set_free(e->X), rg_data_gmm_free(e->g);
     rg_noise_free(e->noise);
     spec_free(&e->b);
-    free(e->labels), free(e->offset), free(e->m), free(e->net_mean);
+    free(e->labels), free(e->offset), free(e->m), free(e->net_mean), free(e->net_meta);
     memset(e, 0, sizeof *e);
 }
 

@@ -49,6 +49,7 @@ typedef struct {
     rg_score_emp *se;
     rg_nn_model *net;
     double *net_mean;             /* the training mean of a --model network (N), or NULL */
+    char *net_meta;               /* the metadata of a --model network (model.h), or NULL */
     rg_nn_score_ctx nctx;
     rg_score score;
     const char *score_name;       /* "mixture", "empirical", "network" */
@@ -78,6 +79,10 @@ int env_command(int argc, char **argv, unsigned cmd, size_t samples, size_t step
  * NULL): the counts. Labels are indices into digits. */
 int source_classifier(const char *dir, const int *digits, size_t nd, uint64_t seed, rg_nn_model **m, double *acc,
                       size_t *n_train, size_t *n_test);
+
+/* The training split's two IDX files (plain or .gz) in dir must be readable regular files: a wrong
+ * directory, a FIFO or a device is bad input (one line, RG_EINVAL), not a runtime failure. */
+int source_mnist_check(const char *dir, int fashion);
 
 /* t as a step of the schedule (the first k with t_k >= t), or -1 without a schedule or beyond it. */
 long env_step(const cli_env *e, double t);

@@ -8,6 +8,7 @@
 #include <cblas.h>
 
 #include "regimes/error.h"
+#include "regimes/io.h"
 #include "regimes/linalg.h"
 #include "regimes/nonrev.h"
 #include "regimes/process.h"
@@ -16,118 +17,22 @@
 
 /* ---- text files ---------------------------------------------------------------------------------- */
 
-/* The whole file as a NUL-terminated string in *out (malloc'ed). */
-static int slurp(const char *flag, const char *path, char **out)
+/* The library's reader (io.h), its message prefixed with the flag: bad input (exit 2) unless memory ran out. */
+static int read_text(int square, const char *flag, const char *path, size_t max_n, size_t *n, double **out)
 {
-    FILE *f = fopen(path, "rb");
-    if (!f) return cli_usage("%s: cannot open '%s': %s", flag, path, strerror(errno));
-    size_t cap = 1 << 16, len = 0, got;
-    char *buf = malloc(cap);
-    while (buf && (got = fread(buf + len, 1, cap - len - 1, f)) > 0) {
-        len += got;
-        if (len + 1 == cap) {
-            char *grown = realloc(buf, cap *= 2);
-            if (!grown) free(buf);
-            buf = grown;
-        }
-    }
-    int err = errno, bad = ferror(f);
-    fclose(f);
-    if (!buf) return cli_nomem("%s: out of memory reading '%s'", flag, path);
-    if (bad) {
-        free(buf);
-        return cli_usage("%s: cannot read '%s': %s", flag, path, strerror(err));
-    }
-    buf[len] = '\0';
-    *out = buf;
-    return RG_OK;
+    const int st = square ? rg_io_matrix_read(path, max_n, n, out) : rg_io_vector_read(path, max_n, n, out);
+    if (st == RG_OK) return RG_OK;
+    return st == RG_ENOMEM ? cli_status(st) : cli_usage("%s: %s", flag, rg_strerror_last());
 }
 
-typedef struct {
-    double *x;
-    size_t n, cap;
-} numbuf;
-
-static int push(numbuf *b, double v)
+int spec_read_matrix(const char *flag, const char *path, size_t max_n, size_t *n, double **A)
 {
-    if (b->n == b->cap) {
-        size_t cap = b->cap ? 2 * b->cap : 256;
-        double *grown = realloc(b->x, cap * sizeof *grown);
-        if (!grown) return -1;
-        b->x = grown;
-        b->cap = cap;
-    }
-    b->x[b->n++] = v;
-    return 0;
+    return read_text(1, flag, path, max_n ? max_n : SPEC_DIM_MAX, n, A);
 }
 
-static int is_blank(char c) { return c == ' ' || c == '\t' || c == '\r' || c == '\v' || c == '\f'; }
-
-/* Parse the numbers of one line (NUL-terminated, modified in place) into b. */
-static int parse_line(const char *flag, const char *path, size_t lineno, char *line, numbuf *b)
+int spec_read_vector(const char *flag, const char *path, size_t max_n, size_t *n, double **v)
 {
-    char *p = line;
-    for (;;) {
-        while (is_blank(*p)) p++;
-        if (*p == '\0') return RG_OK;
-        char *tok = p;
-        while (*p && !is_blank(*p)) p++;
-        char keep = *p;
-        *p = '\0';
-        char *end;
-        double v = strtod(tok, &end);
-        if (end == tok || *end != '\0' || !isfinite(v))
-            return cli_usage("%s: '%s' line %zu: '%s' is not a finite number", flag, path, lineno, tok);
-        if (push(b, v) != 0) return cli_nomem("%s: out of memory reading '%s'", flag, path);
-        *p = keep;
-    }
-}
-
-/* All numbers of the file; square: n lines of n numbers each. */
-static int read_numbers(const char *flag, const char *path, int square, double **out, size_t *n)
-{
-    char *text = NULL;
-    int st = slurp(flag, path, &text);
-    if (st != RG_OK) return st;
-    numbuf b = { NULL, 0, 0 };
-    size_t lineno = 0, rows = 0, cols = 0;
-    for (char *line = text; line && st == RG_OK;) {
-        char *nl = strchr(line, '\n');
-        if (nl) *nl = '\0';
-        lineno++;
-        char *first = line;
-        while (is_blank(*first)) first++;
-        if (*first != '\0' && *first != '#') {
-            size_t before = b.n;
-            st = parse_line(flag, path, lineno, first, &b);
-            if (st == RG_OK && square && rows++ == 0) cols = b.n - before;
-            else if (st == RG_OK && square && b.n - before != cols)
-                st = cli_usage("%s: '%s' line %zu has %zu numbers, want %zu (a square matrix)", flag, path,
-                               lineno, b.n - before, cols);
-        }
-        line = nl ? nl + 1 : NULL;
-    }
-    free(text);
-    if (st == RG_OK && b.n == 0) st = cli_usage("%s: '%s' holds no numbers", flag, path);
-    if (st == RG_OK && square && rows != cols)
-        st = cli_usage("%s: '%s' holds %zu rows of %zu numbers, want a square matrix", flag, path, rows, cols);
-    if (st != RG_OK) {
-        free(b.x);
-        return st;
-    }
-    *out = b.x;
-    *n = square ? rows : b.n;
-    return RG_OK;
-}
-
-int spec_read_matrix(const char *flag, const char *path, size_t *n, double **A)
-{
-    return read_numbers(flag, path, 1, A, n);
-}
-
-int spec_read_vector(const char *flag, const char *path, size_t *n, double **v)
-{
-    return read_numbers(flag, path, 0, v, n);
+    return read_text(0, flag, path, max_n ? max_n : SPEC_DIM_MAX, n, v);
 }
 
 /* ---- schedules ------------------------------------------------------------------------------------- */
@@ -217,9 +122,10 @@ static int build_coupled(const spec_opts *o, spec_built *b)
 static int build_u(const spec_opts *o, size_t *n, double **U)
 {
     if (strncmp(o->U, "diag:", 5) != 0) {
-        int st = spec_read_matrix("--U", o->U, n, U);
+        int st = spec_read_matrix("--U", o->U, o->dim, n, U);
         if (st == RG_OK && o->dim && o->dim != *n) {
             free(*U);
+            *U = NULL; /* the caller frees *U on every path */
             return cli_usage("--dim %zu does not match the %zu x %zu matrix in --U '%s'", o->dim, *n, *n, o->U);
         }
         return st;
@@ -250,7 +156,7 @@ static int build_q(const spec_opts *o, size_t n, const double *U, double **Q)
     if (o->q == SPEC_Q_ZERO) return RG_OK;
     if (o->q == SPEC_Q_FILE) {
         size_t m;
-        int st = spec_read_matrix("--Q", o->q_file, &m, Q);
+        int st = spec_read_matrix("--Q", o->q_file, n, &m, Q);
         if (st == RG_OK && m != n) {
             free(*Q);
             *Q = NULL;
@@ -283,7 +189,7 @@ static int build_general(const spec_opts *o, spec_built *b)
 {
     size_t n;
     double *A = NULL;
-    int st = spec_read_matrix("--A", o->A, &n, &A);
+    int st = spec_read_matrix("--A", o->A, o->dim, &n, &A);
     if (st != RG_OK) return st;
     if (o->dim && o->dim != n) st = cli_usage("--dim %zu does not match the %zu x %zu matrix in --A '%s'",
                                               o->dim, n, n, o->A);
@@ -313,7 +219,7 @@ static int build_mean_dir(const spec_opts *o, size_t n, spec_built *b)
     } else {
         size_t m;
         double *v;
-        int st = spec_read_vector("--mean-dir", s, &m, &v);
+        int st = spec_read_vector("--mean-dir", s, n, &m, &v);
         if (st != RG_OK) return st;
         if (m != n) {
             free(v);
@@ -359,7 +265,7 @@ static int build_cw(const spec_opts *o, size_t n, spec_built *b)
     } else {
         size_t m;
         double *F;
-        int st = spec_read_matrix("--cw", s, &m, &F);
+        int st = spec_read_matrix("--cw", s, n, &m, &F);
         if (st != RG_OK) return st;
         if (m != n) {
             free(F);

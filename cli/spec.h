@@ -14,6 +14,9 @@
 
 typedef enum { SPEC_Q_ZERO, SPEC_Q_OPTIMAL, SPEC_Q_FILE } spec_q;
 
+/* Largest dimension of a dense (nonrev, general) process: O(d^3) per time point. */
+#define SPEC_DIM_MAX ((size_t)4096)
+
 /* Values of the `regimes theory` flags after parsing (defaults filled in by the caller). */
 typedef struct {
     rg_process_kind kind;
@@ -58,8 +61,9 @@ void spec_free(spec_built *b);
 /* Parse "piecewise:T1:G1,T2:G2,..." or "linear:..." (T may be "inf"). *t and *g are malloc'ed (n). */
 int spec_parse_schedule(const char *flag, const char *s, rg_schedule_interp *interp, size_t *n,
                         double **t, double **g);
-/* Read a square matrix (*n x *n, malloc'ed) or a vector (*n numbers) from path. */
-int spec_read_matrix(const char *flag, const char *path, size_t *n, double **A);
-int spec_read_vector(const char *flag, const char *path, size_t *n, double **v);
+/* Read a square matrix (*n x *n, malloc'ed) or a vector (*n numbers) from path (rg_io_matrix_read):
+ * at most max_n rows or numbers (0: SPEC_DIM_MAX). RG_OK, or one line "FLAG: PATH:LINE: ..." and a status. */
+int spec_read_matrix(const char *flag, const char *path, size_t max_n, size_t *n, double **A);
+int spec_read_vector(const char *flag, const char *path, size_t max_n, size_t *n, double **v);
 
 #endif

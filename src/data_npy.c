@@ -343,26 +343,16 @@ static void npy_write_rows(FILE *f, const rg_data_set *s, unsigned char *buf)
 int rg_data_set_write_npy(const char *path, const rg_data_set *s)
 {
     if (!path || !s || !s->X || s->P == 0 || s->N == 0) RG_FAIL(RG_EINVAL, "rg_data_set_write_npy: empty set or NULL");
-    size_t len = strlen(path);
-    char *tmp = malloc(len + 5);
     unsigned char *buf = malloc(4 * s->N);
-    if (!tmp || !buf) {
-        free(tmp);
-        free(buf);
-        RG_FAIL(RG_ENOMEM, "out of memory writing %s", path);
-    }
-    memcpy(tmp, path, len);
-    memcpy(tmp + len, ".tmp", 5);   /* same directory: rename() below is atomic */
-    FILE *f = fopen(tmp, "wb");
-    int st = f ? RG_OK : rg__fail(RG_EIO, __FILE__, __LINE__, "%s: cannot open for writing", tmp);
+    if (!buf) RG_FAIL(RG_ENOMEM, "out of memory writing %s", path);
+    char *tmp;
+    FILE *f;
+    int st = rg__out_open(path, &tmp, &f); /* PATH.tmp in the same directory, renamed into place */
     if (st == RG_OK) {
         npy_write_header(f, s->P, s->N);
         npy_write_rows(f, s, buf);
-        if (ferror(f) | (fclose(f) != 0)) st = rg__fail(RG_EIO, __FILE__, __LINE__, "%s: write failed", tmp);
-        else if (rename(tmp, path) != 0) st = rg__fail(RG_EIO, __FILE__, __LINE__, "%s: cannot rename to %s", tmp, path);
-        if (st != RG_OK) remove(tmp);
+        st = rg__out_commit(f, !ferror(f), tmp, path);
     }
-    free(tmp);
     free(buf);
     return st;
 }

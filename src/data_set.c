@@ -2,6 +2,7 @@
  * mixture, centring, covariance and its top eigenvalue, the classification rules of
  * docs/math.md 8.4. Contracts: include/regimes/data.h. */
 #include <limits.h>
+#include <float.h>
 #include <math.h>
 #include <stdlib.h>
 #include <string.h>
@@ -79,6 +80,13 @@ int rg_data_center(float *X, size_t P, size_t N, double *mean)
     double *m = mean ? mean : malloc(N * sizeof *m);
     if (!m) RG_FAIL(RG_ENOMEM, "out of memory for column means");
     column_mean(X, P, N, m);
+    for (size_t p = 0; p < P; p++) /* first check, then change: X is left as it was on failure */
+        for (size_t i = 0; i < N; i++)
+            if (!(fabs((double)X[p * N + i] - m[i]) <= (double)FLT_MAX)) {
+                const double d = (double)X[p * N + i] - m[i];
+                if (!mean) free(m);
+                RG_FAIL(RG_EDOM, "center: row %zu, column %zu: x - mean = %g overflows float32", p, i, d);
+            }
     for (size_t p = 0; p < P; p++)
         for (size_t i = 0; i < N; i++) X[p * N + i] = (float)((double)X[p * N + i] - m[i]);
     if (!mean) free(m);

@@ -40,3 +40,12 @@ int rg__all_finite(const double *x, size_t n)
         if (!isfinite(x[i])) return 0;
     return 1;
 }
+
+size_t rg__first_nonfinite_f(const float *x, size_t n)
+{
+    for (size_t i = 0; i < n; i++)
+        if (!isfinite(x[i])) return i;
+    return n;
+}
+
+int rg__all_finite_f(const float *x, size_t n) { return rg__first_nonfinite_f(x, n) == n; }

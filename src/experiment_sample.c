@@ -141,6 +141,10 @@ static int sample_slice(const rg_exp_sample_cfg *c, size_t lo, size_t ns, float 
                            .n_grid = c->run.n_grid, .seed = c->run.seed, .traj0 = c->run.id0 + lo };
     if (rc.snap) cfg.rec_t = c->rec_t, cfg.n_rec = c->n_rec, cfg.observer = observe, cfg.observer_ctx = &rc;
     int st = rg_sampler_run(&cfg, ns, 0, x + lo * N);
+    const size_t bad = st == RG_OK ? rg__first_nonfinite_f(x + lo * N, ns * N) : ns * N;
+    if (bad < ns * N) /* a non-finite score (a diverged network, an overflow): refused, never returned */
+        st = rg__fail(RG_ENOCONV, __FILE__, __LINE__, "trajectory %zu ends at NaN or Inf (coordinate %zu): the score "
+                      "was not finite along it", lo + bad / N, bad % N);
     if (st == RG_OK && c->train) st = mem_slice(c, lo, ns, &rc, x + lo * N, mem, near);
     free(rc.snap), free(rc.near);
     return st;

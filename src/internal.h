@@ -25,6 +25,9 @@ void rg__assert_fail(const char *expr, const char *file, int line);
 
 /* 1 if all n values are finite. */
 int rg__all_finite(const double *x, size_t n);
+/* The same for floats; rg__first_nonfinite_f: the index of the first NaN or Inf, or n. */
+int rg__all_finite_f(const float *x, size_t n);
+size_t rg__first_nonfinite_f(const float *x, size_t n);
 
 /* Open path for binary reading only if it is a regular file (io_read.c): a FIFO, device or directory
  * is refused with RG_EIO "PATH: is not a regular file (a FIFO)" before anything is read, and a FIFO
@@ -42,5 +45,24 @@ void rg__antisymmetrise(size_t n, double *X);                  /* X = (X - X^T) 
 double rg__asymmetry(size_t n, const double *X, double sign);
 /* Sort eigenvalues wr + i wi by real part, then imaginary part, ascending. RG_ENOMEM. */
 int rg__sort_eig(size_t n, double *wr, double *wi);
+
+/* Outputs (io_file.c). rg__check_output: RG_OK when path is absent or a regular file; RG_EINVAL "PATH:
+ * exists and is a FIFO, not a regular file: refusing to replace it" for a device, FIFO, directory or
+ * symbolic link. rg__out_open checks path, then creates PATH.tmp (*tmp, malloc'ed) exclusively, without
+ * following links, as *f. rg__out_commit closes f (unless NULL: closed already), and when ok checks path
+ * again and renames PATH.tmp onto it; otherwise, or on any failure, PATH.tmp is removed. It frees tmp.
+ * RG_EIO "PATH: cannot write: REASON". */
+int rg__check_output(const char *path);
+int rg__out_open(const char *path, char **tmp, FILE **f);
+int rg__out_commit(FILE *f, int ok, char *tmp, const char *path);
+/* Create path exclusively for writing, without following links; a regular file already there (a killed
+ * writer's) is replaced, anything else refused (RG_EINVAL). For temporary files. */
+int rg__create_scratch(const char *path, FILE **f);
+
+/* One line of text into buf (at most cap characters; '\n' dropped, NUL-terminated, so buf holds cap + 1).
+ * Returns 1 for a line, 0 at the end of the file with nothing read, -1 at a NUL byte (not text), -2 for a
+ * line longer than cap. */
+int rg__text_line(FILE *f, char *buf, size_t cap, size_t *len);
+static inline int rg__is_blank(char c) { return c == ' ' || c == '\t' || c == '\r' || c == '\v' || c == '\f'; }
 
 #endif

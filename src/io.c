@@ -14,32 +14,6 @@
 #include "regimes/error.h"
 #include "internal.h"
 
-static int tmp_name(char *buf, size_t len, const char *path, const char *suffix)
-{
-    int n = snprintf(buf, len, "%s%s", path, suffix);
-    if (n < 0 || (size_t)n >= len) RG_FAIL(RG_EINVAL, "io: path too long: %s", path);
-    return RG_OK;
-}
-
-/* Close f (opened on tmp) and rename tmp onto path, or remove tmp: RG_EIO naming path. */
-static int finish(FILE *f, int ok, const char *tmp, const char *path)
-{
-    int e = ok ? 0 : errno;
-    if (fclose(f) != 0 && ok) {
-        ok = 0;
-        e = errno;
-    }
-    if (ok && rename(tmp, path) != 0) {
-        ok = 0;
-        e = errno;
-    }
-    if (!ok) {
-        remove(tmp);
-        RG_FAIL(RG_EIO, "io: cannot write %s: %s", path, e ? strerror(e) : "write error");
-    }
-    return RG_OK;
-}
-
 static void put_num(FILE *f, double x)
 {
     if (isnan(x)) fputs("nan", f);
@@ -52,10 +26,9 @@ int rg_io_csv_write(const char *path, size_t ncol, const char *const *header, si
     if (!path || !header || ncol == 0 || (nrow && !data)) RG_FAIL(RG_EINVAL, "io: csv needs a path, >= 1 column and data");
     for (size_t j = 0; j < ncol; j++)
         if (!header[j] || strpbrk(header[j], ",\n\r")) RG_FAIL(RG_EINVAL, "io: csv column %zu has no name or a comma", j);
-    char tmp[4200];
-    RG_TRY(tmp_name(tmp, sizeof tmp, path, ".tmp"));
-    FILE *f = fopen(tmp, "w");
-    if (!f) RG_FAIL(RG_EIO, "io: cannot create %s: %s", tmp, strerror(errno));
+    char *tmp;
+    FILE *f;
+    RG_TRY(rg__out_open(path, &tmp, &f));
     for (size_t j = 0; j < ncol; j++) fprintf(f, "%s%s", j ? "," : "", header[j]);
     fputc('\n', f);
     for (size_t i = 0; i < nrow; i++) {
@@ -65,18 +38,17 @@ int rg_io_csv_write(const char *path, size_t ncol, const char *const *header, si
         }
         fputc('\n', f);
     }
-    return finish(f, !ferror(f), tmp, path);
+    return rg__out_commit(f, !ferror(f), tmp, path);
 }
 
 int rg_io_text_write(const char *path, const char *text, size_t len)
 {
     if (!path || (len && !text)) RG_FAIL(RG_EINVAL, "io: text needs a path");
-    char tmp[4200];
-    RG_TRY(tmp_name(tmp, sizeof tmp, path, ".tmp"));
-    FILE *f = fopen(tmp, "wb");
-    if (!f) RG_FAIL(RG_EIO, "io: cannot create %s: %s", tmp, strerror(errno));
+    char *tmp;
+    FILE *f;
+    RG_TRY(rg__out_open(path, &tmp, &f));
     int ok = fwrite(text, 1, len, f) == len;
-    return finish(f, ok, tmp, path);
+    return rg__out_commit(f, ok, tmp, path);
 }
 
 /* A gnuplot string literal: single quotes, a quote doubled. */
@@ -133,17 +105,23 @@ int rg_io_png_grid(const char *path, size_t n, size_t h, size_t w, const float *
         RG_FAIL(RG_ENOMEM, "io: png grid of %zu x %zu pixels", W, H);
     }
     for (size_t k = 0; k < n; k++) png_tile(px, W, k, cols, h, w, img, lo, hi);
-    char tmp[4200];
-    int st = tmp_name(tmp, sizeof tmp, path, ".tmp");
-    FILE *f = st == RG_OK ? fopen(tmp, "wb") : NULL;
-    if (st == RG_OK && !f) st = rg__fail(RG_EIO, __FILE__, __LINE__, "io: cannot create %s: %s", tmp, strerror(errno));
-    if (st == RG_OK) st = finish(f, png_encode(f, px, rowp, W, H), tmp, path);
+    char *tmp;
+    FILE *f;
+    int st = rg__out_open(path, &tmp, &f);
+    if (st == RG_OK) st = rg__out_commit(f, png_encode(f, px, rowp, W, H), tmp, path);
     free(px);
     free(rowp);
     return st;
 }
 
 /* ---- gnuplot ---- */
+
+static int tmp_name(char *buf, size_t len, const char *path, const char *suffix)
+{
+    int n = snprintf(buf, len, "%s%s", path, suffix);
+    if (n < 0 || (size_t)n >= len) RG_FAIL(RG_EINVAL, "io: path too long: %s", path);
+    return RG_OK;
+}
 
 static void gp_str(FILE *f, const char *s)
 {
@@ -167,8 +145,9 @@ int rg_io_plot(const char *png_path, const char *title, const char *xlabel, cons
     RG_TRY(tmp_name(gp, sizeof gp, png_path, ".gp.tmp"));
     RG_TRY(tmp_name(png_tmp, sizeof png_tmp, png_path, ".tmp"));
     if (strpbrk(png_path, "'\"\n")) RG_FAIL(RG_EINVAL, "io: plot path has a quote or newline: %s", png_path);
-    FILE *d = fopen(dat, "w");
-    if (!d) RG_FAIL(RG_EIO, "io: cannot create %s: %s", dat, strerror(errno));
+    RG_TRY(rg__check_output(png_path));
+    FILE *d, *g, *p;
+    RG_TRY(rg__create_scratch(dat, &d));
     for (size_t k = 0; k < n_series; k++) { /* one gnuplot data block per series */
         for (size_t i = 0; i < series[k].n; i++) {
             put_num(d, series[k].x[i]), fputc(' ', d), put_num(d, series[k].y[i]);
@@ -182,10 +161,15 @@ int rg_io_plot(const char *png_path, const char *title, const char *xlabel, cons
         remove(dat);
         RG_FAIL(RG_EIO, "io: cannot write %s", dat);
     }
-    FILE *g = fopen(gp, "w");
-    if (!g) {
+    int st = rg__create_scratch(gp, &g);
+    if (st == RG_OK) { /* gnuplot writes the PNG into a regular file we created, never through a link */
+        st = rg__create_scratch(png_tmp, &p);
+        if (st == RG_OK) fclose(p);
+        else fclose(g), remove(gp);
+    }
+    if (st != RG_OK) {
         remove(dat);
-        RG_FAIL(RG_EIO, "io: cannot create %s: %s", gp, strerror(errno));
+        return st;
     }
     fputs("set terminal pngcairo size 800,500 font 'sans,10'\nset output ", g);
     gp_str(g, png_tmp);
@@ -203,7 +187,7 @@ int rg_io_plot(const char *png_path, const char *title, const char *xlabel, cons
     fputc('\n', g);
     ok = !ferror(g);
     if (fclose(g) != 0 || !ok) {
-        remove(dat), remove(gp);
+        remove(dat), remove(gp), remove(png_tmp);
         RG_FAIL(RG_EIO, "io: cannot write %s", gp);
     }
     char cmd[8600];
@@ -215,10 +199,11 @@ int rg_io_plot(const char *png_path, const char *title, const char *xlabel, cons
         remove(png_tmp);
         RG_FAIL(RG_EIO, "io: gnuplot failed for %s (is gnuplot installed?)", png_path);
     }
-    if (rename(png_tmp, png_path) != 0) {
-        int e = errno;
+    char *tmp = malloc(strlen(png_tmp) + 1);
+    if (!tmp) {
         remove(png_tmp);
-        RG_FAIL(RG_EIO, "io: cannot write %s: %s", png_path, strerror(e));
+        RG_FAIL(RG_ENOMEM, "%s: out of memory", png_path);
     }
-    return RG_OK;
+    strcpy(tmp, png_tmp);
+    return rg__out_commit(NULL, 1, tmp, png_path);
 }

@@ -1,9 +1,12 @@
 /* IDX files (plain or gzip), MNIST / Fashion-MNIST splits and the preprocessing of docs/math.md 10.2.
  * Contracts: include/regimes/mnist.h. */
+#define _POSIX_C_SOURCE 200809L
 #include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
 
 #include <zlib.h>
 
@@ -109,20 +112,51 @@ int rg_mnist_parse_labels(const void *buf, size_t len, const char *name, rg_mnis
 
 /* ---- reading files (plain or gzip) -------------------------------------------------------------- */
 
-/* The whole decompressed content of path, at most `limit` bytes (more is reported as trailing
- * bytes by the parser, so we read limit + 1 to see them). *buf owned by the caller. */
-static int slurp(const char *path, size_t limit, unsigned char **buf, size_t *len)
+/* What the IDX header at the start of b (n bytes so far) announces for a file of the given magic: the
+ * bytes in all, header included; 0 while the header is incomplete; 1 when the header is wrong (another
+ * magic, a dimension out of bounds): reading can stop, the parser names the defect. */
+static size_t idx_announced(const unsigned char *b, size_t n, uint32_t magic)
+{
+    const int ndim = magic == RG_MNIST_MAGIC_IMAGES ? 3 : 1;
+    const size_t head = 4 + 4 * (size_t)ndim;
+    if (n >= 4 && be32(b) != magic) return 1;
+    if (n < head) return 0;
+    size_t total = 1;
+    for (int k = 0; k < ndim; k++) {
+        const uint32_t d = be32(b + 4 + 4 * k);
+        if (d == 0 || d > (k == 0 ? RG_MNIST_MAX_N : RG_MNIST_MAX_SIDE)) return 1;
+        total *= d; /* <= 1e7 * 4096^2 < 2^64 */
+    }
+    return head + total;
+}
+
+/* The whole decompressed content of path (plain or gzip; a regular file only: a FIFO or a device is
+ * refused before anything is read), an IDX file of the given magic. Reading stops one byte past the size
+ * its header announces (or right after a wrong header), so a small gzip file cannot inflate beyond what
+ * its header declares. *buf owned by the caller. */
+static int slurp(const char *path, uint32_t magic, unsigned char **buf, size_t *len)
 {
     *buf = NULL;
     *len = 0;
-    gzFile f = gzopen(path, "rb");
-    if (!f) RG_FAIL(RG_EIO, "%s: cannot open for reading", path);
-    size_t cap = 0, n = 0;
+    FILE *plain;
+    RG_TRY(rg__open_regular(path, &plain, NULL));
+    const int fd = dup(fileno(plain));
+    fclose(plain);
+    gzFile f = fd >= 0 ? gzdopen(fd, "rb") : NULL;
+    if (!f) {
+        if (fd >= 0) close(fd);
+        RG_FAIL(RG_EIO, "%s: cannot open for reading", path);
+    }
+    size_t cap = 0, n = 0, limit = (size_t)-1;
     unsigned char *b = NULL;
     int st = RG_OK;
     for (;;) {
+        const size_t want = limit == (size_t)-1 ? idx_announced(b, n, magic) : 0;
+        if (want == 1) break; /* a wrong header: the parser reports it */
+        if (want) limit = want;
         if (n == cap) {
-            size_t ncap = cap ? 2 * cap : MNIST_CHUNK;
+            size_t ncap = cap ? 2 * cap : 64;
+            if (limit != (size_t)-1 && ncap > limit + 1) ncap = limit + 1 > cap ? limit + 1 : cap + 1;
             unsigned char *nb = realloc(b, ncap);
             if (!nb) {
                 st = rg__fail(RG_ENOMEM, __FILE__, __LINE__, "%s: out of memory after %zu bytes", path, n);
@@ -141,7 +175,12 @@ static int slurp(const char *path, size_t limit, unsigned char **buf, size_t *le
             break;
         }
         n += (size_t)r;
-        if (r == 0 || n > limit) break;
+        if (r == 0) break;
+        if (limit != (size_t)-1 && n > limit) {
+            st = rg__fail(RG_EFORMAT, __FILE__, __LINE__, "%s: trailing bytes after the %zu bytes its IDX header announces",
+                          path, limit);
+            break;
+        }
     }
     if (st == RG_OK) {
         int err;
@@ -159,10 +198,6 @@ static int slurp(const char *path, size_t limit, unsigned char **buf, size_t *le
     return RG_OK;
 }
 
-/* Largest legal IDX file: header + RG_MNIST_MAX_N images of 28x28 would be enough for MNIST, but the
- * header bounds allow more; the parser reports anything beyond what the header announces. */
-#define MNIST_READ_LIMIT ((size_t)1 << 36)
-
 int rg_mnist_read_images(const char *path, rg_mnist_raw **out)
 {
     if (!out) RG_FAIL(RG_EINVAL, "rg_mnist_read_images: out is NULL");
@@ -170,7 +205,7 @@ int rg_mnist_read_images(const char *path, rg_mnist_raw **out)
     if (!path) RG_FAIL(RG_EINVAL, "rg_mnist_read_images: path is NULL");
     unsigned char *b = NULL;
     size_t n = 0;
-    RG_TRY(slurp(path, MNIST_READ_LIMIT, &b, &n));
+    RG_TRY(slurp(path, RG_MNIST_MAGIC_IMAGES, &b, &n));
     int st = rg_mnist_parse_images(b, n, path, out);
     free(b);
     return st;
@@ -183,7 +218,7 @@ int rg_mnist_read_labels(const char *path, rg_mnist_raw **out)
     if (!path) RG_FAIL(RG_EINVAL, "rg_mnist_read_labels: path is NULL");
     unsigned char *b = NULL;
     size_t n = 0;
-    RG_TRY(slurp(path, MNIST_READ_LIMIT, &b, &n));
+    RG_TRY(slurp(path, RG_MNIST_MAGIC_LABELS, &b, &n));
     int st = rg_mnist_parse_labels(b, n, path, out);
     free(b);
     return st;
@@ -214,20 +249,16 @@ int rg_mnist_read_pair(const char *images_path, const char *labels_path, rg_mnis
     return RG_OK;
 }
 
-/* dir/name, or dir/name.gz when the plain file does not exist. buf: out, size cap. */
+/* dir/name, or dir/name.gz when the plain file does not exist (whatever kind of file it is: the reader
+ * refuses anything but a regular file, without opening it). buf: out, size cap. */
 static int pick_path(const char *dir, const char *name, char *buf, size_t cap)
 {
     int k = snprintf(buf, cap, "%s/%s", dir, name);
     if (k < 0 || (size_t)k + 4 >= cap) RG_FAIL(RG_EINVAL, "rg_mnist_load: directory name too long");
-    FILE *f = fopen(buf, "rb");
-    if (f) {
-        fclose(f);
-        return RG_OK;
-    }
+    struct stat sb;
+    if (stat(buf, &sb) == 0) return RG_OK;
     strcat(buf, ".gz");
-    f = fopen(buf, "rb");
-    if (!f) RG_FAIL(RG_EIO, "%s/%s: cannot open (nor %s.gz)", dir, name, name);
-    fclose(f);
+    if (stat(buf, &sb) != 0) RG_FAIL(RG_EIO, "%s/%s: cannot open (nor %s.gz)", dir, name, name);
     return RG_OK;
 }
 

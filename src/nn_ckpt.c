@@ -1,8 +1,11 @@
 /* nn checkpoints: model and optimiser state in one little-endian file, written atomically, read
  * with every field checked. Layout (nn.h): magic "RGNNCKPT", u32 version, architecture, u64 nparams,
- * float params, u32 has_opt, [optimiser], u64 FNV-1a checksum of everything before it. Version 2
- * appends f64 sigma_data2 to the architecture and u32 t_log after t_max; version 1 files (neither
- * field) load as plain networks with uniform times. */
+ * float params, u32 has_opt, [optimiser], [u64 meta_len, meta bytes], u64 FNV-1a checksum of
+ * everything before it. Version 2 appends f64 sigma_data2 to the architecture and u32 t_log after
+ * t_max; version 1 files (neither field) load as plain networks with uniform times. Version 3 adds the
+ * metadata (text without NUL, e.g. the JSON of regimes train) just before the checksum, so that a
+ * model and what describes it are one file, written by one rename. Parameters and Adam moments must be
+ * finite: the writer refuses to store a diverged model, the reader refuses to load one. */
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -38,20 +41,23 @@ static void put_f64(wr *w, double v) { put(w, &v, 8); }
 
 int rg_nn_save(const char *path, const rg_nn_model *m, const rg_nn_trainer *tr)
 {
-    if (!path || !m) RG_FAIL(RG_EINVAL, "rg_nn_save: NULL argument");
+    return rg_nn_save_meta(path, m, tr, NULL, 0);
+}
+
+int rg_nn_save_meta(const char *path, const rg_nn_model *m, const rg_nn_trainer *tr, const char *meta, size_t meta_len)
+{
+    if (!path || !m || (meta_len && !meta)) RG_FAIL(RG_EINVAL, "rg_nn_save: NULL argument");
+    if (meta_len && memchr(meta, '\0', meta_len)) RG_FAIL(RG_EINVAL, "rg_nn_save: the metadata holds a NUL byte");
+    const size_t bad = rg__first_nonfinite_f(m->p, m->nparams);
+    if (bad < m->nparams)
+        RG_FAIL(RG_EDOM, "%s: not written: parameter %zu is %g (a diverged model is never saved)", path, bad,
+                (double)m->p[bad]);
     if (tr && rg_nn__trainer_model(tr) != m)
         RG_FAIL(RG_EINVAL, "rg_nn_save: the trainer belongs to another model");
     if (!little_endian()) RG_FAIL(RG_EIO, "rg_nn_save: checkpoints need a little-endian host");
-    size_t len = strlen(path);
-    char *tmp = malloc(len + 5);
-    if (!tmp) RG_FAIL(RG_ENOMEM, "rg_nn_save: out of memory");
-    memcpy(tmp, path, len);
-    memcpy(tmp + len, ".tmp", 5);
-    wr w = { fopen(tmp, "wb"), 0xcbf29ce484222325ull, 0 };
-    if (!w.f) {
-        free(tmp);
-        RG_FAIL(RG_EIO, "%s: cannot open for writing", path);
-    }
+    char *tmp;
+    wr w = { NULL, 0xcbf29ce484222325ull, 0 };
+    RG_TRY(rg__out_open(path, &tmp, &w.f));
     const rg_nn_arch *a = &m->a;
     put(&w, MAGIC, 8);
     put_u32(&w, RG_NN_CKPT_VERSION);
@@ -89,22 +95,11 @@ int rg_nn_save(const char *path, const rg_nn_model *m, const rg_nn_trainer *tr)
         put(&w, v.m, m->nparams * sizeof *v.m);
         put(&w, v.v, m->nparams * sizeof *v.v);
     }
+    put_u64(&w, meta_len);
+    if (meta_len) put(&w, meta, meta_len);
     uint64_t h = w.h;
     put_u64(&w, h);
-    int bad = w.bad | ferror(w.f);
-    bad |= fclose(w.f) != 0;
-    if (bad) {
-        remove(tmp);
-        free(tmp);
-        RG_FAIL(RG_EIO, "%s: write failed", path);
-    }
-    if (rename(tmp, path) != 0) {
-        remove(tmp);
-        free(tmp);
-        RG_FAIL(RG_EIO, "%s: cannot rename the temporary file into place", path);
-    }
-    free(tmp);
-    return RG_OK;
+    return rg__out_commit(w.f, !(w.bad | ferror(w.f)), tmp, path);
 }
 
 /* ---- reader ------------------------------------------------------------------------------------- */
@@ -128,6 +123,8 @@ typedef struct {
     rg_nn_train_config c;
     uint64_t P, step;
     const float *m, *v;
+    const char *meta; /* version 3: the metadata (meta_len bytes, no NUL), else NULL */
+    uint64_t meta_len;
 } ckpt;
 
 static int read_u64(rd *r, uint64_t *v, const char *what) { return take(r, v, 8, what); }
@@ -144,6 +141,22 @@ static uint64_t arch_nparams(const rg_nn_arch *a)
     return n;
 }
 
+/* Parameters and Adam moments are finite (memcpy: the buffer's floats need not be aligned for the check). */
+static int check_finite(const char *path, const ckpt *k)
+{
+    static const char *const what[3] = { "parameter", "Adam first moment", "Adam second moment" };
+    const float *arr[3] = { k->params, k->m, k->v };
+    for (int a = 0; a < (k->has_opt ? 3 : 1); a++)
+        for (uint64_t i = 0; i < k->nparams; i++) {
+            float x;
+            memcpy(&x, arr[a] + i, sizeof x);
+            if (!isfinite(x))
+                RG_FAIL(RG_EFORMAT, "%s: %s %llu is %g: a diverged model (refused; retrain with a smaller --lr)", path,
+                        what[a], (unsigned long long)i, (double)x);
+        }
+    return RG_OK;
+}
+
 static int parse(rd *r, ckpt *k)
 {
     char magic[8];
@@ -153,7 +166,7 @@ static int parse(rd *r, ckpt *k)
         RG_FAIL(RG_EFORMAT, "%s: not a regimes nn checkpoint (bad magic)", r->path);
     RG_TRY(take(r, magic, 8, "the magic"));
     RG_TRY(take(r, &ver, 4, "the version"));
-    if (ver != 1 && ver != RG_NN_CKPT_VERSION)
+    if (ver < 1 || ver > RG_NN_CKPT_VERSION)
         RG_FAIL(RG_EFORMAT, "%s: checkpoint version %u, this build reads versions 1 to %u", r->path, ver,
                 RG_NN_CKPT_VERSION);
     RG_TRY(take(r, &task, 4, "the architecture"));
@@ -208,33 +221,44 @@ static int parse(rd *r, ckpt *k)
         k->v = k->m + k->nparams;
         r->at += k->nparams * 8;
     }
+    k->meta = NULL, k->meta_len = 0;
+    if (ver >= 3) {
+        RG_TRY(read_u64(r, &k->meta_len, "the metadata length"));
+        if (k->meta_len > r->n - r->at)
+            RG_FAIL(RG_EFORMAT, "%s: truncated checkpoint (%llu bytes of metadata announced)", r->path,
+                    (unsigned long long)k->meta_len);
+        k->meta = (const char *)(const void *)(r->p + r->at);
+        r->at += k->meta_len;
+    }
     uint64_t h = 0xcbf29ce484222325ull, want;
     for (size_t i = 0; i < r->at; i++) h = (h ^ r->p[i]) * 0x100000001b3ull;
     RG_TRY(read_u64(r, &want, "the checksum"));
     if (r->at != r->n) RG_FAIL(RG_EFORMAT, "%s: %zu trailing bytes after the checkpoint", r->path, r->n - r->at);
     if (h != want) RG_FAIL(RG_EFORMAT, "%s: checksum mismatch (corrupted checkpoint)", r->path);
-    return RG_OK;
+    if (k->meta_len && memchr(k->meta, '\0', k->meta_len))
+        RG_FAIL(RG_EFORMAT, "%s: the metadata holds a NUL byte (not text)", r->path);
+    return check_finite(r->path, k);
 }
 
-/* Read the whole file into *buf (8-byte aligned by malloc). */
+/* Read the whole file into *buf (8-byte aligned by malloc): a regular file only (a FIFO or a device such
+ * as /dev/zero is refused before anything is read), exactly as many bytes as it holds. */
 static int slurp(const char *path, unsigned char **buf, size_t *n)
 {
-    FILE *f = fopen(path, "rb");
-    if (!f) RG_FAIL(RG_EIO, "%s: cannot open", path);
-    size_t cap = 1 << 16, len = 0;
-    unsigned char *b = malloc(cap);
-    while (b) {
-        len += fread(b + len, 1, cap - len, f);
-        if (len < cap) break;
-        unsigned char *nb = realloc(b, cap * 2);
-        if (!nb) { free(b); b = NULL; break; }
-        b = nb;
-        cap *= 2;
+    FILE *f;
+    unsigned long long size;
+    RG_TRY(rg__open_regular(path, &f, &size));
+    unsigned char *b = size < SIZE_MAX ? malloc(size ? (size_t)size : 1) : NULL;
+    if (!b) {
+        fclose(f);
+        RG_FAIL(RG_ENOMEM, "%s: out of memory for a checkpoint of %llu bytes", path, size);
     }
-    int err = ferror(f);
+    size_t len = fread(b, 1, (size_t)size, f);
+    int err = ferror(f), more = getc(f) != EOF;
     fclose(f);
-    if (!b) RG_FAIL(RG_ENOMEM, "%s: out of memory reading the checkpoint", path);
-    if (err) { free(b); RG_FAIL(RG_EIO, "%s: read error", path); }
+    if (err || len != size || more) {
+        free(b);
+        RG_FAIL(RG_EIO, "%s: read error (the file changed while being read?)", path);
+    }
     *buf = b;
     *n = len;
     return RG_OK;
@@ -251,10 +275,13 @@ static int load_ckpt(const char *path, unsigned char **buf, ckpt *k)
     return st;
 }
 
-int rg_nn_load(const char *path, rg_nn_model **out)
+int rg_nn_load(const char *path, rg_nn_model **out) { return rg_nn_load_meta(path, out, NULL, NULL); }
+
+int rg_nn_load_meta(const char *path, rg_nn_model **out, char **meta, size_t *meta_len)
 {
-    if (!path || !out) RG_FAIL(RG_EINVAL, "rg_nn_load: NULL argument");
+    if (!path || !out || (meta && !meta_len)) RG_FAIL(RG_EINVAL, "rg_nn_load: NULL argument");
     *out = NULL;
+    if (meta) *meta = NULL, *meta_len = 0;
     unsigned char *buf = NULL;
     ckpt k;
     RG_TRY(load_ckpt(path, &buf, &k));
@@ -268,6 +295,16 @@ int rg_nn_load(const char *path, rg_nn_model **out)
                 (unsigned long long)k.nparams, want);
     }
     if (st == RG_OK) memcpy(m->p, k.params, m->nparams * sizeof *m->p);
+    if (st == RG_OK && meta && k.meta_len) {
+        if (!(*meta = malloc((size_t)k.meta_len + 1))) {
+            rg_nn_model_free(m);
+            free(buf);
+            RG_FAIL(RG_ENOMEM, "%s: out of memory for %llu bytes of metadata", path, (unsigned long long)k.meta_len);
+        }
+        memcpy(*meta, k.meta, (size_t)k.meta_len);
+        (*meta)[k.meta_len] = '\0';
+        *meta_len = (size_t)k.meta_len;
+    }
     free(buf);
     if (st == RG_OK) *out = m;
     return st;

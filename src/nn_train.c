@@ -332,8 +332,13 @@ int rg_nn_trainer_step(rg_nn_trainer *tr, double *loss)
     if (!tr) RG_FAIL(RG_EINVAL, "rg_nn_trainer_step: NULL trainer");
     RG_TRY(fill_batch(tr));
     int score = tr->m->a.task == RG_NN_SCORE;
+    double l = 0.0;
     RG_TRY(rg_nn_trainer_loss_grad(tr, tr->c.batch, tr->x, score ? tr->t : NULL, score ? NULL : tr->lab,
-                                   score ? tr->eps : NULL, loss, tr->grad));
+                                   score ? tr->eps : NULL, &l, tr->grad));
+    if (loss) *loss = l;
+    if (!isfinite(l) || !rg__all_finite_f(tr->grad, tr->m->nparams))
+        RG_FAIL(RG_ENOCONV, "training diverged at step %llu: the minibatch %s is not finite (loss %g)",
+                (unsigned long long)tr->step, isfinite(l) ? "gradient" : "loss", l);
     const rg_nn_train_config *c = &tr->c;
     const double lr = rg_nn_trainer_lr(tr, tr->step), n = (double)(tr->step + 1);
     const double bc1 = 1.0 - pow(c->beta1, n), bc2 = 1.0 - pow(c->beta2, n);

@@ -4,12 +4,12 @@
  * against the one before: finite, in (0, 1), abar strictly decreasing, t strictly increasing. The
  * DDPM constructors keep the log of the product, so t_k = -1/2 sum_{j<=k} log(1 - beta_j) carries no
  * exp/log round trip (and RG_GRID_DDPM, which builds its grid from these t_k, keeps its bits). */
-#include <errno.h>
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
+#include "regimes/io.h"
 #include "internal.h"
 #include "noise_internal.h"
 
@@ -158,25 +158,6 @@ int rg_noise_table(size_t K, const double *abar, rg_noise **out)
 
 /* ---- files --------------------------------------------------------------------------------------- */
 
-/* One line into buf (at most NOISE_LINE_MAX characters, '\n' dropped). Returns 1 for a line, 0 at
- * end of file with nothing read, -1 for a NUL byte, -2 for a line that is too long. */
-static int noise_line(FILE *f, char *buf, size_t *len)
-{
-    int c, any = 0;
-    *len = 0;
-    while ((c = getc(f)) != EOF) {
-        any = 1;
-        if (c == '\n') break;
-        if (c == '\0') return -1;
-        if (*len == NOISE_LINE_MAX) return -2;
-        buf[(*len)++] = (char)c;
-    }
-    buf[*len] = '\0';
-    return any;
-}
-
-static int is_blank(char c) { return c == ' ' || c == '\t' || c == '\r' || c == '\v' || c == '\f'; }
-
 /* Append v to the growing array (*a, *cap). */
 static int noise_push(double **a, size_t *n, size_t *cap, double v, const char *path)
 {
@@ -198,19 +179,18 @@ static int noise_parse(FILE *f, const char *path, size_t max_steps, double **val
     size_t len, line = 0, cap = 0;
     double t_prev = 0.0;
     int r;
-    while ((r = noise_line(f, buf, &len)) != 0) {
+    while ((r = rg__text_line(f, buf, NOISE_LINE_MAX, &len)) != 0) {
         line++;
         if (r == -1) RG_FAIL(RG_EFORMAT, "%s:%zu: NUL byte: not a text file", path, line);
         if (r == -2) RG_FAIL(RG_EFORMAT, "%s:%zu: line longer than %d characters", path, line, NOISE_LINE_MAX);
         const char *p = buf;
-        while (is_blank(*p)) p++;
+        while (rg__is_blank(*p)) p++;
         if (*p == '\0' || *p == '#') continue;
-        char *end;
-        errno = 0;
-        double a = strtod(p, &end);
-        const char *q = end;
-        while (is_blank(*q)) q++;
-        if (end == p || *q != '\0')
+        const size_t k = rg_io_real_len(p); /* decimal only, as every text input (io.h) */
+        const double a = k ? strtod(p, NULL) : (double)NAN;
+        const char *q = p + k;
+        while (rg__is_blank(*q)) q++;
+        if (k == 0 || *q != '\0')
             RG_FAIL(RG_EFORMAT, "%s:%zu: want one number (abar) per line, got '%.40s'", path, line, p);
         if (*n == max_steps)
             RG_FAIL(RG_EFORMAT, "%s:%zu: more than %zu schedule values", path, line, max_steps);

@@ -139,11 +139,18 @@ grep -Eq '"t_sample": "log", "sigma_data2": (0\.[0-9]|[1-9])' "$TMP/net.json" ||
 run_ok "$BIN" sample --model "$TMP/net" --samples 20 --steps 10 --quiet --out "$TMP/sm" --json
 for f in samples.npy samples.png meta.json; do [ -s "$TMP/sm/$f" ] || fail "sample --model: no $f"; done
 expect_2 "not a regimes nn checkpoint" "$TMP/sm2" sample --model "$TMP/d784/samples.npy" --out "$TMP/sm2"
-# The training mean (train --centre on, the default) is added back; a sidecar whose mean is not N
-# numbers is refused in one line.
+# The training mean (train --centre on, the default) is added back; metadata whose mean is not N
+# numbers is refused in one line. The metadata is read from inside the checkpoint (tests/ckpt_edit.py
+# rewrites it, checksum included); net.json is its copy, and a net.json that disagrees is not read.
+PY=${PYTHON:-/usr/bin/python3}
+EDIT="$PY $(dirname "$0")/ckpt_edit.py"
 grep -q '"mean": \[' "$TMP/net.json" || fail "train: sidecar lacks the training mean"
-sed 's/"mean": \[[^]]*\]/"mean": [1, 2]/' "$TMP/net.json" > "$TMP/bad.json.tmp" && cp "$TMP/net" "$TMP/bad" && mv "$TMP/bad.json.tmp" "$TMP/bad.json"
+$EDIT "$TMP/net" --print-meta | cmp -s - "$TMP/net.json" || fail "train: net.json differs from the metadata inside net"
+sed 's/"mean": \[[^]]*\]/"mean": [1, 2]/' "$TMP/net.json" >"$TMP/bad-meta.json"
+$EDIT "$TMP/net" "$TMP/bad" --meta "$TMP/bad-meta.json" || fail "ckpt_edit.py failed"
 expect_2 "is not an array of 784 finite numbers" "$TMP/sm3" sample --model "$TMP/bad" --samples 4 --steps 2 --out "$TMP/sm3"
+cp "$TMP/net" "$TMP/good" && cp "$TMP/bad-meta.json" "$TMP/good.json"
+run_ok "$BIN" sample --model "$TMP/good" --samples 4 --steps 2 --quiet --out "$TMP/sm4"
 
 # Bad input: one line, exit 2, nothing written.
 expect_2 "unknown option '--bogus'" "$TMP/b1" clone --bogus 1 --out "$TMP/b1"

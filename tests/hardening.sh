@@ -1,7 +1,8 @@
 #!/bin/sh
 # Bad input for every command and every reader, as a table (tests/hardening.tsv): each row must end
-# with exit status exactly 2, exactly one line on stderr containing the row's text, nothing on
-# stdout, and no file left anywhere under the row's own working directory (which holds @OUT@).
+# with exit status exactly 2, exactly one line on stderr containing the row's text (with its prefix
+# once and each path once), nothing on stdout, and no file left anywhere under the row's own working
+# directory (which holds @OUT@).
 # The fixtures (.npy, IDX, checkpoints, a regular file to put --out under) are crafted here, byte
 # by byte, so the test needs neither numpy nor MNIST. Tests run as root: an unwritable --out is a
 # path under a regular file, never a permission bit.
@@ -11,7 +12,7 @@ BIN=${1:?usage: hardening.sh path/to/regimes [table]}
 TABLE=${2:-$(dirname "$0")/hardening.tsv}
 case $BIN in /*) ;; *) BIN=$(pwd)/$BIN ;; esac
 TMP=$(mktemp -d)
-trap 'rm -rf "$TMP"' EXIT
+trap '[ -n "${KEEP:-}" ] || rm -rf "$TMP"' EXIT
 T=$TMP/fix
 mkdir "$T"
 fails=0
@@ -122,7 +123,7 @@ head -c $((sz - 9)) "$T/ok.ckpt" >"$T/trunc.ckpt"
 head -c 100 "$T/ok.ckpt" >"$T/trunc_arch.ckpt"
 head -c 5 "$T/ok.ckpt" >"$T/trunc_magic.ckpt"
 { printf 'RGNNCKPX'; tail -c +9 "$T/ok.ckpt"; } >"$T/magic.ckpt"
-cp "$T/ok.ckpt" "$T/version.ckpt"; poke "$T/version.ckpt" 8 03
+cp "$T/ok.ckpt" "$T/version.ckpt"; poke "$T/version.ckpt" 8 09
 cp "$T/ok.ckpt" "$T/flip.ckpt"     # a parameter byte (offset 140: past the 132-byte head) flipped
 b=$(byte "$T/flip.ckpt" 140); poke "$T/flip.ckpt" 140 "$(printf %02x $((0x$b ^ 0x10)))"
 cp "$T/ok.ckpt" "$T/flipsum.ckpt"  # the checksum itself
@@ -141,11 +142,45 @@ printf '1 2\n2 1\n' >"$T/notspd"
 printf '1 0.5\n0.2 1\n' >"$T/notsym"
 printf '0 1\n1 0\n' >"$T/qsym"
 printf '2 0\n0 1\n' >"$T/u2"
+printf '0 1 0\n-1 0 0\n0 0 0\n' >"$T/q3"
 printf '1 0\n0 nan\n' >"$T/unan"
 printf '1 0\n0 inf\n' >"$T/uinf"
 printf '1 0\n0 1e999\n' >"$T/ubig"
 printf '' >"$T/uempty"
 printf '1 0\n0 -1\n' >"$T/aneg"
+# not regular files (issue 16 B1), sizes beyond the caps (B8), numbers that are not decimal, a NUL byte
+mkfifo "$T/fifo"
+ln -s "$T/file" "$T/link"
+truncate -s 2000000 "$T/big"                           # sparse: refused from its size, never read
+printf '1 0\n0 0x1p0\n' >"$T/uhex"
+printf '1 0\n0 1\0000 5\n' >"$T/unul"
+printf '1 0\n0 1e\n' >"$T/ue"
+printf '0.9\n0x1p-1\n' >"$T/noisehex"
+printf '1 1\n' >"$T/vec2"
+mkdir -p "$T/idx_fifo" "$T/idx_bomb" "$T/out_fifo" "$T/out_link"
+mkfifo "$T/idx_fifo/train-images-idx3-ubyte"; lab_ok >"$T/idx_fifo/train-labels-idx1-ubyte"
+{ img_ok; head -c 20000000 /dev/zero; } | gzip -1 -c >"$T/idx_bomb/train-images-idx3-ubyte.gz"  # 20 MB past the header
+lab_ok >"$T/idx_bomb/train-labels-idx1-ubyte"
+mkfifo "$T/out_fifo/summary.json" "$T/fifo.ckpt.json"
+ln -s "$T/file" "$T/out_link/meta.json"
+# checkpoints that are valid files with bad contents (tests/ckpt_edit.py recomputes the checksum): a NaN
+# parameter (issue 16 B4); metadata whose process_argv holds flags that are not process flags (B6)
+PY=${PYTHON:-/usr/bin/python3}
+EDIT="$PY $(dirname "$0")/ckpt_edit.py"
+$EDIT "$T/ok.ckpt" "$T/nan.ckpt" --param 3 nan || fail "ckpt_edit.py failed (python3?)"
+$EDIT "$T/ok.ckpt" --print-meta >"$T/meta.json"
+for bad in '"--dim", "3", "--out", "/elsewhere"' '"--dim", "3", "--samples", "9"' '"--help"' '"--dim", "3", "--bogus"' \
+           '"--dim", "3", 7'; do
+    k=$((${k:-0} + 1))
+    sed "s|\"process_argv\": \[[^]]*\]|\"process_argv\": [$bad]|" "$T/meta.json" >"$T/meta$k.json"
+    $EDIT "$T/ok.ckpt" "$T/argv$k.ckpt" --meta "$T/meta$k.json"
+done
+grep -q '"--out", "/elsewhere"' "$T/meta1.json" || fail "could not craft the metadata with --out"
+# metadata cut inside an array (found by make fuzz: the parsers read past the end)
+printf '{"process_argv": ["--dim", "3"], "mean": [1' >"$T/cut_mean.json"
+printf '{"process_argv": ["--dim"' >"$T/cut_argv.json"
+$EDIT "$T/ok.ckpt" "$T/cut_mean.ckpt" --meta "$T/cut_mean.json"
+$EDIT "$T/ok.ckpt" "$T/cut_argv.ckpt" --meta "$T/cut_argv.json"
 
 # ---- controls: the good fixtures are accepted, so each bad one fails for its own defect ----------
 ok() {
@@ -172,6 +207,7 @@ while IFS="$tab" read -r want args; do
     R=$TMP/row$n
     mkdir -p "$R/out"
     argv=$(printf '%s\n' "$args" | sed "s|@T@|$T|g; s|@OUT@|$R/out|g")
+    want=$(printf '%s\n' "$want" | sed "s|@T@|$T|g")
     # shellcheck disable=SC2086 # word splitting of the row's arguments is intended
     (cd "$R" && OMP_NUM_THREADS=1 timeout 60 "$BIN" $argv >"$TMP/out" 2>"$TMP/err")
     got=$?
@@ -179,12 +215,25 @@ while IFS="$tab" read -r want args; do
     lines=$(wc -l <"$TMP/err")
     [ "$lines" -eq 1 ] || fail "regimes $args: $lines lines on stderr, want 1: $(head -c 300 "$TMP/err")"
     grep -Fq -- "$want" "$TMP/err" || fail "regimes $args: stderr '$(head -c 300 "$TMP/err")' lacks '$want'"
+    # one prefix, each path once (issue 16 B9: messages repeated their prefix or the path)
+    grep -Eq ': regimes( [a-z]+)?: |^regimes ([a-z]+): \2:' "$TMP/err" && fail "regimes $args: the prefix twice: $(head -c 300 "$TMP/err")"
+    dup=$(grep -o "$T/[^ :',)]*" "$TMP/err" | sort | uniq -d | head -1)
+    [ -z "$dup" ] || fail "regimes $args: names $dup twice: $(head -c 300 "$TMP/err")"
     [ ! -s "$TMP/out" ] || fail "regimes $args: wrote to stdout: $(head -c 200 "$TMP/out")"
     left=$(cd "$R" && find . ! -type d | head -5)
     [ -z "$left" ] || fail "regimes $args: left files behind: $left"
     rm -rf "$R"
 done <"$TABLE"
 set +f
+
+# --branch-times with 10 000 entries (issue 16 B9: the run took time quadratic in the count): refused at
+# once, since every branch time is a grid point whose pairs run the grid below it
+n=$((n + 1))
+bt=$(awk 'BEGIN { for (i = 1; i <= 10000; i++) printf "%s%.5f", (i > 1 ? "," : ""), i * 3.0 / 10001 }')
+(cd "$TMP" && timeout 60 "$BIN" clone --dim 2 --samples 1 --quiet --branch-times "$bt" --out "$TMP/bt" >"$TMP/out" 2>"$TMP/err")
+got=$?
+[ "$got" -eq 2 ] && grep -q "10000 entries for 200 steps" "$TMP/err" && [ ! -e "$TMP/bt" ] ||
+    fail "clone with 10000 branch times: exit $got, $(head -c 300 "$TMP/err")"
 
 echo "hardening.sh: $n commands, $fails failures"
 [ "$fails" -eq 0 ]

@@ -11,6 +11,7 @@
 #define _POSIX_C_SOURCE 200809L
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include <zlib.h>
@@ -222,6 +223,34 @@ static void test_idx_gzip(void **state)
     int st = rg_mnist_read_images(p, &m);
     assert_true(st == RG_EFORMAT);
     assert_non_null(strstr(rg_strerror_last(), p));
+    free(b);
+}
+
+/* A gzip bomb (issue 16 B8): a header announcing 9 images, then 64 MiB of zeros that deflate to 64 KiB.
+ * The reader stops one byte past the 16 + 9 x 784 = 7072 bytes the header announces (it never holds the
+ * 64 MiB), and says so. An IDX file named where a FIFO or a device is, is refused, never opened. */
+static void test_idx_bomb(void **state)
+{
+    (void)state;
+    char p[128];
+    size_t len;
+    unsigned char *b = make_images(9, 28, 28, &len);
+    gzFile f = gzopen(tmp_path(p, "bomb.gz"), "wb1");
+    assert_non_null(f);
+    assert_int_equal(gzwrite(f, b, (unsigned)len), (int)len);
+    unsigned char *zero = calloc(1, 1 << 20);
+    assert_non_null(zero);
+    for (int i = 0; i < 64; i++) assert_int_equal(gzwrite(f, zero, 1u << 20), 1 << 20);
+    assert_int_equal(gzclose(f), Z_OK);
+    free(zero);
+    rg_mnist_raw *m = NULL;
+    rg_expect_fail(rg_mnist_read_images(p, &m), RG_EFORMAT, "bomb.gz: trailing bytes after the 7072 bytes its IDX header announces");
+    assert_null(m);
+    remove(p);
+    rg_expect_fail(rg_mnist_read_images("/dev/zero", &m), RG_EIO, "is not a regular file (a character device)");
+    assert_int_equal(mkfifo(tmp_path(p, "fifo"), 0600), 0);
+    rg_expect_fail(rg_mnist_read_labels(p, &m), RG_EIO, "is not a regular file (a FIFO)");
+    remove(p);
     free(b);
 }
 
@@ -566,6 +595,7 @@ int main(void)
         cmocka_unit_test(test_idx_good),
         cmocka_unit_test(test_idx_bad),
         cmocka_unit_test(test_idx_gzip),
+        cmocka_unit_test(test_idx_bomb),
         cmocka_unit_test(test_load_dir),
         cmocka_unit_test(test_select),
         cmocka_unit_test(test_pairs_law),

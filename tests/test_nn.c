@@ -468,6 +468,77 @@ static void test_checkpoint_round_trip_and_rejects(void **state)
     rg_data_set_free(s);
 }
 
+/* FNV-1a over b[0 .. n - 8), stored in the last 8 bytes: a checkpoint edited in place stays valid. */
+static void reseal(unsigned char *b, size_t n)
+{
+    uint64_t h = 0xcbf29ce484222325ull;
+    for (size_t i = 0; i < n - 8; i++) h = (h ^ b[i]) * 0x100000001b3ull;
+    memcpy(b + n - 8, &h, 8);
+}
+
+/* Issue 16 B4, B5: the metadata travels inside the checkpoint (round trip, none for rg_nn_save); a NaN
+ * parameter is never written (the file keeps its last good version) and, in a file with a valid
+ * checksum, never loaded or resumed; a NaN loss or gradient stops training without an update. */
+static void test_checkpoint_meta_and_nan(void **state)
+{
+    (void)state;
+    rg_data_set *s = mixture_set(200, SEED, NULL);
+    run r = make_run(s, 1);
+    assert_int_equal(rg_nn_trainer_run(r.tr, 2, NULL), RG_OK);
+    const char *path = "test_nn_meta.bin", *bad = "test_nn_nan.bin", meta[] = "{\"process_argv\": [\"--dim\", \"2\"]}";
+    assert_int_equal(rg_nn_save_meta(path, r.m, r.tr, meta, strlen(meta)), RG_OK);
+    rg_nn_model *m = NULL;
+    char *got = NULL;
+    size_t len = 0;
+    assert_int_equal(rg_nn_load_meta(path, &m, &got, &len), RG_OK);
+    assert_int_equal(len, strlen(meta));
+    assert_string_equal(got, meta);
+    free(got);
+    rg_nn_model_free(m);
+    assert_int_equal(rg_nn_save(bad, r.m, NULL), RG_OK);
+    assert_int_equal(rg_nn_load_meta(bad, &m, &got, &len), RG_OK);
+    assert_null(got);
+    assert_int_equal(len, 0);
+    rg_nn_model_free(m);
+    assert_int_equal(rg_nn_save_meta(path, r.m, r.tr, "a\0b", 3), RG_EINVAL);
+
+    /* a valid file with one NaN parameter: refused by load and restore */
+    size_t n;
+    unsigned char *b = read_bytes(path, &n);
+    const float nan = NAN;
+    memcpy(b + 132 + 4 * 3, &nan, 4); /* parameter 3, past the 132-byte head (docs/library-nn.md) */
+    reseal(b, n);
+    write_bytes(bad, b, n);
+    expect_fail(rg_nn_load(bad, &m), RG_EFORMAT, "parameter 3 is nan: a diverged model");
+    expect_fail(rg_nn_trainer_restore(r.tr, bad), RG_EFORMAT, "parameter 3 is nan");
+    free(b);
+
+    /* divergence: one huge weight makes the loss overflow; the step fails, nothing changes */
+    float *p = rg_nn_model_params(r.m);
+    const size_t np = rg_nn_model_nparams(r.m);
+    const uint64_t steps = rg_nn_trainer_steps_done(r.tr);
+    for (size_t i = 0; i < np; i++) p[i] = 3e37f;
+    float *before = malloc(np * sizeof *before);
+    assert_non_null(before);
+    memcpy(before, p, np * sizeof *p);
+    double loss = 0;
+    expect_fail(rg_nn_trainer_step(r.tr, &loss), RG_ENOCONV, "training diverged at step 2");
+    assert_int_equal(rg_nn_trainer_steps_done(r.tr), steps);
+    assert_memory_equal(before, p, np * sizeof *p);
+    /* a non-finite model is never saved: the file keeps its last good version */
+    unsigned char *good = read_bytes(path, &n);
+    p[5] = INFINITY;
+    expect_fail(rg_nn_save_meta(path, r.m, r.tr, meta, strlen(meta)), RG_EDOM, "parameter 5 is inf");
+    size_t n2;
+    unsigned char *after = read_bytes(path, &n2);
+    assert_int_equal(n, n2);
+    assert_memory_equal(good, after, n);
+    free(good), free(after), free(before);
+    remove(path), remove(bad);
+    free_run(r);
+    rg_data_set_free(s);
+}
+
 /* Train 2k steps straight vs k, save, restore into a fresh model and trainer, k more: the same
  * bits. k = 13 with 5 steps per epoch crosses an epoch boundary after the restore. */
 static void test_resume_bit_exact(void **state)
@@ -918,7 +989,7 @@ int main(void)
         cmocka_unit_test(test_augmented_training),
         cmocka_unit_test(test_threads_bit_identical_score),
         cmocka_unit_test(test_lr_schedule),
-        cmocka_unit_test(test_checkpoint_round_trip_and_rejects),
+        cmocka_unit_test(test_checkpoint_round_trip_and_rejects), cmocka_unit_test(test_checkpoint_meta_and_nan),
         cmocka_unit_test(test_checkpoint_forged_size),
         cmocka_unit_test(test_resume_bit_exact),
         cmocka_unit_test(test_classifier_synthetic),

@@ -299,7 +299,8 @@ static void test_read(void **state)
         { "# nothing\n\n", RG_EFORMAT, "no schedule values" },
         { "", RG_EFORMAT, "no schedule values" },
         { "0.9\n\n0.95\n", RG_EDOM, ":3: abar[1] = 0.94999999999999996 is not below abar[0]" },
-        { "0.9\nnan\n", RG_EINVAL, ":2: abar[1] = nan is not finite" },
+        { "0.9\nnan\n", RG_EFORMAT, ":2: want one number (abar) per line, got 'nan'" }, /* decimal only */
+        { "0.9\n0x1p-1\n", RG_EFORMAT, ":2: want one number (abar) per line, got '0x1p-1'" },
         { "0.9\n1.5\n", RG_EINVAL, ":2: abar[1] = 1.5 is outside (0, 1)" },
     };
     for (size_t c = 0; c < sizeof bad / sizeof bad[0]; c++) {

@@ -188,6 +188,8 @@ typedef struct {
     double switch_mean, switch_sd;
 } rg_exp_sample_result;
 
+/* rg_exp_sample: RG_ENOCONV when a trajectory ends at NaN or Inf (a score that is not finite along it):
+ * non-finite samples are never returned. */
 const char *rg_exp_sample_check(const rg_exp_sample_cfg *c);
 int rg_exp_sample(const rg_exp_sample_cfg *c, rg_exp_sample_result *res);
 void rg_exp_sample_result_free(rg_exp_sample_result *r);

@@ -34,6 +34,34 @@ int rg_io_png_grid(const char *path, size_t n, size_t h, size_t w, const float *
 void rg_io_sha256(const void *data, size_t len, char hex[65]);
 int rg_io_sha256_file(const char *path, char hex[65]);
 
+/* An output directory committed as a whole. DIR/manifest.sha256 lists the files of one run, one line
+ * "SHA256  NAME" each (the format of sha256sum: `cd DIR && sha256sum -c manifest.sha256` checks it too).
+ * A writer calls rg_io_manifest_remove before it changes any file of DIR and rg_io_manifest_write after
+ * the last one, so a directory without a manifest was interrupted (or is being written) and one whose
+ * files differ from it was changed afterwards. Names are plain file names of DIR (no '/').
+ * rg_io_manifest_check: every listed file present with its sum; *n_files (or NULL): how many. RG_EIO
+ * when there is no manifest, RG_EFORMAT naming the first file that differs or a malformed line. */
+#define RG_IO_MANIFEST "manifest.sha256"
+int rg_io_manifest_remove(const char *dir);
+int rg_io_manifest_write(const char *dir, const char *const *names, size_t n);
+int rg_io_manifest_check(const char *dir, size_t *n_files);
+
+/* Numbers in text. rg_io_real_len: the length of the decimal real number at the start of s, 0 when s
+ * does not start with one. Decimal is the one syntax regimes reads, in files and on the command line:
+ * an optional sign, digits with an optional decimal point (at least one digit), an optional exponent
+ * e[+-]digits. No hexadecimal (0x1p3), no inf or nan words, no leading blanks.
+ * rg_io_matrix_read / rg_io_vector_read: a text file of whitespace-separated numbers, a square matrix
+ * (lines of n numbers, n lines; *A (n x n) row-major) or n numbers in any layout (*v); blank lines and
+ * lines starting with '#' are skipped, every number decimal and finite. Sizes are bounded by max_n (the
+ * dimension, 1 .. 2^20): at most max_n rows (or numbers), lines of at most 64 max_n + 4096 characters,
+ * and a file of at most 64 max_n^2 + 1 MiB bytes (64 max_n + 1 MiB for a vector), refused from its size
+ * before it is read. path must be a regular file (a FIFO or a device is refused, never waited on).
+ * The array is malloc'ed; the caller frees it. RG_EFORMAT "PATH:LINE: ..." (a NUL byte, a number that is
+ * not decimal or not finite, a ragged or non-square matrix, too many rows), RG_EIO, RG_ENOMEM. */
+size_t rg_io_real_len(const char *s);
+int rg_io_matrix_read(const char *path, size_t max_n, size_t *n, double **A);
+int rg_io_vector_read(const char *path, size_t max_n, size_t *n, double **v);
+
 /* One curve of a plot: n points (x, y); lo/hi (n) an error band drawn as error bars, or NULL. */
 typedef struct {
     const char *label;

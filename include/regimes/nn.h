@@ -75,7 +75,7 @@
 
 #define RG_NN_MAX_HIDDEN 8      /* hidden layers at most */
 #define RG_NN_CHUNK 64          /* samples per chunk of deterministic parallel work */
-#define RG_NN_CKPT_VERSION 2u    /* 2 added sigma_data2 and t_log; version 1 files still load */
+#define RG_NN_CKPT_VERSION 3u    /* 2 added sigma_data2 and t_log, 3 the metadata; 1 and 2 still load */
 
 typedef enum { RG_NN_RELU = 0, RG_NN_SILU = 1 } rg_nn_act;
 typedef enum { RG_NN_CLASSIFIER = 0, RG_NN_SCORE = 1 } rg_nn_task;
@@ -186,7 +186,9 @@ typedef struct {
 int rg_nn_trainer_new(rg_nn_model *m, const rg_nn_train_config *c, const rg_nn_data *d,
                       rg_nn_trainer **out);
 void rg_nn_trainer_free(rg_nn_trainer *tr);
-/* One Adam step on the next minibatch; *loss (or NULL) = the minibatch loss before the update. */
+/* One Adam step on the next minibatch; *loss (or NULL) = the minibatch loss before the update. A NaN or
+ * Inf loss or gradient is divergence: RG_ENOCONV naming the step, and nothing is updated (the model
+ * keeps its last good parameters). */
 int rg_nn_trainer_step(rg_nn_trainer *tr, double *loss);
 /* n steps; *mean_loss (or NULL) = their mean loss. */
 int rg_nn_trainer_run(rg_nn_trainer *tr, size_t n, double *mean_loss);
@@ -201,10 +203,19 @@ int rg_nn_trainer_loss_grad(rg_nn_trainer *tr, size_t B, const float *x, const d
                             const int *labels, const float *eps, double *loss, float *grad);
 
 /* ---- checkpoints --------------------------------------------------------------------------------- */
-/* Write m, and tr's optimiser state when tr is not NULL, atomically. RG_EIO. */
+/* Write m, and tr's optimiser state when tr is not NULL, atomically (path.tmp, then renamed; path must be
+ * absent or a regular file, else RG_EINVAL). A model with a NaN or Inf parameter is never written
+ * (RG_EDOM): the file keeps its last good version. rg_nn_save_meta also stores meta_len bytes of text
+ * (no NUL; e.g. the JSON that describes the run) inside the checkpoint, so that the model and its
+ * description are one file, replaced together. RG_EIO. */
 int rg_nn_save(const char *path, const rg_nn_model *m, const rg_nn_trainer *tr);
-/* Read a model (the optimiser state, if any, is checked and skipped). RG_EIO, RG_EFORMAT, RG_ENOMEM. */
+int rg_nn_save_meta(const char *path, const rg_nn_model *m, const rg_nn_trainer *tr, const char *meta, size_t meta_len);
+/* Read a model (the optimiser state, if any, is checked and skipped); path must be a regular file. A NaN or
+ * Inf parameter or Adam moment is refused (RG_EFORMAT), as a bad checksum is. rg_nn_load_meta also returns
+ * the stored metadata: *meta malloc'ed and NUL-terminated (*meta_len bytes before the NUL), or NULL and 0
+ * when the file holds none (versions 1 and 2, or rg_nn_save). RG_EIO, RG_EFORMAT, RG_ENOMEM. */
 int rg_nn_load(const char *path, rg_nn_model **out);
+int rg_nn_load_meta(const char *path, rg_nn_model **out, char **meta, size_t *meta_len);
 /* Restore parameters, Adam moments and step from path into tr: the architecture, batch, seed and
  * data size P must match tr's (RG_EFORMAT naming the mismatch); other configuration is taken from tr.
  * Training then continues bit-exactly as if never interrupted. */
