@@ -9,10 +9,13 @@
 #   multi-machine runs  openmpi-bin libopenmpi-dev
 #   fuzzing (make fuzz) clang libclang-rt-14-dev
 #   tests with NumPy    python3-numpy (tests/cli_data.sh builds a data set and checks Lambda)
+#   Python package      python3-dev python3-numpy (the extension regimes._core, NumPy C API),
+#                       python3-pytest (its tests under ctest), python3-torch (examples/python/torch_model.py,
+#                       whose short setting `make check` runs); matplotlib stays optional (.plot() only)
 set -eu
 PKGS="build-essential cmake pkgconf libopenblas-dev liblapacke-dev libcmocka-dev librandom123-dev
       libpng-dev zlib1g-dev gnuplot-nox dataset-fashion-mnist openmpi-bin libopenmpi-dev
-      clang libclang-rt-14-dev python3-numpy"
+      clang libclang-rt-14-dev python3-numpy python3-dev python3-pytest python3-torch"
 missing=""
 for p in $PKGS; do
     dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing="$missing $p"
