@@ -183,16 +183,28 @@ static int fill_summary(const cli_env *e, const rg_exp_clone_result *r, clone_su
     return RG_OK;
 }
 
+typedef struct {
+    const cli_env *e;
+    const rg_exp_clone_result *r;
+} clone_meta;
+
+/* meta.json's own keys: pairs, branch times (their steps under a schedule), trunk. */
+static void clone_meta_keys(json *j, const void *ctx)
+{
+    const clone_meta *c = ctx;
+    j_int(j, "pairs", (long long)c->r->n_pairs), j_times(j, c->e, "branch_times", c->r->n_branch, c->r->t_b);
+    j_str(j, "trunk", c->e->a->trunk == RG_EXP_TRUNK_SHARED ? "shared" : "independent");
+}
+
 static int clone_write(const cli_env *e, const run_setup *rs, int argc, char **argv, const rg_exp_clone_result *r,
                        double t0)
 {
     const char *dir = e->a->out ? e->a->out : "results/clone";
     int st = write_phi(e, dir, r, &e->lab);
     if (!st) st = clone_summary_json(e, dir, r);
-    const out_grid g = { rs->T, rs->t_end, rs->grid, rs->n_grid };
-    char extra[64];
-    snprintf(extra, sizeof extra, "\"pairs\": %zu, \"branch_count\": %zu", r->n_pairs, r->n_branch);
-    if (!st) st = out_meta(dir, "clone", argc, argv, e, &g, run_now() - t0, extra);
+    const out_grid g = { rs->T, rs->t_end, rs->grid, rs->n_grid, rs->kappa_T };
+    const clone_meta cm = { e, r };
+    if (!st) st = out_meta(dir, "clone", argc, argv, e, &g, run_now() - t0, clone_meta_keys, &cm);
     return st;
 }
 

@@ -134,6 +134,20 @@ void collapse_summary_free(collapse_summary *s)
     s->res = s->mem = s->sw = NULL;
 }
 
+typedef struct {
+    const cli_env *e;
+    const rg_exp_collapse_result *r;
+} collapse_meta;
+
+/* meta.json's own keys: the training set's size, entropy and record times, trajectories. */
+static void collapse_meta_keys(json *j, const void *ctx)
+{
+    const collapse_meta *c = ctx;
+    j_int(j, "n_train", (long long)c->r->P), j_times(j, c->e, "entropy_times", c->r->n_f, c->r->t_f);
+    j_int(j, "trajectories", (long long)c->r->traj.n);
+    j_times(j, c->e, "record_times", c->r->traj.n_rec, c->r->traj.rec_t);
+}
+
 static int collapse_run(const cli_env *e, int argc, char **argv, void *ctx, double t0)
 {
     collapse_summary *sum = ctx;
@@ -158,10 +172,11 @@ static int collapse_run(const cli_env *e, int argc, char **argv, void *ctx, doub
     const int s = st ? RG_OK : rg_exp_collapse(&c, &r);
     if (s) st = cli_status(s);
     run_progress_end(&rs.progress);
-    const out_grid g = { rs.T, rs.t_end, rs.grid, rs.n_grid };
+    const out_grid g = { rs.T, rs.t_end, rs.grid, rs.n_grid, rs.kappa_T };
     if (!st && par_rank() == 0) st = collapse_csv(e, dir, &r);
     if (!st && par_rank() == 0) st = collapse_json(e, dir, &r);
-    if (!st && par_rank() == 0) st = out_meta(dir, "collapse", argc, argv, e, &g, run_now() - t0, NULL);
+    const collapse_meta cm = { e, &r };
+    if (!st && par_rank() == 0) st = out_meta(dir, "collapse", argc, argv, e, &g, run_now() - t0, collapse_meta_keys, &cm);
     if (!st && par_rank() == 0 && sum) st = fill_summary(e, &r, sum);
     rg_exp_collapse_result_free(&r);
     run_release(&rs);

@@ -116,10 +116,10 @@ static int sample_run(const cli_env *e, int argc, char **argv, void *ctx, double
     const int s = st ? RG_OK : rg_exp_sample(&c, &r);
     if (s) st = cli_status(s);
     run_progress_end(&rs.progress);
-    const out_grid g = { rs.T, rs.t_end, rs.grid, rs.n_grid };
+    const out_grid g = { rs.T, rs.t_end, rs.grid, rs.n_grid, rs.kappa_T };
     if (!st && par_rank() == 0) st = write_samples(e, dir, &r);
     if (!st && par_rank() == 0) st = sample_json(e, dir, &rs, &r);
-    if (!st && par_rank() == 0) st = out_meta(dir, "sample", argc, argv, e, &g, run_now() - t0, NULL);
+    if (!st && par_rank() == 0) st = out_meta(dir, "sample", argc, argv, e, &g, run_now() - t0, NULL, NULL);
     rg_exp_sample_result_free(&r);
     run_release(&rs);
     return st;

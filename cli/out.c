@@ -203,7 +203,7 @@ static void meta_noise(json *j, const cli_env *e)
 }
 
 int out_meta(const char *dir, const char *cmd, int argc, char **argv, const cli_env *e, const out_grid *g,
-             double wall, const char *extra)
+             double wall, void (*extra)(json *j, const void *ctx), const void *ctx)
 {
     const cli_args *a = e->a;
     json j;
@@ -221,7 +221,8 @@ int out_meta(const char *dir, const char *cmd, int argc, char **argv, const cli_
     j_int(&j, "seed", (long long)a->seed), j_int(&j, "samples", (long long)a->samples);
     j_str(&j, "method", opts_method_name(a->method)), j_str(&j, "grid", opts_grid_name(a->grid));
     j_time(&j, e, "T", g->T), j_time(&j, e, "t_end", g->t_end), j_int(&j, "grid_points", (long long)g->n_grid);
-    if (extra) fputs(", ", j.f), fputs(extra, j.f);
+    j_time(&j, e, "horizon", e->horizon), j_num(&j, "kappa_T", g->kappa_T), j_bool(&j, "horizon_warning", g->kappa_T > 0.01 * (1 + 1e-6));
+    if (extra) extra(&j, ctx);
     j_int(&j, "ranks", par_size()), j_int(&j, "threads", a->threads ? a->threads : omp_get_max_threads());
     j_num(&j, "wall_s", wall);
     st = j_close(&j);

@@ -43,15 +43,17 @@ void j_free(json *j);
 int out_summary(const cli_args *a, const char *dir, const json *j);
 
 /* meta.json: tool, version, build, command, argv, the process and data (input files with their
- * sha256), schedule, grid (kind, points, T, t_end), seed, samples, method, threads, ranks, wall time,
- * and extra (a JSON fragment of "key": value pairs, or NULL). */
+ * sha256), schedule, grid (kind, points, T, t_end), the horizon and the signal kappa(T) left at T with
+ * its warning flag, seed, samples, method, threads, ranks, wall time,
+ * and the command's own keys, written by extra(j, ctx) (or NULL). */
 typedef struct {
     double T, t_end;
     const double *grid;
     size_t n_grid;
+    double kappa_T;    /* the class signal left at T (docs/math.md 6.2) */
 } out_grid;
 int out_meta(const char *dir, const char *cmd, int argc, char **argv, const cli_env *e, const out_grid *g,
-             double wall, const char *extra);
+             double wall, void (*extra)(json *j, const void *ctx), const void *ctx);
 
 /* The process and data objects of summary.json and meta.json. */
 void out_process(json *j, const cli_env *e);

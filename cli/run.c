@@ -43,7 +43,11 @@ int run_prepare(const cli_env *e, const char *what, const double *extra, size_t 
 {
     const cli_args *a = e->a;
     if (a->threads) omp_set_num_threads(a->threads);
-    int st = time_grid(e, r, extra, n_extra);
+    int st = env_signal_at(e, r->T, &r->kappa_T);
+    if (!st && r->kappa_T > 0.01 * (1 + 1e-6) && par_rank() == 0) /* at the horizon itself kappa = 0.01 */
+        fprintf(stderr, "%s: warning: T = %.4g is below the horizon %.4g: the prior N(0, Sigma_inf) misses class signal "
+                        "kappa(T) = %.3g > 0.01 (raise --T)\n", cli_command(), r->T, e->horizon, r->kappa_T);
+    if (!st) st = time_grid(e, r, extra, n_extra);
     run_progress_start(&r->progress, what, a->quiet);
     r->run = (rg_exp_run){ .proc = e->b.p, .score = e->score, .method = a->method, .grid = r->grid,
                            .n_grid = r->n_grid, .seed = a->seed, .comm = par_comm(),

@@ -26,6 +26,7 @@ int run_progress_cb(void *ctx, double fraction);
  * extra times (branch, record). */
 typedef struct {
     double T, t_end;
+    double kappa_T;    /* the class signal left at T (env_signal_at); > 0.01 draws a warning */
     double *grid;      /* owned */
     size_t n_grid;
     run_progress progress;
@@ -37,7 +38,8 @@ typedef struct {
  * t_end: --t-end, else 1e-3. RG_OK or one line. */
 int run_times(const cli_env *e, double t_s_max, double *T, double *t_end);
 /* The grid of the flags on [t_end, T] with the n_extra times merged in, and r->run filled in. Sets the
- * OpenMP thread count. RG_OK or one line. */
+ * OpenMP thread count. When the class signal kappa(T) exceeds the horizon level 0.01 (T below the
+ * horizon: a given --T, or the clamp at 12), one warning line on stderr (rank 0). RG_OK or one line. */
 int run_prepare(const cli_env *e, const char *what, const double *extra, size_t n_extra, run_setup *r);
 void run_release(run_setup *r);
 

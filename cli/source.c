@@ -537,3 +537,17 @@ int env_command(int argc, char **argv, unsigned cmd, size_t samples, size_t step
     opts_free(&a);
     return st;
 }
+
+int env_signal_at(const cli_env *e, double t, double *kappa)
+{
+    *kappa = NAN;
+    if (e->ds) return lib(rg_theory_dataset_kmax(e->b.p, e->ds, t, kappa));
+    if (!opts_mixture(e->a) || !e->b.data.n_labels) return RG_OK;
+    double k = 0;
+    for (size_t l = 0; l < e->b.data.n_labels; l++) {
+        int s = rg_theory_kappa(e->b.p, &e->b.data, l, t, &k);
+        if (s) return cli_status(s);
+        *kappa = fmax(*kappa, k);
+    }
+    return RG_OK;
+}

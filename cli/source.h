@@ -86,6 +86,9 @@ long env_step(const cli_env *e, double t);
  * reference) and the collapse f(t) (mode ignored). ctx is the cli_env. */
 int env_phi(void *ctx, size_t mode, double t, double *phi);
 int env_collapse_f(void *ctx, size_t mode, double t, double *f);
+/* The class signal left at time t, which the prior N(0, Sigma_inf) ignores (docs/math.md 6.2): the
+ * largest kappa_l(t) of a mixture's labels, lambda_max(K_t) of a data set; NAN without predictions. */
+int env_signal_at(const cli_env *e, double t, double *kappa);
 /* 1 when env_phi has a curve for mode l of the labeller. */
 int env_has_phi(const cli_env *e, size_t mode);
 
