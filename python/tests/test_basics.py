@@ -63,3 +63,30 @@ def test_result_arrays_are_not_copied():
     """Result arrays are the library's own buffers, handed to NumPy (their base owns the memory)."""
     r = rg.clone(rg.ou(), rg.gmm2(dim=4), pairs=10, steps=5, branch_times=[0.5, 1.0], seed=1)
     assert r.phi.base is not None and r.labels.base is not None and r.phi.flags.c_contiguous
+
+
+def test_plot_code_paths_with_a_stand_in_matplotlib(monkeypatch, tmp):
+    """matplotlib is optional and not installed here: a stand-in module records the calls, so every
+    plot() body runs (attribute and shape errors would raise) and `path` reaches savefig."""
+    import sys
+    import types
+    from unittest import mock
+
+    plt = mock.MagicMock()
+    plt.subplots.side_effect = lambda *a, **k: (mock.MagicMock(), mock.MagicMock())
+    mpl = types.ModuleType("matplotlib")
+    mpl.pyplot = plt
+    monkeypatch.setitem(sys.modules, "matplotlib", mpl)
+    monkeypatch.setitem(sys.modules, "matplotlib.pyplot", plt)
+    X, y = np.random.default_rng(0).normal(size=(200, 4)), np.repeat([0, 1], 100)
+    results = [
+        rg.theory(rg.coupled(gamma=0.3), rg.gmm4(dim=4)),
+        rg.theory(rg.ou(), rg.dataset(X, y)),
+        rg.clone(rg.coupled(gamma=0.3), rg.gmm4(dim=4), pairs=20, steps=10, seed=1),
+        rg.sample(rg.ou(), rg.gmm2(dim=4), n=20, steps=10),
+        rg.sample(rg.ou(), rg.gmm2(dim=4), n=20, steps=10, train=True, n_train=30),
+        rg.collapse(rg.ou(), rg.gmm2(dim=4, mean_norm2=4), n_train=50, samples=40, steps=10),
+    ]
+    for r in results:
+        fig = r.plot(path=str(tmp / "f.png"))
+        fig.savefig.assert_called_once()
