@@ -1,8 +1,10 @@
 /* regimes._core: the CPython extension over libregimes (NumPy C API), compiled against the library's
  * own headers, so every struct it fills is checked by the compiler (no layout is mirrored by hand).
  *
- * Shared by _core.c (module, errors, processes, schedules, mixtures, theory), _core_data.c (data sets,
- * MNIST, classifier networks) and _core_exp.c (scores, labellers, Python callbacks, experiments).
+ * Files: _core.c (module, errors, arrays, threads), _core_process.c (processes, noise schedules, grids),
+ * _core_mixture.c (mixtures and their theory), _core_data.c (data sets, MNIST, classifier networks),
+ * _core_score.c (scores, Python callables), _core_label.c (labellers, theory curves), _core_exp.c
+ * (clone, sample, collapse).
  * Conventions: every library call that can take long runs with the interpreter lock released
  * (Py_BEGIN_ALLOW_THREADS); a non-OK status becomes regimes.Error carrying rg_strerror_last(). */
 #ifndef REGIMES_PY_CORE_H
@@ -84,10 +86,63 @@ extern PyTypeObject rg_py_model_type;
 /* Ready type t and add it to module m as name: 0, or -1 with an exception. */
 int rg_py_add_type(PyObject *m, PyTypeObject *t, const char *name);
 
-/* Module tables of each file (NULL-terminated) and their type registrations. */
-extern PyMethodDef rg_py_data_methods[];
-extern PyMethodDef rg_py_exp_methods[];
+
+/* ---- Python callables (_core_score.c) ------------------------------------------------------------------ */
+#define RG_PY_CB_FAILED RG_EINVAL /* the status a failed callable returns to the library */
+
+typedef struct {
+    PyObject *fn;
+    size_t N;            /* values per row */
+    size_t n_modes;      /* labeller: labels per row */
+    double *offset;      /* labeller: (N) added to the states before the call, or NULL */
+    PyObject *exc_type, *exc_value, *exc_tb; /* the first exception of this run */
+    int failed;
+    unsigned long long calls, rows;          /* since creation (or the last reset) */
+} rg_py_cb;
+
+void rg_py_cb_clear(rg_py_cb *c);              /* forget a kept exception */
+int rg_py_cb_keep(rg_py_cb *c);                /* keep the pending exception (lock held); RG_PY_CB_FAILED */
+int rg_py_cb_raise(rg_py_cb *c);               /* raise the kept exception (lock held): 1 when raised */
+PyObject *rg_py_cb_states(const rg_py_cb *c, size_t B, const float *x); /* (B, N) float32 copy (+ offset) */
+
+enum { SCORE_MIXTURE, SCORE_EMPIRICAL, SCORE_CALLABLE };
+
+typedef struct {
+    PyObject_HEAD
+    rg_score score;
+    int kind, busy;
+    rg_score_gmm *sg;
+    rg_score_emp *se;
+    PyObject *proc, *mix;  /* kept alive: the score objects point to them */
+    rg_py_cb cb;
+} rg_py_score;
+extern PyTypeObject rg_py_score_type;
+
+/* ---- labellers and theory curves (_core_label.c) --------------------------------------------------------- */
+typedef struct {
+    PyObject_HEAD
+    rg_exp_labeller lab;
+    int busy;
+    PyObject *ref;      /* a mixture or model the labeller points to */
+    rg_py_cb cb;
+    char names[4][32];  /* a callable's mode names */
+} rg_py_labeller;
+extern PyTypeObject rg_py_labeller_type;
+
+enum { CURVE_PHI_MIXTURE, CURVE_PHI_DATA, CURVE_F_MIXTURE, CURVE_F_DATA };
+
+typedef struct {
+    PyObject_HEAD
+    int kind;
+    unsigned mask;      /* modes that have a phi curve */
+    double P;           /* collapse: training points */
+    PyObject *proc, *data;
+} rg_py_curve;
+extern PyTypeObject rg_py_curve_type;
+int rg_py_curve_fn(void *ctx, size_t mode, double t, double *v); /* rg_exp_curve_fn over an rg_py_curve */
+
+/* Module tables of each file (NULL-terminated); the module registers them and the types. */
+extern PyMethodDef rg_py_process_methods[], rg_py_mixture_methods[], rg_py_data_methods[], rg_py_score_methods[], rg_py_label_methods[], rg_py_exp_methods[];
 int rg_py_data_init(PyObject *m);
-int rg_py_exp_init(PyObject *m);
 
 #endif
