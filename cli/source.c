@@ -211,6 +211,7 @@ static int predict_mixture(cli_env *e)
                                   .symmetric_form = sym ? (int)o->coupling : -1, .phi_t = e->a->phi_t,
                                   .n_phi = e->a->n_phi };
     int st = lib(rg_exp_theory(&c, &e->th));
+    if (!st) st = lib(rg_theory_plan_new(e->b.p, &e->b.data, 0, &e->plan));
     e->n_pred = e->th.n_labels;
     for (size_t l = 0; l < e->n_pred && !st; l++) e->t_s[l] = e->th.t_s_label[l];
     e->t_c = e->th.t_c, e->horizon = e->th.horizon;
@@ -476,6 +477,7 @@ void env_close(cli_env *e)
     rg_score_gmm_free(e->sg), rg_score_emp_free(e->se);
     rg_theory_dataset_free(e->ds);
     rg_exp_theory_result_free(&e->th);
+    rg_theory_plan_free(e->plan);
     rg_data_set_free(e->X), rg_data_gmm_free(e->g);
     rg_noise_free(e->noise);
     spec_free(&e->b);
@@ -496,7 +498,7 @@ int env_phi(void *ctx, size_t mode, double t, double *phi)
     const cli_env *e = ctx;
     *phi = NAN;
     if (!env_has_phi(e, mode)) return RG_OK;
-    if (opts_mixture(e->a)) return rg_theory_phi_at(e->b.p, &e->b.data, mode, t, phi);
+    if (opts_mixture(e->a)) return rg_theory_plan_phi_at(e->plan, mode, t, phi);
     double kappa;
     int st = rg_theory_dataset_kappa(e->b.p, e->ds, t, &kappa);
     if (st == RG_OK) *phi = rg_theory_phi(kappa);
@@ -508,7 +510,7 @@ int env_collapse_f(void *ctx, size_t mode, double t, double *f)
     const cli_env *e = ctx;
     (void)mode;
     const double P = (double)e->X->P;
-    if (opts_mixture(e->a)) return rg_theory_collapse_f(e->b.p, &e->b.data, P, t, f);
+    if (opts_mixture(e->a)) return rg_theory_plan_collapse_f(e->plan, P, t, f);
     return rg_theory_dataset_collapse_f(e->b.p, e->ds, P, t, f);
 }
 
@@ -542,10 +544,10 @@ int env_signal_at(const cli_env *e, double t, double *kappa)
 {
     *kappa = NAN;
     if (e->ds) return lib(rg_theory_dataset_kmax(e->b.p, e->ds, t, kappa));
-    if (!opts_mixture(e->a) || !e->b.data.n_labels) return RG_OK;
+    if (!e->plan) return RG_OK; /* no predictions (a --model without data flags) */
     double k = 0;
     for (size_t l = 0; l < e->b.data.n_labels; l++) {
-        int s = rg_theory_kappa(e->b.p, &e->b.data, l, t, &k);
+        int s = rg_theory_plan_kappa(e->plan, l, t, &k);
         if (s) return cli_status(s);
         *kappa = fmax(*kappa, k);
     }

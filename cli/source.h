@@ -30,6 +30,7 @@ typedef struct {
     rg_data_gmm *g;
     double *m;                    /* gmm2: m (N); gmm4: m_c then m_d (N/2 each) */
     rg_exp_theory_result th;      /* mixture predictions */
+    rg_theory_plan *plan;         /* the mixture's theory plan, for the curves beside measurements */
     /* data sets (and the training set of a mixture's empirical score) */
     rg_data_set *X;
     int *labels;                  /* (P) classes 0 .. n_classes - 1, or NULL */

@@ -16,10 +16,10 @@ void rg_exp_theory_result_free(rg_exp_theory_result *r)
     memset(r, 0, sizeof *r);
 }
 
-static int speciation(const rg_exp_theory_cfg *c, size_t l, rg_speciation_criterion crit, double *t)
+static int speciation(rg_theory_plan *pl, size_t l, rg_speciation_criterion crit, double *t)
 {
     int found = 0;
-    RG_TRY(rg_theory_speciation(c->proc, c->data, l, crit, t, &found));
+    RG_TRY(rg_theory_plan_speciation(pl, l, crit, t, &found));
     if (!found) *t = NAN;
     return RG_OK;
 }
@@ -74,23 +74,23 @@ static int alloc_result(const rg_exp_theory_cfg *c, rg_exp_theory_result *r)
     return RG_OK;
 }
 
-static int times(const rg_exp_theory_cfg *c, rg_exp_theory_result *r)
+static int times(const rg_exp_theory_cfg *c, rg_theory_plan *pl, rg_exp_theory_result *r)
 {
     r->t_s = r->t_s_matrix = r->t_s_parent = r->sync_gap = NAN;
     for (size_t l = 0; l < r->n_labels; l++) {
-        RG_TRY(speciation(c, l, RG_SPECIATION_GMM, &r->t_s_label[l]));
-        RG_TRY(speciation(c, l, RG_SPECIATION_MATRIX, &r->t_s_matrix_label[l]));
+        RG_TRY(speciation(pl, l, RG_SPECIATION_GMM, &r->t_s_label[l]));
+        RG_TRY(speciation(pl, l, RG_SPECIATION_MATRIX, &r->t_s_matrix_label[l]));
         r->t_s = fmax(r->t_s, r->t_s_label[l]); /* fmax ignores NAN: the latest label that has a root */
         r->t_s_matrix = fmax(r->t_s_matrix, r->t_s_matrix_label[l]);
     }
     int found = 0;
-    RG_TRY(rg_theory_collapse(c->proc, c->data, c->n_train, &r->t_c, &found));
+    RG_TRY(rg_theory_plan_collapse(pl, c->n_train, &r->t_c, &found));
     if (!found) r->t_c = NAN;
     if (rg_process_kind_of(c->proc) == RG_PROCESS_OU) /* the parent's 1/2 log Lambda (docs/math.md 7.1 a) */
         r->t_s_parent = 0.5 * log(c->data->mean_norm2[0] + c->data->Cw[0]);
     if (r->n_labels == 2) r->sync_gap = r->t_s_label[0] - r->t_s_label[1]; /* docs/math.md 7.3 */
     const double level = c->horizon_level > 0 ? c->horizon_level : HORIZON_LEVEL;
-    return rg_theory_horizon(c->proc, c->data, level, &r->horizon);
+    return rg_theory_plan_horizon(pl, level, &r->horizon);
 }
 
 int rg_exp_theory(const rg_exp_theory_cfg *c, rg_exp_theory_result *res)
@@ -101,14 +101,17 @@ int rg_exp_theory(const rg_exp_theory_cfg *c, rg_exp_theory_result *res)
     const char *why = rg_theory_check(c->proc, c->data);
     if (why) RG_FAIL(RG_EINVAL, "theory: %s", why);
     if (!(c->n_train >= 1) || (c->n_phi && !c->phi_t)) RG_FAIL(RG_EINVAL, "theory: want n_train >= 1 and phi times");
+    rg_theory_plan *pl = NULL; /* one plan: the data prepared once for every question (theory.h) */
     int st = alloc_result(c, res);
+    if (st == RG_OK) st = rg_theory_plan_new(c->proc, c->data, 0, &pl);
     if (st == RG_OK) st = rg_process_relaxation_rate(c->proc, &res->relaxation_rate);
     res->horizon_min = 0.5 / res->relaxation_rate;
     if (st == RG_OK) st = bounds(c, res);
     for (size_t l = 0; l < res->n_labels && st == RG_OK; l++)
         for (size_t i = 0; i < res->n_phi && st == RG_OK; i++)
-            st = rg_theory_phi_at(c->proc, c->data, l, c->phi_t[i], &res->phi[l * res->n_phi + i]);
-    if (st == RG_OK) st = times(c, res);
+            st = rg_theory_plan_phi_at(pl, l, c->phi_t[i], &res->phi[l * res->n_phi + i]);
+    if (st == RG_OK) st = times(c, pl, res);
+    rg_theory_plan_free(pl);
     if (st == RG_OK) st = rg_process_rates(c->proc, res->rate_re, res->rate_im);
     if (st == RG_OK) name_modes(c, res);
     if (st != RG_OK) rg_exp_theory_result_free(res);

@@ -31,5 +31,16 @@ int rg__all_finite(const double *x, size_t n);
  * cannot block the open. *size (or NULL) receives the file's length in bytes. RG_EIO "PATH: cannot
  * open for reading: REASON" otherwise. The caller fcloses *out. */
 int rg__open_regular(const char *path, FILE **out, unsigned long long *size);
+/* Square row-major n x n helpers that touch (i, j) and (j, i) together, in 64 x 64 tiles: a plain
+ * column walk takes a TLB miss per element once n is in the thousands (src/linalg.c). */
+void rg__transpose(size_t n, const double *X, double *Y);      /* Y = X^T, no aliasing */
+void rg__symmetrise(size_t n, double *X);                      /* X = (X + X^T) / 2 */
+void rg__symmetrise_lower(size_t n, double *X);                /* upper triangle = lower triangle */
+void rg__antisymmetrise(size_t n, double *X);                  /* X = (X - X^T) / 2, zero diagonal */
+/* max |X_ij - sign X_ji| over i > j (sign = +1: asymmetry, -1: departure from antisymmetry; the
+ * diagonal counts for sign = -1 as |2 X_ii|); NAN if an entry is NaN. */
+double rg__asymmetry(size_t n, const double *X, double sign);
+/* Sort eigenvalues wr + i wi by real part, then imaginary part, ascending. RG_ENOMEM. */
+int rg__sort_eig(size_t n, double *wr, double *wi);
 
 #endif

@@ -34,14 +34,116 @@ static void set_identity(size_t n, double *Id)
     for (size_t i = 0; i < n; i++) Id[i * n + i] = 1.0;
 }
 
-static void symmetrise(size_t n, double *X)
+/* ---- tiled transposing helpers (internal.h) ---------------------------------------------------- */
+
+#define TILE 64
+
+void rg__transpose(size_t n, const double *X, double *Y)
+{
+    for (size_t ib = 0; ib < n; ib += TILE)
+        for (size_t jb = 0; jb < n; jb += TILE)
+            for (size_t i = ib; i < ib + TILE && i < n; i++)
+                for (size_t j = jb; j < jb + TILE && j < n; j++) Y[j * n + i] = X[i * n + j];
+}
+
+/* 1 if X has at most 8 nonzeros per row on average (NaN counts as nonzero): one sequential pass.
+ * The helpers below then visit the nonzeros only (every pair with a nonzero member is reached from
+ * it; pairs of zeros need nothing): a sweep across the columns of a mostly-zero matrix is slow where
+ * all-zero pages are expensive to touch, as on the virtual machines this was measured on. */
+static int sparse(size_t n, const double *X)
+{
+    size_t nnz = 0, cap = 8 * n;
+    for (size_t i = 0; i < n * n && nnz <= cap; i++) nnz += X[i] != 0.0;
+    return nnz <= cap;
+}
+
+/* X_ij = X_ji = (X_ij + sign X_ji) / 2 ... for the pairs with a nonzero member (sparse X). mode 0:
+ * symmetrise, 1: antisymmetrise, 2: upper from lower. */
+static void sparse_pairs(size_t n, double *X, int mode)
 {
     for (size_t i = 0; i < n; i++)
-        for (size_t j = 0; j < i; j++) {
-            double s = 0.5 * (X[i * n + j] + X[j * n + i]);
-            X[i * n + j] = X[j * n + i] = s;
+        for (size_t j = 0; j < n; j++) {
+            if (j == i || X[i * n + j] == 0.0) continue;
+            size_t lo = i > j ? i : j, up = i > j ? j : i; /* (lo, up) in the lower triangle */
+            double a = X[lo * n + up], b = X[up * n + lo];
+            if (mode == 0) X[lo * n + up] = X[up * n + lo] = 0.5 * (a + b);
+            else if (mode == 1) {
+                double q = 0.5 * (a - b);
+                X[lo * n + up] = q;
+                X[up * n + lo] = -q;
+            } else
+                X[up * n + lo] = a;
         }
 }
+
+void rg__symmetrise(size_t n, double *X)
+{
+    if (sparse(n, X)) {
+        sparse_pairs(n, X, 0);
+        return;
+    }
+    for (size_t ib = 0; ib < n; ib += TILE)
+        for (size_t jb = 0; jb <= ib; jb += TILE)
+            for (size_t i = ib; i < ib + TILE && i < n; i++)
+                for (size_t j = jb; j < jb + TILE && j < i; j++) {
+                    double s = 0.5 * (X[i * n + j] + X[j * n + i]);
+                    X[i * n + j] = X[j * n + i] = s;
+                }
+}
+
+void rg__antisymmetrise(size_t n, double *X)
+{
+    if (sparse(n, X))
+        sparse_pairs(n, X, 1);
+    else
+        for (size_t ib = 0; ib < n; ib += TILE)
+            for (size_t jb = 0; jb <= ib; jb += TILE)
+                for (size_t i = ib; i < ib + TILE && i < n; i++)
+                    for (size_t j = jb; j < jb + TILE && j < i; j++) {
+                        double q = 0.5 * (X[i * n + j] - X[j * n + i]);
+                        X[i * n + j] = q;
+                        X[j * n + i] = -q;
+                    }
+    for (size_t i = 0; i < n; i++) X[i * n + i] = 0.0;
+}
+
+void rg__symmetrise_lower(size_t n, double *X)
+{
+    if (sparse(n, X)) {
+        sparse_pairs(n, X, 2);
+        return;
+    }
+    for (size_t ib = 0; ib < n; ib += TILE)
+        for (size_t jb = 0; jb <= ib; jb += TILE)
+            for (size_t i = ib; i < ib + TILE && i < n; i++)
+                for (size_t j = jb; j < jb + TILE && j < i; j++) X[j * n + i] = X[i * n + j];
+}
+
+/* Sparse matrices (e.g. a diagonal U) on their nonzeros, dense ones in 64 x 64 tiles. */
+double rg__asymmetry(size_t n, const double *X, double sign)
+{
+    double m = 0.0;
+    if (sparse(n, X)) {
+        for (size_t i = 0; i < n; i++)
+            for (size_t j = 0; j < n; j++) {
+                if (X[i * n + j] == 0.0 && i != j) continue;
+                double d = fabs(X[i * n + j] - sign * X[j * n + i]);
+                if (!(d <= m)) m = d;
+                if (isnan(m)) return m;
+            }
+        return m;
+    }
+    for (size_t ib = 0; ib < n; ib += TILE)
+        for (size_t jb = 0; jb <= ib; jb += TILE)
+            for (size_t i = ib; i < ib + TILE && i < n; i++)
+                for (size_t j = jb; j < jb + TILE && j <= i; j++) {
+                    double d = fabs(X[i * n + j] - sign * X[j * n + i]);
+                    if (!(d <= m)) m = d;
+                    if (isnan(m)) return m;
+                }
+    return m;
+}
+
 
 /* ||A||_1: the largest absolute column sum. */
 static double norm1(size_t n, const double *A)
@@ -160,7 +262,7 @@ static int vanloan_step(size_t n, const double *A, const double *D, double h, do
             F12[i * n + j] = H[i * m + n + j];
         }
     rg_linalg_mul_t(n, F12, M, S);
-    symmetrise(n, S);
+    rg__symmetrise(n, S);
     return RG_OK;
 }
 
@@ -178,7 +280,7 @@ static int vanloan_core(size_t n, const double *A, const double *D, double t, do
         rg_linalg_mul(n, M, S, T1);
         rg_linalg_mul_t(n, T1, M, T2);
         for (size_t i = 0; i < nn; i++) S[i] += T2[i];
-        symmetrise(n, S);
+        rg__symmetrise(n, S);
         rg_linalg_mul(n, M, M, T1);
         memcpy(M, T1, nn * sizeof *M);
     }
@@ -228,7 +330,7 @@ static int lyap_core(size_t n, const double *A, const double *W, double *X, doub
     if (info != 0) RG_FAIL(RG_EINVAL, "rg_linalg_lyap: dtrsyl failed (info %d)", (int)info);
     rg_linalg_mul(n, Z, C, tmp);
     cblas_dgemm(CblasRowMajor, CblasNoTrans, CblasTrans, m, m, m, 1.0 / scale, tmp, m, Z, m, 0.0, X, m);
-    symmetrise(n, X);
+    rg__symmetrise(n, X);
     if (!rg__all_finite(X, nn))
         RG_FAIL(RG_EDOM, "rg_linalg_lyap: solution overflows (A and -A nearly share an eigenvalue)");
     return RG_OK;
@@ -254,8 +356,8 @@ int rg_linalg_eigsym(size_t n, const double *A, double *w, double *V)
     if (!w) RG_FAIL(RG_EINVAL, "rg_linalg_eigsym: w is NULL");
     double *S = V ? V : malloc(n * n * sizeof *S);
     if (!S) RG_FAIL(RG_ENOMEM, "rg_linalg_eigsym: out of memory (n = %zu)", n);
-    for (size_t i = 0; i < n; i++)
-        for (size_t j = 0; j <= i; j++) S[i * n + j] = S[j * n + i] = 0.5 * (A[i * n + j] + A[j * n + i]);
+    if (S != A) memcpy(S, A, n * n * sizeof *S);
+    rg__symmetrise(n, S);
     lapack_int info = LAPACKE_dsyevd(LAPACK_ROW_MAJOR, V ? 'V' : 'N', 'U', (lapack_int)n, S,
                                      (lapack_int)n, w);
     if (!V) free(S);
@@ -265,9 +367,21 @@ int rg_linalg_eigsym(size_t n, const double *A, double *w, double *V)
     return RG_OK;
 }
 
-static int eig_less(double ar, double ai, double br, double bi)
+static int eig_cmp(const void *x, const void *y)
 {
-    return ar < br || (ar == br && ai < bi);
+    const double *a = x, *b = y;
+    return a[0] < b[0] ? -1 : a[0] > b[0] ? 1 : a[1] < b[1] ? -1 : a[1] > b[1];
+}
+
+int rg__sort_eig(size_t n, double *wr, double *wi)
+{
+    double *p = malloc(2 * n * sizeof *p);
+    if (!p) RG_FAIL(RG_ENOMEM, "sorting %zu eigenvalues: out of memory", n);
+    for (size_t i = 0; i < n; i++) p[2 * i] = wr[i], p[2 * i + 1] = wi[i];
+    qsort(p, n, 2 * sizeof *p, eig_cmp); /* equal keys are equal values: stability is moot */
+    for (size_t i = 0; i < n; i++) wr[i] = p[2 * i], wi[i] = p[2 * i + 1];
+    free(p);
+    return RG_OK;
 }
 
 int rg_linalg_eig(size_t n, const double *A, double *wr, double *wi)
@@ -283,17 +397,7 @@ int rg_linalg_eig(size_t n, const double *A, double *wr, double *wi)
     if (info > 0) RG_FAIL(RG_ENOCONV, "rg_linalg_eig: dgeev did not converge (info %d)", (int)info);
     if (info < 0) RG_FAIL(info == LAPACK_WORK_MEMORY_ERROR ? RG_ENOMEM : RG_EINVAL,
                           "rg_linalg_eig: dgeev failed (info %d)", (int)info);
-    for (size_t i = 1; i < n; i++) { /* insertion sort: n is small */
-        double r = wr[i], im = wi[i];
-        size_t j = i;
-        for (; j > 0 && eig_less(r, im, wr[j - 1], wi[j - 1]); j--) {
-            wr[j] = wr[j - 1];
-            wi[j] = wi[j - 1];
-        }
-        wr[j] = r;
-        wi[j] = im;
-    }
-    return RG_OK;
+    return rg__sort_eig(n, wr, wi);
 }
 
 int rg_linalg_min_real_eig(size_t n, const double *A, double *r)
@@ -430,6 +534,22 @@ int rg_linalg_brent(rg_linalg_fn f, void *ctx, double a, double b, double tol, d
     }
     if (same_sign(fa, fb))
         RG_FAIL(RG_EINVAL, "rg_linalg_brent: no sign change on [%g, %g] (f = %g, %g)", a, b, fa, fb);
+    return brent_core(f, ctx, a, b, fa, fb, tol, root);
+}
+
+int rg_linalg_brent_bracket(rg_linalg_fn f, void *ctx, double a, double fa, double b, double fb, double tol,
+                            double *root)
+{
+    if (!f || !root) RG_FAIL(RG_EINVAL, "rg_linalg_brent_bracket: NULL f or root");
+    if (!isfinite(a) || !isfinite(b) || !(tol > 0.0) || isnan(fa) || isnan(fb))
+        RG_FAIL(RG_EINVAL, "rg_linalg_brent_bracket: bad interval [%g, %g], values (%g, %g) or tol %g", a, b, fa,
+                fb, tol);
+    if (fa == 0.0 || fb == 0.0) {
+        *root = fa == 0.0 ? a : b;
+        return RG_OK;
+    }
+    if (same_sign(fa, fb))
+        RG_FAIL(RG_EINVAL, "rg_linalg_brent_bracket: no sign change on [%g, %g] (f = %g, %g)", a, b, fa, fb);
     return brent_core(f, ctx, a, b, fa, fb, tol, root);
 }
 

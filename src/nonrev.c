@@ -31,10 +31,12 @@ static double max_abs(size_t n, const double *A)
     return m;
 }
 
-/* sign = +1: is A symmetric; sign = -1: antisymmetric, to NONREV_SYM_RTOL of the largest entry. */
+/* sign = +1: is A symmetric; sign = -1: antisymmetric, to NONREV_SYM_RTOL of the largest entry. A
+ * tiled pass decides; only a failure walks the rows again, for the first offending pair. */
 static int check_symmetry(size_t n, const double *A, double sign, size_t *bad_i, size_t *bad_j)
 {
     double tol = NONREV_SYM_RTOL * max_abs(n, A);
+    if (rg__asymmetry(n, A, sign) <= tol) return 1;
     for (size_t i = 0; i < n; i++)
         for (size_t j = 0; j <= i; j++)
             if (!(fabs(A[i * n + j] - sign * A[j * n + i]) <= tol)) {
@@ -66,11 +68,48 @@ static int check_u(size_t n, const double *U, const char *what)
 /* Eigenpairs of the symmetric part of U, with docs/math.md 4.1's conventions: w ascending, E row k =
  * eigenvector k with its largest-magnitude component (first such index) positive. RG_EDOM unless
  * every eigenvalue exceeds n eps lambda_max (below that dsyevd cannot tell it from zero). */
+static int cmp_pair(const void *x, const void *y)
+{
+    const double *a = x, *b = y; /* (value, index): ascending value */
+    return (a[0] > b[0]) - (a[0] < b[0]);
+}
+
+/* Diagonal U with distinct diagonal entries: its eigenpairs without dsyevd (which returns exactly
+ * these: the sorted diagonal and signed unit vectors, here with the + sign of the convention).
+ * Returns 1 when it applied. w, E as eig_spd; pairs: 2 n scratch. */
+static int eig_diagonal(size_t n, const double *U, double *w, double *E, double *pairs)
+{
+    for (size_t i = 0; i < n; i++)
+        for (size_t j = 0; j < n; j++)
+            if (i != j && U[i * n + j] != 0.0) return 0;
+    for (size_t i = 0; i < n; i++) pairs[2 * i] = U[i * n + i], pairs[2 * i + 1] = (double)i;
+    qsort(pairs, n, 2 * sizeof *pairs, cmp_pair);
+    for (size_t k = 1; k < n; k++)
+        if (!(pairs[2 * k] > pairs[2 * k - 2])) return 0; /* repeated: leave the tie order to dsyevd */
+    memset(E, 0, n * n * sizeof *E);
+    for (size_t k = 0; k < n; k++) {
+        w[k] = pairs[2 * k];
+        E[k * n + (size_t)pairs[2 * k + 1]] = 1.0;
+    }
+    return 1;
+}
+
 static int eig_spd(size_t n, const double *U, double *w, double *E, const char *what)
 {
     RG_TRY(check_u(n, U, what));
-    for (size_t i = 0; i < n; i++)
-        for (size_t j = 0; j < n; j++) E[i * n + j] = 0.5 * (U[i * n + j] + U[j * n + i]);
+    double *pairs = malloc(2 * n * sizeof *pairs);
+    if (!pairs) RG_FAIL(RG_ENOMEM, "%s: out of memory (n = %zu)", what, n);
+    int diag = eig_diagonal(n, U, w, E, pairs);
+    free(pairs);
+    if (diag) {
+        double floor = (double)n * DBL_EPSILON * fabs(w[n - 1]);
+        if (!(w[0] > floor))
+            RG_FAIL(RG_EDOM, "%s: U is not positive definite (smallest eigenvalue %.3g, needs > %.3g)", what,
+                    w[0], floor);
+        return RG_OK;
+    }
+    memcpy(E, U, n * n * sizeof *E);
+    rg__symmetrise(n, E);
     /* U symmetric: column-major input is the same matrix, and the column-major output has the
      * eigenvectors contiguous, i.e. as the rows of E. */
     lapack_int info = LAPACKE_dsyevd(LAPACK_COL_MAJOR, 'V', 'U', (lapack_int)n, E, (lapack_int)n, w);
@@ -206,39 +245,154 @@ static int build_basis(size_t n, const double *U, nonrev_work *ws, double *tau, 
     return RG_OK;
 }
 
-/* Steps 3-6 from the basis: Q = G^T Jbar G, G = Cf Lambda^{-1/2} E. Overwrites ws blocks. */
-static void assemble_q(size_t n, nonrev_work *ws, const double *omega, double *Q)
+/* Jbar_kl = Ubar_kl (w_k + w_l) / (w_l - w_k) for k != l, 0 on the diagonal (step 5), in place on a
+ * full symmetric Ubar (exactly antisymmetric after: the two quotients differ by the sign only). */
+static void jbar(size_t n, const double *omega, double *J)
+{
+    for (size_t k = 0; k < n; k++) {
+        double wk = omega ? omega[k] : (double)(k + 1);
+        J[k * n + k] = 0.0;
+        for (size_t l = 0; l < n; l++) {
+            double wl = omega ? omega[l] : (double)(l + 1);
+            if (l != k && J[k * n + l] != 0.0) J[k * n + l] = J[k * n + l] * (wk + wl) / (wl - wk);
+        }
+    }
+}
+
+/* Steps 3-6, dense: Q = G^T Jbar G, G = Cf Lambda^{-1/2} E (one SYRK, three GEMMs). Overwrites ws. */
+static void assemble_dense(size_t n, nonrev_work *ws, const double *omega, double *Q)
 {
     const int m = (int)n;
     double *Jb = ws->C;
-    for (size_t j = 0; j < n; j++) {                 /* Cf <- Cf Lambda^{1/2}, E <- Lambda^{-1} E */
-        double r = sqrt(ws->w[j]);
-        cblas_dscal(m, r, ws->Cf + j, m);
-        cblas_dscal(m, 1.0 / ws->w[j], ws->E + j * n, 1);
-    }
-    cblas_dsyrk(CblasRowMajor, CblasUpper, CblasNoTrans, m, m, 1.0, ws->Cf, m, 0.0, Jb, m); /* Ubar */
-    for (size_t k = 0; k < n; k++) {
-        double wk = omega ? omega[k] : (double)(k + 1);
-        Jb[k * n + k] = 0.0;
-        for (size_t l = k + 1; l < n; l++) {
-            double wl = omega ? omega[l] : (double)(l + 1);
-            double jkl = Jb[k * n + l] * (wk + wl) / (wl - wk);   /* Jbar_kl = Ubar_kl (w_k+w_l)/(w_l-w_k) */
-            Jb[k * n + l] = jkl;
-            Jb[l * n + k] = -jkl;
-        }
-    }
+    for (size_t i = 0; i < n; i++)                   /* Cf <- Cf Lambda^{1/2}, row by row */
+        for (size_t j = 0; j < n; j++) ws->Cf[i * n + j] *= sqrt(ws->w[j]);
+    for (size_t j = 0; j < n; j++) cblas_dscal(m, 1.0 / ws->w[j], ws->E + j * n, 1); /* E <- Lambda^-1 E */
+    cblas_dsyrk(CblasRowMajor, CblasLower, CblasNoTrans, m, m, 1.0, ws->Cf, m, 0.0, Jb, m); /* Ubar */
+    rg__symmetrise_lower(n, Jb);
+    jbar(n, omega, Jb);
     /* G = (Cf Lambda^{1/2}) (Lambda^{-1} E) into Q; T = Jbar G into Cf; Q^T-ish product into E. */
     cblas_dgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, m, m, m, 1.0, ws->Cf, m, ws->E, m, 0.0, Q, m);
     cblas_dgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, m, m, m, 1.0, Jb, m, Q, m, 0.0, ws->Cf, m);
     cblas_dgemm(CblasRowMajor, CblasTrans, CblasNoTrans, m, m, m, 1.0, Q, m, ws->Cf, m, 0.0, ws->E, m);
-    for (size_t i = 0; i < n; i++) {                 /* exact antisymmetry: Q = (Q - Q^T) / 2 */
-        Q[i * n + i] = 0.0;
-        for (size_t j = i + 1; j < n; j++) {
-            double q = 0.5 * (ws->E[i * n + j] - ws->E[j * n + i]);
-            Q[i * n + j] = q;
-            Q[j * n + i] = -q;
-        }
+    rg__antisymmetrise(n, ws->E);                    /* exact antisymmetry: Q = (Q - Q^T) / 2 */
+    memcpy(Q, ws->E, n * n * sizeof *Q);
+}
+
+/* The nonzeros of Cf, by row (CSR: rp, ci, cv) and by column (CSC: cp, ri, rv). */
+typedef struct {
+    size_t *rp, *ci, *cp, *ri;
+    double *cv, *rv;
+} nonrev_sparse;
+
+static int sparse_from(size_t n, const double *Cf, size_t nnz, nonrev_sparse *sp)
+{
+    sp->rp = calloc(2 * (n + 1) + 2 * nnz, sizeof *sp->rp);
+    sp->cv = malloc(2 * nnz * sizeof *sp->cv);
+    if (!sp->rp || !sp->cv) {
+        free(sp->rp);
+        free(sp->cv);
+        RG_FAIL(RG_ENOMEM, "rg_nonrev: out of memory (n = %zu)", n);
     }
+    sp->cp = sp->rp + n + 1;
+    sp->ci = sp->cp + n + 1;
+    sp->ri = sp->ci + nnz;
+    sp->rv = sp->cv + nnz;
+    size_t at = 0;
+    for (size_t k = 0; k < n; k++) {
+        for (size_t i = 0; i < n; i++)
+            if (Cf[k * n + i] != 0.0) {
+                sp->ci[at] = i;
+                sp->cv[at++] = Cf[k * n + i];
+                sp->cp[i + 1]++;
+            }
+        sp->rp[k + 1] = at;
+    }
+    for (size_t i = 0; i < n; i++) sp->cp[i + 1] += sp->cp[i];
+    /* CSC filled in row order: rows ascending inside each column */
+    size_t *fill = malloc(n * sizeof *fill);
+    if (!fill) {
+        free(sp->rp);
+        free(sp->cv);
+        RG_FAIL(RG_ENOMEM, "rg_nonrev: out of memory (n = %zu)", n);
+    }
+    memcpy(fill, sp->cp, n * sizeof *fill);
+    for (size_t k = 0; k < n; k++)
+        for (size_t q = sp->rp[k]; q < sp->rp[k + 1]; q++) {
+            size_t i = sp->ci[q];
+            sp->ri[fill[i]] = k;
+            sp->rv[fill[i]++] = sp->cv[q];
+        }
+    free(fill);
+    return RG_OK;
+}
+
+/* Steps 3-6 on the nonzeros of Cf (few when the rotations pair a handful of eigenvectors, e.g. for
+ * diag:LO:HI, two per row): Ubar = Cf Lambda Cf^T, T = Jbar Cf, Q' = Lambda^{-1/2} Cf^T T Lambda^{-1/2}
+ * in O(n^2 + n nnz), then Q = E^T Q' E (a permutation when U is diagonal, else two GEMMs). */
+static int assemble_sparse(size_t n, nonrev_work *ws, const double *omega, size_t nnz, double *Q)
+{
+    nonrev_sparse sp = { 0 };
+    RG_TRY(sparse_from(n, ws->Cf, nnz, &sp));
+    double *Ub = ws->C, *T = ws->Cf;
+    memset(Ub, 0, n * n * sizeof *Ub);
+    for (size_t i = 0; i < n; i++) /* Ubar_kl = sum_i Cf_ki lambda_i Cf_li */
+        for (size_t p = sp.cp[i]; p < sp.cp[i + 1]; p++)
+            for (size_t q = sp.cp[i]; q < sp.cp[i + 1]; q++)
+                Ub[sp.ri[p] * n + sp.ri[q]] += sp.rv[p] * ws->w[i] * sp.rv[q];
+    jbar(n, omega, Ub);
+    memset(T, 0, n * n * sizeof *T); /* T = Jbar Cf */
+    for (size_t k = 0; k < n; k++)
+        for (size_t l = 0; l < n; l++) {
+            double j = Ub[k * n + l];
+            if (j == 0.0) continue;
+            for (size_t q = sp.rp[l]; q < sp.rp[l + 1]; q++) T[k * n + sp.ci[q]] += j * sp.cv[q];
+        }
+    memset(Q, 0, n * n * sizeof *Q); /* Q' = Cf^T T */
+    for (size_t k = 0; k < n; k++)
+        for (size_t q = sp.rp[k]; q < sp.rp[k + 1]; q++)
+            cblas_daxpy((int)n, sp.cv[q], T + k * n, 1, Q + sp.ci[q] * n, 1);
+    free(sp.rp);
+    free(sp.cv);
+    for (size_t i = 0; i < n; i++) ws->c[i] = sqrt(ws->w[i]); /* c is free after step 2 */
+    for (size_t i = 0; i < n; i++)
+        for (size_t j = 0; j < n; j++) Q[i * n + j] /= ws->c[i] * ws->c[j];
+    /* Q = E^T Q' E: E is a permutation for diagonal U (row k = e_perm(k)) */
+    size_t *perm = malloc(n * sizeof *perm);
+    if (!perm) RG_FAIL(RG_ENOMEM, "rg_nonrev: out of memory (n = %zu)", n);
+    int is_perm = 1;
+    for (size_t k = 0; k < n && is_perm; k++) {
+        size_t ones = 0;
+        for (size_t i = 0; i < n; i++) {
+            double e = ws->E[k * n + i];
+            if (e == 1.0) perm[k] = i, ones++;
+            else if (e != 0.0) ones = 2;
+        }
+        is_perm = ones == 1;
+    }
+    const int m = (int)n;
+    if (is_perm) {
+        for (size_t i = 0; i < n; i++)
+            for (size_t j = 0; j < n; j++) ws->C[perm[i] * n + perm[j]] = Q[i * n + j];
+    } else {
+        cblas_dgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, m, m, m, 1.0, Q, m, ws->E, m, 0.0, ws->Cf, m);
+        cblas_dgemm(CblasRowMajor, CblasTrans, CblasNoTrans, m, m, m, 1.0, ws->E, m, ws->Cf, m, 0.0, ws->C, m);
+    }
+    free(perm);
+    rg__antisymmetrise(n, ws->C);                    /* exact antisymmetry: Q = (Q - Q^T) / 2 */
+    memcpy(Q, ws->C, n * n * sizeof *Q);
+    return RG_OK;
+}
+
+/* Sparse basis coefficients: at most this many nonzeros per row on average. */
+#define NONREV_SPARSE_PER_ROW 8
+
+static int assemble_q(size_t n, nonrev_work *ws, const double *omega, double *Q)
+{
+    size_t nnz = 0;
+    for (size_t i = 0; i < n * n; i++) nnz += ws->Cf[i] != 0.0;
+    if (nnz <= NONREV_SPARSE_PER_ROW * n) return assemble_sparse(n, ws, omega, nnz, Q);
+    assemble_dense(n, ws, omega, Q);
+    return RG_OK;
 }
 
 int rg_nonrev_optimal_q(size_t n, const double *U, const double *omega, double *Q)
@@ -251,7 +405,7 @@ int rg_nonrev_optimal_q(size_t n, const double *U, const double *omega, double *
     RG_TRY(check_omega(n, omega));
     RG_TRY(work_alloc(n, &ws));
     int st = build_basis(n, U, &ws, &tau, what);
-    if (st == RG_OK) assemble_q(n, &ws, omega, Q);
+    if (st == RG_OK) st = assemble_q(n, &ws, omega, Q);
     work_free(&ws);
     return st;
 }

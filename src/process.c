@@ -180,19 +180,27 @@ static int dense_moments(size_t k, const double *A, const double *Sinf, double h
     return rg_linalg_vanloan(k, A, NULL, h, NULL, S);
 }
 
-int rg_process__const_moments(size_t k, const double *A, int dense, double h, double *E, double *S)
+int rg_process__const_moments(size_t k, const double *A, const rg_linalg_modal *modal, int dense, double h,
+                              double *E, double *S)
 {
-    return rg_process__const_moments_inf(k, A, NULL, dense, h, E, S);
+    return rg_process__const_moments_inf(k, A, NULL, modal, dense, h, E, S);
 }
 
-int rg_process__const_moments_inf(size_t k, const double *A, const double *Sinf, int dense, double h,
-                                  double *E, double *S)
+int rg_process__modal(size_t k, const double *A, rg_linalg_modal **out)
+{
+    int st = rg_linalg_modal_new(k, A, RG_PROCESS_MODAL_TOL, out);
+    return st == RG_ENOMEM ? st : RG_OK; /* refused (unstable, defective, no convergence): Van Loan */
+}
+
+int rg_process__const_moments_inf(size_t k, const double *A, const double *Sinf, const rg_linalg_modal *modal,
+                                  int dense, double h, double *E, double *S)
 {
     if (h == 0.0) { /* exactly I and 0 */
         if (E) set_identity(k, E);
         if (S) memset(S, 0, k * k * sizeof *S);
         return RG_OK;
     }
+    if (modal) return rg_linalg_modal_moments(modal, h, E, S);
     if ((dense || k > 2) && Sinf && (E || S)) return dense_moments(k, A, Sinf, h, E, S);
     if (dense || k > 2) return rg_linalg_vanloan(k, A, NULL, h, E, S);
     if (k == 1) {
@@ -274,10 +282,16 @@ static int alloc_process(rg_process_kind kind, size_t k, size_t r, rg_process **
     return RG_OK;
 }
 
-/* Rates from A; S_inf unless the caller filled it (nonrev) or A is unstable (general). */
+/* Rates from A (from the modal form when a dense drift has one); S_inf unless the caller filled it
+ * (nonrev) or A is unstable (general). */
 static int finish(rg_process *p, int have_sinf)
 {
-    RG_TRY(rg_linalg_eig(p->k, p->A, p->wr, p->wi));
+    if (p->dense) RG_TRY(rg_process__modal(p->k, p->A, &p->modal));
+    if (p->modal) {
+        rg_linalg_modal_eigenvalues(p->modal, p->wr, p->wi);
+        RG_TRY(rg__sort_eig(p->k, p->wr, p->wi));
+    } else
+        RG_TRY(rg_linalg_eig(p->k, p->A, p->wr, p->wi));
     if (have_sinf) return RG_OK;
     if (!(p->wr[0] > 0.0)) {
         free(p->Sinf);
@@ -333,10 +347,12 @@ int rg_process_scheduled(size_t k, size_t r, const rg_schedule *s, rg_process **
     return finish_or_free(out, 0);
 }
 
-/* sign = +1: is X symmetric, -1: antisymmetric, to PROCESS_SYM_RTOL of its largest entry. */
+/* sign = +1: is X symmetric, -1: antisymmetric, to PROCESS_SYM_RTOL of its largest entry. A tiled
+ * pass decides; only a failure walks the rows again, for the first offending pair. */
 static int symmetric(size_t n, const double *X, double sign, size_t *bi, size_t *bj)
 {
     double tol = PROCESS_SYM_RTOL * max_abs(n * n, X);
+    if (rg__asymmetry(n, X, sign) <= tol) return 1;
     for (size_t i = 0; i < n; i++)
         for (size_t j = 0; j <= i; j++)
             if (!(fabs(X[i * n + j] - sign * X[j * n + i]) <= tol)) {
@@ -368,19 +384,36 @@ static int nonrev_fill(rg_process *p, const double *U, const double *Q)
 {
     size_t n = p->k;
     double *S = p->Sinf;
-    for (size_t i = 0; i < n; i++)
-        for (size_t j = 0; j < n; j++) {
-            p->U[i * n + j] = 0.5 * (U[i * n + j] + U[j * n + i]);
-            p->Q[i * n + j] = Q ? 0.5 * (Q[i * n + j] - Q[j * n + i]) : 0.0;
+    memcpy(p->U, U, n * n * sizeof *U);
+    rg__symmetrise(n, p->U);
+    if (Q) {
+        memcpy(p->Q, Q, n * n * sizeof *Q);
+        rg__antisymmetrise(n, p->Q);
+    } else
+        memset(p->Q, 0, n * n * sizeof *p->Q);
+    int diag = 1; /* diagonal U (e.g. diag:LO:HI): U^-1 and Q U without O(n^3) work */
+    for (size_t i = 0; i < n && diag; i++)
+        for (size_t j = 0; j < n && diag; j++) diag = i == j || p->U[i * n + j] == 0.0;
+    if (diag) {
+        memset(S, 0, n * n * sizeof *S);
+        for (size_t i = 0; i < n; i++) {
+            double u = p->U[i * n + i], r = 1.0 / sqrt(u);
+            if (!(u > 0.0))
+                RG_FAIL(RG_EDOM, "rg_process_nonrev: U is not positive definite (leading minor %zu)", i + 1);
+            S[i * n + i] = r * r; /* as dpotrf + dpotri do it: 1 / sqrt(u), squared */
         }
+        for (size_t i = 0; i < n; i++) /* A = U + Q U: column j of Q scaled by u_j */
+            for (size_t j = 0; j < n; j++) p->A[i * n + j] = p->Q[i * n + j] * p->U[j * n + j] + p->U[i * n + j];
+        return RG_OK;
+    }
     memcpy(S, p->U, n * n * sizeof *S);
-    lapack_int info = LAPACKE_dpotrf(LAPACK_ROW_MAJOR, 'L', (lapack_int)n, S, (lapack_int)n);
+    /* the row-major lower triangle is LAPACK's column-major upper one: no transposed copies */
+    lapack_int info = LAPACKE_dpotrf(LAPACK_COL_MAJOR, 'U', (lapack_int)n, S, (lapack_int)n);
     if (info > 0)
         RG_FAIL(RG_EDOM, "rg_process_nonrev: U is not positive definite (leading minor %d)", (int)info);
-    if (info == 0) info = LAPACKE_dpotri(LAPACK_ROW_MAJOR, 'L', (lapack_int)n, S, (lapack_int)n);
+    if (info == 0) info = LAPACKE_dpotri(LAPACK_COL_MAJOR, 'U', (lapack_int)n, S, (lapack_int)n);
     if (info != 0) RG_FAIL(RG_ENOMEM, "rg_process_nonrev: inverting U failed (info %d)", (int)info);
-    for (size_t i = 0; i < n; i++)
-        for (size_t j = i + 1; j < n; j++) S[i * n + j] = S[j * n + i];
+    rg__symmetrise_lower(n, S);
     memcpy(p->A, p->U, n * n * sizeof *p->A); /* A = U + Q U */
     cblas_dgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, (int)n, (int)n, (int)n, 1.0, p->Q, (int)n, p->U,
                 (int)n, 1.0, p->A, (int)n);
@@ -432,6 +465,9 @@ void rg_process_free(rg_process *p)
     free(p->wi);
     free(p->kt);
     free(p->kA);
+    rg_linalg_modal_free(p->modal);
+    for (size_t i = 0; p->kmodal && i < p->n; i++) rg_linalg_modal_free(p->kmodal[i]);
+    free(p->kmodal);
     free(p);
 }
 
@@ -462,8 +498,21 @@ int rg_process_moments(const rg_process *p, double t, double *M, double *Sigma)
 {
     if (!p) RG_FAIL(RG_EINVAL, "rg_process_moments: process is NULL");
     RG_TRY(check_time(t, "rg_process_moments"));
-    if (p->scheduled) return rg_process__schedule_grid(p, 1, &t, M, Sigma);
-    return rg_process__const_moments_inf(p->k, p->A, p->Sinf, p->dense, t, M, Sigma);
+    if (p->scheduled) return rg_process__schedule_grid(p, 1, &t, M, Sigma, 0);
+    return rg_process__const_moments_inf(p->k, p->A, p->Sinf, p->modal, p->dense, t, M, Sigma);
+}
+
+int rg_process_moments_naive(const rg_process *p, double t, double *M, double *Sigma)
+{
+    if (!p) RG_FAIL(RG_EINVAL, "rg_process_moments_naive: process is NULL");
+    RG_TRY(check_time(t, "rg_process_moments_naive"));
+    if (p->scheduled) return rg_process__schedule_grid(p, 1, &t, M, Sigma, 1);
+    return rg_process__const_moments_inf(p->k, p->A, p->Sinf, NULL, p->dense, t, M, Sigma);
+}
+
+const rg_linalg_modal *rg_process_modal(const rg_process *p)
+{
+    return p && !p->scheduled ? p->modal : NULL;
 }
 
 int rg_process_moments_grid(const rg_process *p, size_t n, const double *t, double *M, double *Sigma)
@@ -475,11 +524,11 @@ int rg_process_moments_grid(const rg_process *p, size_t n, const double *t, doub
             RG_FAIL(RG_EINVAL, "rg_process_moments_grid: times not increasing: t[%zu] = %g after %g", i,
                     t[i], t[i - 1]);
     }
-    if (p->scheduled) return rg_process__schedule_grid(p, n, t, M, Sigma);
+    if (p->scheduled) return rg_process__schedule_grid(p, n, t, M, Sigma, 0);
     size_t kk = p->k * p->k;
     for (size_t i = 0; i < n; i++)
-        RG_TRY(rg_process__const_moments_inf(p->k, p->A, p->Sinf, p->dense, t[i], M ? M + i * kk : NULL,
-                                             Sigma ? Sigma + i * kk : NULL));
+        RG_TRY(rg_process__const_moments_inf(p->k, p->A, p->Sinf, p->modal, p->dense, t[i],
+                                             M ? M + i * kk : NULL, Sigma ? Sigma + i * kk : NULL));
     return RG_OK;
 }
 

@@ -83,6 +83,11 @@ int rg_process__schedule_init(rg_process *p, const rg_schedule *s)
     memcpy(p->kA, s->A, s->n * k * k * sizeof *p->kA);
     memcpy(p->A, s->A + (s->n - 1) * k * k, k * k * sizeof *p->A);
     p->n = s->n;
+    if (k > 2) { /* every knot's drift holds on some interval (piecewise, or outside a linear ramp) */
+        p->kmodal = calloc(s->n, sizeof *p->kmodal);
+        if (!p->kmodal) RG_FAIL(RG_ENOMEM, "rg_process_scheduled: out of memory (%zu knots)", s->n);
+        for (size_t i = 0; i < s->n; i++) RG_TRY(rg_process__modal(k, s->A + i * k * k, &p->kmodal[i]));
+    }
     p->interp = s->interp;
     p->scheduled = 1;
     return RG_OK;
@@ -128,14 +133,16 @@ typedef struct {
     double *ks, *yt, *yn;            /* 7 stages (m each), stage and new state (m each) */
     double h;        /* proposed ODE step (0: none yet) */
     size_t steps;
+    int naive;       /* 1: Van Loan on every segment, ignoring the knots' modal forms */
 } pass;
 
-/* E <- Eh E, S <- Eh S Eh^T + Sh with A constant over h. */
-static int advance_const(pass *w, const double *A, double h)
+/* E <- Eh E, S <- Eh S Eh^T + Sh with the drift of knot j constant over h. */
+static int advance_const(pass *w, size_t knot, double h)
 {
     size_t k = w->k, kk = w->kk;
     double *E = w->y, *S = w->y + kk;
-    RG_TRY(rg_process__const_moments(k, A, 0, h, w->Eh, w->Sh));
+    const rg_linalg_modal *modal = w->naive || !w->p->kmodal ? NULL : w->p->kmodal[knot];
+    RG_TRY(rg_process__const_moments(k, w->p->kA + knot * kk, modal, 0, h, w->Eh, w->Sh));
     rg_linalg_mul(k, w->Eh, E, w->T1);
     memcpy(E, w->T1, kk * sizeof *E);
     rg_linalg_mul(k, w->Eh, S, w->T1);
@@ -229,11 +236,11 @@ static int advance(pass *w, double tq)
         if (p->interp == RG_SCHEDULE_PIECEWISE) {
             size_t j = i < p->n ? i : p->n - 1;
             double tend = j + 1 < p->n ? fmin(tq, p->kt[j]) : tq;
-            RG_TRY(advance_const(w, p->kA + j * w->kk, tend - w->t));
+            RG_TRY(advance_const(w, j, tend - w->t));
             w->t = tend; /* exactly on the knot */
         } else if (i == 0 || i == p->n) {
             double tend = i == 0 ? fmin(tq, p->kt[0]) : tq;
-            RG_TRY(advance_const(w, p->kA + (i ? p->n - 1 : 0) * w->kk, tend - w->t));
+            RG_TRY(advance_const(w, i ? p->n - 1 : 0, tend - w->t));
             w->t = tend;
         } else {
             RG_TRY(dp_segment(w, i, fmin(tq, p->kt[i])));
@@ -253,9 +260,10 @@ static int run_pass(pass *w, size_t n, const double *t, double *M, double *Sigma
     return RG_OK;
 }
 
-int rg_process__schedule_grid(const rg_process *p, size_t n, const double *t, double *M, double *Sigma)
+int rg_process__schedule_grid(const rg_process *p, size_t n, const double *t, double *M, double *Sigma,
+                              int naive)
 {
-    pass w = { .p = p, .k = p->k, .kk = p->k * p->k, .m = 2 * p->k * p->k };
+    pass w = { .p = p, .k = p->k, .kk = p->k * p->k, .m = 2 * p->k * p->k, .naive = naive };
     /* y, Eh, Sh, T1, Ab, AS, ks (7), yt, yn */
     double *buf = calloc(w.m * 10 + w.kk * 5, sizeof *buf);
     if (!buf) RG_FAIL(RG_ENOMEM, "rg_process_moments: out of memory (k = %zu)", p->k);

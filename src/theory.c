@@ -1,13 +1,11 @@
-/* Predicted regimes of a linear forward process on Gaussian-mixture data (docs/math.md 7).
+/* Predicted regimes of a linear forward process on Gaussian-mixture data (docs/math.md 7): validation,
+ * plans, the public criteria and times, phi, the equalising coupling and the closed forms.
  *
- * Everything works on the core (k x k) moments E_t, S_t of the process; the multiplicity r enters
- * only through alpha = log P / N, N = k r. One evaluator serves every criterion:
- *     log kappa_l(t)       kappa = |m_l|^2 p^T G^{-1} p,  p = E e_l,  G = E Cw E^T + S  (7.1 b, d)
- *     log lambda_max(K_l)  K = L^{-1} E C_l E^T L^{-T},  C_l = |m_l|^2 e_l e_l^T + Cw,  L = chol(S)
- *     alpha - (1/2k) sum_j log(1 + nu_j),  nu = eig(L^{-1} E Cw E^T L^{-T})               (7.6)
- * Speciation criteria are evaluated as logarithms: kappa and lambda_max decay like e^{-2 r t}, and
- * the scaling p = c p' (E = c E' for lambda_max) keeps them representable far beyond where the
- * plain products underflow. Roots follow the convention of docs/math.md 7 (rg_linalg_largest_root). */
+ * A plan (theory_internal.h) holds a copy of the data, the Cholesky factor of Cw and, for a process
+ * with a modal form, Cw and the patterns in modal coordinates. Criteria are evaluated by
+ * theory_eval.c (modal coordinates, or the process's moments per t) and, with RG_THEORY_NAIVE, by the
+ * pre-modal reference in theory_naive.c. Every criterion decreases in t (theory.h), so every time is
+ * the unique root, which the docs/math.md 7 convention (the largest root) also returns. */
 #include <float.h>
 #include <math.h>
 #include <stdio.h>
@@ -19,11 +17,8 @@
 #include "internal.h"
 #include "regimes/linalg.h"
 #include "regimes/theory.h"
+#include "theory_internal.h"
 
-/* Root convention of docs/math.md 7: geometric grid of 400 points on [1e-4, 200]. */
-#define TH_LO 1e-4
-#define TH_HI 200.0
-#define TH_NPTS 400
 /* Cw is often a product (inv(Sigma), a sample covariance): rounding leaves it symmetric to ~1e-15
  * relative. 1e-10 of the largest entry accepts that and rejects real asymmetry; G is symmetrised. */
 #define TH_SYM_RTOL 1e-10
@@ -32,21 +27,6 @@
 #define TH_PHI_KAPPA_MAX 1000.0
 
 #define TH_INV_SQRT_2PI 0.39894228040143267794 /* 1 / sqrt(2 pi): the N(0, 1) density */
-
-typedef enum { TH_LOG_KAPPA, TH_LOG_KMAX, TH_COLLAPSE } th_kind;
-
-/* One criterion evaluated at any t, with its scratch and the first failure's message. */
-typedef struct {
-    const rg_process *p;
-    const rg_theory_data *d;
-    size_t k, label;
-    th_kind kind;
-    double shift; /* subtracted from the value: log(level) for log criteria */
-    double alpha; /* collapse only */
-    double *E, *S, *L, *B, *T, *v, *nu;
-    int status;
-    char msg[256];
-} th_eval;
 
 /* ---- validation ------------------------------------------------------------------------------ */
 
@@ -57,8 +37,9 @@ static double max_abs(size_t n, const double *A)
     return m;
 }
 
-/* NULL if fine; *status receives RG_EINVAL, RG_EDOM (Cw not SPD) or RG_ENOMEM. */
-static const char *data_reason(const rg_process *p, const rg_theory_data *d, int *status)
+/* NULL if fine; *status receives RG_EINVAL, RG_EDOM (Cw not SPD) or RG_ENOMEM. L: (k, k) receives the
+ * lower Cholesky factor of Cw, or NULL. */
+static const char *data_reason(const rg_process *p, const rg_theory_data *d, int *status, double *L)
 {
     *status = RG_EINVAL;
     if (!p || !d) return "process or data is NULL";
@@ -72,17 +53,30 @@ static const char *data_reason(const rg_process *p, const rg_theory_data *d, int
             return "a mean norm |m_l|^2 is not a finite positive number";
     }
     if (!rg__all_finite(d->Cw, k * k)) return "Cw contains NaN or Inf";
-    double tol = TH_SYM_RTOL * max_abs(k * k, d->Cw);
-    for (size_t i = 0; i < k; i++)
-        for (size_t j = 0; j < i; j++)
-            if (!(fabs(d->Cw[i * k + j] - d->Cw[j * k + i]) <= tol)) return "Cw is not symmetric";
-    double *L = malloc(k * k * sizeof *L);
-    if (!L) {
+    if (!(rg__asymmetry(k, d->Cw, 1.0) <= TH_SYM_RTOL * max_abs(k * k, d->Cw))) return "Cw is not symmetric";
+    int diag = 1; /* a diagonal Cw (I, U, U^-1 of a diagonal U) is factored by its square roots */
+    for (size_t i = 0; i < k && diag; i++)
+        for (size_t j = 0; j < k && diag; j++) diag = i == j || d->Cw[i * k + j] == 0.0;
+    if (diag) {
+        for (size_t i = 0; i < k; i++)
+            if (!(d->Cw[i * k + i] > 0.0)) {
+                *status = RG_EDOM;
+                return "Cw is not positive definite";
+            }
+        if (L) {
+            memset(L, 0, k * k * sizeof *L);
+            for (size_t i = 0; i < k; i++) L[i * k + i] = sqrt(d->Cw[i * k + i]);
+        }
+        *status = RG_OK;
+        return NULL;
+    }
+    double *W = L ? L : malloc(k * k * sizeof *W);
+    if (!W) {
         *status = RG_ENOMEM;
         return "out of memory while checking Cw";
     }
-    int st = rg_linalg_chol(k, d->Cw, L);
-    free(L);
+    int st = rg_linalg_chol(k, d->Cw, W);
+    if (W != L) free(W);
     if (st != RG_OK) {
         *status = RG_EDOM;
         return "Cw is not positive definite";
@@ -94,21 +88,13 @@ static const char *data_reason(const rg_process *p, const rg_theory_data *d, int
 const char *rg_theory_check(const rg_process *p, const rg_theory_data *d)
 {
     int status;
-    return data_reason(p, d, &status);
+    return data_reason(p, d, &status, NULL);
 }
 
-static int check_all(const rg_process *p, const rg_theory_data *d)
+static int check_label(const rg_theory_plan *pl, size_t label)
 {
-    int status;
-    const char *why = data_reason(p, d, &status);
-    if (why) RG_FAIL(status, "theory: %s", why);
-    return RG_OK;
-}
-
-static int check_label(const rg_theory_data *d, size_t label)
-{
-    if (label >= d->n_labels)
-        RG_FAIL(RG_EINVAL, "theory: label %zu out of range (n_labels = %zu)", label, d->n_labels);
+    if (label >= pl->n_labels)
+        RG_FAIL(RG_EINVAL, "theory: label %zu out of range (n_labels = %zu)", label, pl->n_labels);
     return RG_OK;
 }
 
@@ -125,166 +111,257 @@ static int check_train(double n_train)
     return RG_OK;
 }
 
-/* ---- evaluator --------------------------------------------------------------------------------- */
+/* ---- plans ----------------------------------------------------------------------------------------- */
 
-static int eval_init(th_eval *c, const rg_process *p, const rg_theory_data *d, th_kind kind)
+void rg_theory_plan_free(rg_theory_plan *pl)
 {
-    memset(c, 0, sizeof *c);
-    c->p = p;
-    c->d = d;
-    c->k = rg_process_core(p);
-    c->kind = kind;
-    size_t kk = c->k * c->k;
-    double *buf = malloc((5 * kk + 2 * c->k) * sizeof *buf);
-    if (!buf) RG_FAIL(RG_ENOMEM, "theory: out of memory for %zu x %zu scratch", c->k, c->k);
-    c->E = buf;
-    c->S = buf + kk;
-    c->L = buf + 2 * kk;
-    c->B = buf + 3 * kk;
-    c->T = buf + 4 * kk;
-    c->v = buf + 5 * kk;
-    c->nu = buf + 5 * kk + c->k;
+    if (!pl) return;
+    free(pl->pattern);
+    free(pl->Cw);
+    free(pl->G);
+    free(pl->E);
+    if (pl->m) free(pl->T);
+    free(pl->lz);
+    free(pl);
+}
+
+/* Blocks: pattern, norm2 | Cw, Lw, Ct, et | G, S, B, v | E, T (original coordinates only; in modal
+ * coordinates T is allocated by the dense eigenvalue route when it runs). */
+static int plan_alloc(rg_theory_plan *pl, size_t k, size_t L, int modal)
+{
+    size_t kk = k * k;
+    pl->pattern = malloc((L * k + L) * sizeof *pl->pattern);
+    pl->Cw = malloc((2 * kk + (modal ? kk + L * k : 0)) * sizeof *pl->Cw);
+    pl->G = calloc(3 * kk + 6 * k, sizeof *pl->G); /* zeros: blocks never write between blocks */
+    pl->E = modal ? NULL : malloc(2 * kk * sizeof *pl->E);
+    if (!pl->pattern || !pl->Cw || !pl->G || (!modal && !pl->E))
+        RG_FAIL(RG_ENOMEM, "theory: out of memory for a plan (k = %zu)", k);
+    pl->norm2 = pl->pattern + L * k;
+    pl->Lw = pl->Cw + kk;
+    pl->Ct = modal ? pl->Lw + kk : NULL;
+    pl->et = modal ? pl->Ct + kk : NULL;
+    pl->S = pl->G + kk;
+    pl->B = pl->S + kk;
+    pl->v = pl->B + kk;
+    pl->T = modal ? NULL : pl->E + kk;
     return RG_OK;
 }
 
-static void eval_free(th_eval *c) { free(c->E); }
-
-/* B = X Y X^T (k x k), symmetrised; T is scratch. */
-static void sandwich(size_t k, const double *X, const double *Y, double *T, double *B)
+/* Cw and the patterns into modal coordinates: Ct = R^-1 Lw Lw^T R^-T, et_l = R^-1 e_l. When A
+ * decouples into blocks and Ct vanishes between them, every per-t matrix is block diagonal too. */
+static int plan_modal(rg_theory_plan *pl)
 {
-    rg_linalg_mul(k, X, Y, T);
-    rg_linalg_mul_t(k, T, X, B);
-    for (size_t i = 0; i < k; i++)
-        for (size_t j = 0; j < i; j++) B[i * k + j] = B[j * k + i] = 0.5 * (B[i * k + j] + B[j * k + i]);
-}
-
-/* kappa = |m_l|^2 (c n)^2 with c = max|p_i| and n = |L_G^{-1} p / c|; c = 0 when p underflows. */
-static int kappa_parts(th_eval *c, double t, double *scale, double *norm)
-{
-    size_t k = c->k;
-    const double *e = c->d->pattern + c->label * k;
-    RG_TRY(rg_process_moments(c->p, t, c->E, c->S));
-    cblas_dgemv(CblasRowMajor, CblasNoTrans, (int)k, (int)k, 1.0, c->E, (int)k, e, 1, 0.0, c->v, 1);
-    double cmax = max_abs(k, c->v);
-    *scale = cmax;
-    *norm = 0.0;
-    if (cmax == 0.0) return RG_OK;
-    cblas_dscal((int)k, 1.0 / cmax, c->v, 1);
-    sandwich(k, c->E, c->d->Cw, c->T, c->B);
-    for (size_t i = 0; i < k * k; i++) c->B[i] += c->S[i];
-    RG_TRY(rg_linalg_chol(k, c->B, c->L));
-    cblas_dtrsv(CblasRowMajor, CblasLower, CblasNoTrans, CblasNonUnit, (int)k, c->L, (int)k, c->v, 1);
-    *norm = cblas_dnrm2((int)k, c->v, 1);
-    return RG_OK;
-}
-
-/* lambda_max(K_l) = c^2 lmax' with c = max|E_ij| and lmax' computed from E / c. */
-static int kmax_parts(th_eval *c, double t, double *scale, double *lmax)
-{
-    size_t k = c->k, kk = k * k;
-    const double *e = c->d->pattern + c->label * k;
-    double m2 = c->d->mean_norm2[c->label];
-    RG_TRY(rg_process_moments(c->p, t, c->E, c->S));
-    RG_TRY(rg_linalg_chol(k, c->S, c->L));
-    double cmax = max_abs(kk, c->E);
-    *scale = cmax;
-    *lmax = 0.0;
-    if (cmax == 0.0) return RG_OK;
-    cblas_dscal((int)kk, 1.0 / cmax, c->E, 1);
-    for (size_t i = 0; i < k; i++) /* S is free now: C_l = |m|^2 e e^T + Cw */
-        for (size_t j = 0; j < k; j++) c->S[i * k + j] = m2 * e[i] * e[j] + c->d->Cw[i * k + j];
-    sandwich(k, c->E, c->S, c->T, c->B);
-    return rg_linalg_whitened_eigs(k, c->L, c->B, lmax, NULL);
-}
-
-/* s = (1/2k) sum_j log(1 + nu_j), the per-dimension log-volume ratio of the kernels. */
-static int collapse_sum(th_eval *c, double t, double *s)
-{
-    size_t k = c->k;
-    double lmax;
-    RG_TRY(rg_process_moments(c->p, t, c->E, c->S));
-    RG_TRY(rg_linalg_chol(k, c->S, c->L));
-    sandwich(k, c->E, c->d->Cw, c->T, c->B);
-    RG_TRY(rg_linalg_whitened_eigs(k, c->L, c->B, &lmax, c->nu));
-    double sum = 0.0;
-    for (size_t j = 0; j < k; j++) sum += log1p(c->nu[j]);
-    *s = sum / (2.0 * (double)k);
-    return RG_OK;
-}
-
-/* The criterion's value at t (its sign changes at the crossing). */
-static int eval_at(th_eval *c, double t, double *y)
-{
-    double a, b;
-    switch (c->kind) {
-    case TH_LOG_KAPPA:
-        RG_TRY(kappa_parts(c, t, &a, &b));
-        *y = log(c->d->mean_norm2[c->label]) + 2.0 * (log(a) + log(b)) - c->shift;
-        return RG_OK;
-    case TH_LOG_KMAX:
-        RG_TRY(kmax_parts(c, t, &a, &b));
-        *y = 2.0 * log(a) + log(b) - c->shift;
-        return RG_OK;
-    case TH_COLLAPSE:
-        RG_TRY(collapse_sum(c, t, &a));
-        *y = c->alpha - a;
-        return RG_OK;
+    size_t k = pl->k;
+    int identity = 1;
+    for (size_t i = 0; i < k && identity; i++)
+        for (size_t j = 0; j < k && identity; j++) identity = pl->Cw[i * k + j] == (i == j ? 1.0 : 0.0);
+    RG_TRY(rg_linalg_modal_congruence(pl->m, identity ? NULL : pl->Lw, pl->Ct));
+    for (size_t l = 0; l < pl->n_labels; l++) rg_linalg_modal_vec(pl->m, pl->pattern + l * k, pl->et + l * k);
+    const size_t *off;
+    size_t nc = rg_linalg_modal_blocks(pl->m, &off), b = 0;
+    int decoupled = nc > 1;
+    for (size_t i = 0; i < k && decoupled; i++) { /* Ct zero outside the diagonal blocks */
+        while (i >= off[b + 1]) b++;
+        for (size_t j = 0; j < off[b] && decoupled; j++) decoupled = pl->Ct[i * k + j] == 0.0;
     }
-    RG_FAIL(RG_EINVAL, "theory: unknown criterion");
+    pl->nb = decoupled ? nc : 1;
+    pl->boff = decoupled ? off : NULL;
+    return RG_OK;
 }
 
-/* rg_linalg_fn adapter: NaN on failure, the first failure's status and message kept in c. */
-static double eval_fn(double t, void *ctx)
+static double mean_rate(const rg_process *p, double *re)
 {
-    th_eval *c = ctx;
-    double y = NAN;
-    int st = eval_at(c, t, &y);
-    if (st == RG_OK) return y;
-    if (c->status == RG_OK) {
-        c->status = st;
-        snprintf(c->msg, sizeof c->msg, "%s", rg_strerror_last());
+    size_t k = rg_process_core(p);
+    if (rg_process_rates(p, re, re + k) != RG_OK) return 1.0;
+    double s = 0.0;
+    for (size_t i = 0; i < k; i++) s += re[i];
+    return s / (double)k;
+}
+
+int rg_theory_plan_new(const rg_process *p, const rg_theory_data *d, unsigned flags, rg_theory_plan **out)
+{
+    if (!out) RG_FAIL(RG_EINVAL, "theory: plan out is NULL");
+    *out = NULL;
+    if (!p || !d) RG_FAIL(RG_EINVAL, "theory: process or data is NULL");
+    size_t k = rg_process_core(p), L = d->n_labels;
+    rg_theory_plan *pl = calloc(1, sizeof *pl);
+    if (!pl) RG_FAIL(RG_ENOMEM, "theory: out of memory for a plan");
+    pl->p = p;
+    pl->k = k;
+    pl->n_labels = L;
+    pl->N = (double)rg_process_dim(p);
+    pl->flags = flags;
+    pl->m = flags & RG_THEORY_NAIVE ? NULL : rg_process_modal(p);
+    pl->tG = pl->tS = pl->tE = NAN;
+    pl->nb = 1;
+    pl->stats.modal = pl->m != NULL;
+    int st = L < 1 ? RG_OK : plan_alloc(pl, k, L, pl->m != NULL), status = RG_OK;
+    if (st == RG_OK) {
+        const char *why = data_reason(p, d, &status, L < 1 ? NULL : pl->Lw);
+        if (why) st = rg__fail(status, __FILE__, __LINE__, "theory: %s", why);
     }
-    return NAN;
+    if (st == RG_OK) {
+        memcpy(pl->pattern, d->pattern, L * k * sizeof *pl->pattern);
+        memcpy(pl->norm2, d->mean_norm2, L * sizeof *pl->norm2);
+        memcpy(pl->Cw, d->Cw, k * k * sizeof *pl->Cw);
+        rg__symmetrise(k, pl->Cw);
+        pl->mean_rate = mean_rate(p, pl->G);
+        if (pl->m) st = plan_modal(pl);
+    }
+    if (st != RG_OK) {
+        rg_theory_plan_free(pl);
+        return st;
+    }
+    *out = pl;
+    return RG_OK;
 }
 
-/* Largest root of the criterion on the docs/math.md 7 grid; failures keep the evaluator's message. */
-static int eval_root(th_eval *c, double *root, int *found)
+void rg_theory_plan_stats(const rg_theory_plan *pl, rg_theory_stats *s)
 {
-    int st = rg_linalg_largest_root(eval_fn, c, TH_LO, TH_HI, TH_NPTS, root, found);
-    if (c->status != RG_OK) RG_FAIL(c->status, "%s (theory root scan)", c->msg);
-    return st;
+    *s = pl->stats;
+    s->blocks = pl->nb;
 }
 
-/* ---- criteria at one time ------------------------------------------------------------------------ */
+static int naive(const rg_theory_plan *pl) { return (pl->flags & RG_THEORY_NAIVE) != 0; }
 
-static int one_time(const rg_process *p, const rg_theory_data *d, size_t label, double t, th_kind kind,
-                    double *a, double *b)
+int rg_theory_plan_kappa(rg_theory_plan *pl, size_t label, double t, double *kappa)
 {
-    th_eval c;
-    RG_TRY(check_all(p, d));
-    RG_TRY(check_label(d, label));
+    RG_TRY(check_label(pl, label));
     RG_TRY(check_time(t));
-    RG_TRY(eval_init(&c, p, d, kind));
-    c.label = label;
-    int st = kind == TH_LOG_KAPPA ? kappa_parts(&c, t, a, b) : kmax_parts(&c, t, a, b);
-    eval_free(&c);
-    return st;
+    if (naive(pl)) return rg_theory__naive_value(pl, TH_KAPPA, label, t, kappa);
+    return rg_theory__kappa(pl, label, t, kappa);
 }
+
+int rg_theory_plan_kmax(rg_theory_plan *pl, size_t label, double t, double *lmax)
+{
+    RG_TRY(check_label(pl, label));
+    RG_TRY(check_time(t));
+    if (naive(pl)) return rg_theory__naive_value(pl, TH_MATRIX, label, t, lmax);
+    return rg_theory__kmax(pl, label, t, lmax);
+}
+
+int rg_theory_plan_phi_at(rg_theory_plan *pl, size_t label, double t, double *phi)
+{
+    double kappa;
+    if (!phi) RG_FAIL(RG_EINVAL, "theory: phi is NULL");
+    RG_TRY(rg_theory_plan_kappa(pl, label, t, &kappa));
+    *phi = rg_theory_phi(kappa);
+    return RG_OK;
+}
+
+int rg_theory_plan_collapse_f(rg_theory_plan *pl, double n_train, double t, double *f)
+{
+    double s;
+    RG_TRY(check_train(n_train));
+    RG_TRY(check_time(t));
+    if (naive(pl)) RG_TRY(rg_theory__naive_value(pl, TH_COLLAPSE, 0, t, &s));
+    else RG_TRY(rg_theory__collapse_sum(pl, t, &s));
+    *f = fmax(0.0, log(n_train) / pl->N - s);
+    return RG_OK;
+}
+
+static int root(rg_theory_plan *pl, th_crit c, size_t label, double level, double *t, int *found)
+{
+    if (!t || !found) RG_FAIL(RG_EINVAL, "theory: NULL output");
+    if (naive(pl)) return rg_theory__naive_root(pl, c, label, level, t, found);
+    return rg_theory__root(pl, c, label, level, t, found);
+}
+
+int rg_theory_plan_speciation(rg_theory_plan *pl, size_t label, rg_speciation_criterion crit, double *t_s,
+                              int *found)
+{
+    RG_TRY(check_label(pl, label));
+    if (crit != RG_SPECIATION_GMM && crit != RG_SPECIATION_MATRIX)
+        RG_FAIL(RG_EINVAL, "theory: unknown speciation criterion %d", (int)crit);
+    return root(pl, crit == RG_SPECIATION_GMM ? TH_KAPPA : TH_MATRIX, label, 1.0, t_s, found);
+}
+
+int rg_theory_plan_collapse(rg_theory_plan *pl, double n_train, double *t_c, int *found)
+{
+    RG_TRY(check_train(n_train));
+    double alpha = log(n_train) / pl->N;
+    if (!(alpha > 0.0)) { /* P = 1: s(t) > 0 = alpha at every t, nothing to condense onto */
+        if (!t_c || !found) RG_FAIL(RG_EINVAL, "theory: NULL output");
+        *t_c = NAN;
+        *found = 0;
+        return RG_OK;
+    }
+    return root(pl, TH_COLLAPSE, 0, alpha, t_c, found);
+}
+
+/* Horizon for one label: the crossing of kappa = level; INFINITY if kappa > level at the top of the
+ * interval, its bottom if kappa <= level everywhere on it. */
+static int horizon_label(rg_theory_plan *pl, size_t l, double level, double *T)
+{
+    int found;
+    RG_TRY(root(pl, TH_HORIZON, l, level, T, &found));
+    if (found) return RG_OK;
+    double kappa = NAN;
+    RG_TRY(rg_theory_plan_kappa(pl, l, TH_HI, &kappa));
+    *T = kappa > level ? (double)INFINITY : TH_LO;
+    return RG_OK;
+}
+
+int rg_theory_plan_horizon(rg_theory_plan *pl, double level, double *T)
+{
+    if (!(level > 0) || !isfinite(level))
+        RG_FAIL(RG_EINVAL, "theory: horizon level %g must be finite and > 0", level);
+    if (!T) RG_FAIL(RG_EINVAL, "theory: NULL output");
+    double worst = 0.0;
+    for (size_t l = 0; l < pl->n_labels; l++) {
+        double Tl = 0.0;
+        RG_TRY(horizon_label(pl, l, level, &Tl));
+        worst = fmax(worst, Tl);
+    }
+    *T = worst;
+    return RG_OK;
+}
+
+/* ---- one-call forms: a plan for one question ------------------------------------------------------- */
+
+#define ONE_CALL(call)                                      \
+    do {                                                    \
+        rg_theory_plan *pl_;                                \
+        RG_TRY(rg_theory_plan_new(p, d, 0, &pl_));          \
+        int st_ = (call);                                   \
+        rg_theory_plan_free(pl_);                           \
+        return st_;                                         \
+    } while (0)
 
 int rg_theory_kappa(const rg_process *p, const rg_theory_data *d, size_t label, double t, double *kappa)
 {
-    double c, n;
-    RG_TRY(one_time(p, d, label, t, TH_LOG_KAPPA, &c, &n));
-    *kappa = d->mean_norm2[label] * (c * n) * (c * n);
-    return RG_OK;
+    ONE_CALL(rg_theory_plan_kappa(pl_, label, t, kappa));
 }
 
 int rg_theory_kmax(const rg_process *p, const rg_theory_data *d, size_t label, double t, double *lmax)
 {
-    double c, l;
-    RG_TRY(one_time(p, d, label, t, TH_LOG_KMAX, &c, &l));
-    *lmax = c * c * l;
-    return RG_OK;
+    ONE_CALL(rg_theory_plan_kmax(pl_, label, t, lmax));
+}
+
+int rg_theory_phi_at(const rg_process *p, const rg_theory_data *d, size_t label, double t, double *phi)
+{
+    ONE_CALL(rg_theory_plan_phi_at(pl_, label, t, phi));
+}
+
+int rg_theory_collapse_f(const rg_process *p, const rg_theory_data *d, double n_train, double t, double *f)
+{
+    ONE_CALL(rg_theory_plan_collapse_f(pl_, n_train, t, f));
+}
+
+int rg_theory_speciation(const rg_process *p, const rg_theory_data *d, size_t label,
+                         rg_speciation_criterion crit, double *t_s, int *found)
+{
+    ONE_CALL(rg_theory_plan_speciation(pl_, label, crit, t_s, found));
+}
+
+int rg_theory_collapse(const rg_process *p, const rg_theory_data *d, double n_train, double *t_c, int *found)
+{
+    ONE_CALL(rg_theory_plan_collapse(pl_, n_train, t_c, found));
+}
+
+int rg_theory_horizon(const rg_process *p, const rg_theory_data *d, double level, double *T)
+{
+    ONE_CALL(rg_theory_plan_horizon(pl_, level, T));
 }
 
 double rg_theory_phi(double kappa)
@@ -301,94 +378,6 @@ double rg_theory_phi(double kappa)
     }
     double mean = sum * h * TH_INV_SQRT_2PI;
     return 0.5 * (1.0 + mean);
-}
-
-int rg_theory_collapse_f(const rg_process *p, const rg_theory_data *d, double n_train, double t, double *f)
-{
-    th_eval c;
-    double s;
-    RG_TRY(check_all(p, d));
-    RG_TRY(check_train(n_train));
-    RG_TRY(check_time(t));
-    RG_TRY(eval_init(&c, p, d, TH_COLLAPSE));
-    int st = collapse_sum(&c, t, &s);
-    eval_free(&c);
-    RG_TRY(st);
-    *f = fmax(0.0, log(n_train) / (double)rg_process_dim(p) - s);
-    return RG_OK;
-}
-
-int rg_theory_phi_at(const rg_process *p, const rg_theory_data *d, size_t label, double t, double *phi)
-{
-    double kappa;
-    if (!phi) RG_FAIL(RG_EINVAL, "theory: phi is NULL");
-    RG_TRY(rg_theory_kappa(p, d, label, t, &kappa));
-    *phi = rg_theory_phi(kappa);
-    return RG_OK;
-}
-
-/* ---- times ----------------------------------------------------------------------------------------- */
-
-int rg_theory_speciation(const rg_process *p, const rg_theory_data *d, size_t label,
-                         rg_speciation_criterion crit, double *t_s, int *found)
-{
-    th_eval c;
-    RG_TRY(check_all(p, d));
-    RG_TRY(check_label(d, label));
-    if (crit != RG_SPECIATION_GMM && crit != RG_SPECIATION_MATRIX)
-        RG_FAIL(RG_EINVAL, "theory: unknown speciation criterion %d", (int)crit);
-    RG_TRY(eval_init(&c, p, d, crit == RG_SPECIATION_GMM ? TH_LOG_KAPPA : TH_LOG_KMAX));
-    c.label = label;
-    int st = eval_root(&c, t_s, found);
-    eval_free(&c);
-    return st;
-}
-
-int rg_theory_collapse(const rg_process *p, const rg_theory_data *d, double n_train, double *t_c, int *found)
-{
-    th_eval c;
-    RG_TRY(check_all(p, d));
-    RG_TRY(check_train(n_train));
-    RG_TRY(eval_init(&c, p, d, TH_COLLAPSE));
-    c.alpha = log(n_train) / (double)rg_process_dim(p);
-    int st = eval_root(&c, t_c, found);
-    eval_free(&c);
-    return st;
-}
-
-/* Horizon for one label: the largest crossing of kappa = level, INFINITY if kappa > level at the top
- * of the grid, the grid's bottom if kappa <= level everywhere on it. */
-static int horizon_label(th_eval *c, double *T)
-{
-    int found;
-    RG_TRY(eval_root(c, T, &found));
-    if (found) return RG_OK;
-    double y = NAN;
-    RG_TRY(eval_at(c, TH_HI, &y));
-    *T = y > 0 ? (double)INFINITY : TH_LO;
-    return RG_OK;
-}
-
-int rg_theory_horizon(const rg_process *p, const rg_theory_data *d, double level, double *T)
-{
-    th_eval c;
-    RG_TRY(check_all(p, d));
-    if (!(level > 0) || !isfinite(level))
-        RG_FAIL(RG_EINVAL, "theory: horizon level %g must be finite and > 0", level);
-    RG_TRY(eval_init(&c, p, d, TH_LOG_KAPPA));
-    c.shift = log(level);
-    double worst = 0.0;
-    int st = RG_OK;
-    for (size_t l = 0; l < d->n_labels && st == RG_OK; l++) {
-        double Tl = 0.0;
-        c.label = l;
-        st = horizon_label(&c, &Tl);
-        worst = fmax(worst, Tl);
-    }
-    eval_free(&c);
-    RG_TRY(st);
-    *T = worst;
-    return RG_OK;
 }
 
 /* ---- the equalising coupling (docs/math.md 7.4, item 4) -------------------------------------------------- */

@@ -116,6 +116,7 @@ int td_eval_new(const rg_process *p, const rg_theory_dataset *ds, td_eval **out)
 }
 
 size_t td_eval_count(const td_eval *e) { return e ? e->count : 0; }
+int td_eval_scheduled(const td_eval *e) { return rg_process_is_scheduled(e->p); }
 
 /* ---- memo ------------------------------------------------------------------------------------------ */
 

@@ -42,6 +42,7 @@ void td_eval_free(td_eval *e);
  * and kappa share one Cholesky per t). */
 int td_eval_at(td_eval *e, td_kind kind, double t, td_value *v);
 size_t td_eval_count(const td_eval *e); /* criterion evaluations actually computed */
+int td_eval_scheduled(const td_eval *e); /* 1 when the process has a time-dependent drift */
 /* A cheap upper bound of the criterion at t (k >= 2 with a small core only; *has = 0 otherwise): for
  * kmax, kparent, kappa an upper bound ub->scale * ub->val, for the collapse an upper bound ub->val of
  * the sum s(t). O(k^3) (O(N) for the collapse), no N x N work. */

@@ -5,7 +5,10 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include <lapacke.h>
+
 #include "rg_test.h"
+#include "internal.h"
 #include "regimes/error.h"
 #include "regimes/linalg.h"
 
@@ -559,6 +562,304 @@ static void test_largest_root(void **state)
     expect_fail(rg_linalg_largest_root(cubic, NULL, 1e-4, 200.0, 399, &r, &found), RG_EINVAL, "npts");
 }
 
+
+/* ---- modal form (src/linalg_modal.c) ---------------------------------------------------------- */
+
+/* A stable n x n drift with complex pairs: I + (fill - mean) / sqrt(n) (random-like, non-normal). */
+static void stable_drift(size_t n, double phase, double *A)
+{
+    fill(A, n * n, 1.5 / sqrt((double)n), phase);
+    for (size_t i = 0; i < n; i++) A[i * n + i] += 1.0;
+}
+
+/* max |X - Y| / max |Y| */
+static double rel_err(const double *X, const double *Y, size_t n)
+{
+    double e = 0.0, s = 0.0;
+    for (size_t i = 0; i < n; i++) {
+        e = fmax(e, fabs(X[i] - Y[i]));
+        s = fmax(s, fabs(Y[i]));
+    }
+    return e / s;
+}
+
+static void test_modal_vs_vanloan(void **state)
+{
+    (void)state;
+    /* M_t and Sigma_t of the modal form against Van Loan + doubling (docs/math.md 2.2) on stable drifts
+     * with complex pairs (n = 7, 12) and at times from 1e-4 to 200, both sides of the product-form
+     * switch ((a_j + a_k) t = ln 2). Both are exact up to rounding; measured agreement ~1e-14 (M at
+     * t = 200 ~4e-13: Van Loan squares 2^8 times there). 1e-11 leaves room; a wrong block sign, a
+     * missing conjugate or P vs P^-1 is an O(1) error. */
+    const double ts[] = { 1e-4, 0.013, 0.3, 0.7, 1.9, 6.0, 40.0, 200.0 };
+    const size_t ns[] = { 7, 12 };
+    for (size_t q = 0; q < 2; q++) {
+        size_t n = ns[q];
+        double *A = malloc(5 * n * n * sizeof *A), *M = A + n * n, *S = M + n * n, *Mv = S + n * n, *Sv = Mv + n * n;
+        assert_non_null(A);
+        stable_drift(n, 0.37 * (double)(q + 1), A);
+        rg_linalg_modal *m = NULL;
+        assert_int_equal(rg_linalg_modal_new(n, A, 1e-12, &m), RG_OK);
+        double re[12], im[12];
+        rg_linalg_modal_eigenvalues(m, re, im);
+        int pairs = 0;
+        for (size_t i = 0; i < n; i++) pairs += im[i] != 0.0;
+        assert_true(pairs >= 2); /* the complex-pair path is exercised */
+        for (size_t k = 0; k < sizeof ts / sizeof ts[0]; k++) {
+            assert_int_equal(rg_linalg_modal_moments(m, ts[k], M, S), RG_OK);
+            assert_int_equal(rg_linalg_vanloan(n, A, NULL, ts[k], Mv, Sv), RG_OK);
+            if (rel_err(M, Mv, n * n) > 1e-11 || rel_err(S, Sv, n * n) > 1e-11) {
+                print_error("n = %zu, t = %g: M err %.3g, Sigma err %.3g\n", n, ts[k], rel_err(M, Mv, n * n),
+                            rel_err(S, Sv, n * n));
+                fail();
+            }
+        }
+        rg_linalg_modal_free(m);
+        free(A);
+    }
+}
+
+static void test_modal_small_t(void **state)
+{
+    (void)state;
+    /* Sigma_t = 2t I - t^2 (A + A^T) + O(t^3): at t = 1e-9 the t^2 term is 1e-9 of the first, so
+     * Sigma_t / (2t) = I to 2e-9, and no cancellation may spoil it: 1e-8 relative, entrywise against
+     * the two-term expansion 2t I - t^2 (A + A^T) (exact to t^3 ~ 1e-27). */
+    enum { N = 5 };
+    double A[N * N], S[N * N], W[N * N];
+    const double t = 1e-9;
+    stable_drift(N, 0.11, A);
+    rg_linalg_modal *m = NULL;
+    assert_int_equal(rg_linalg_modal_new(N, A, 1e-12, &m), RG_OK);
+    assert_int_equal(rg_linalg_modal_moments(m, t, NULL, S), RG_OK);
+    for (int i = 0; i < N; i++)
+        for (int j = 0; j < N; j++) W[i * N + j] = (i == j ? 2.0 * t : 0.0) - t * t * (A[i * N + j] + A[j * N + i]);
+    for (int i = 0; i < N * N; i++) rg_assert_abs(S[i], W[i], 1e-8 * 2.0 * t, "Sigma_t at t = 1e-9");
+    rg_linalg_modal_free(m);
+}
+
+static void test_modal_coordinates(void **state)
+{
+    (void)state;
+    /* The modal-coordinate pieces against their definitions in the original coordinates:
+     *   cov(t, C~) = R^-1 (M C M^T + Sigma_t) R^-T with C~ = R^-1 C R^-T (congruence of chol(C)),
+     *   congr(t, C~) = e^{2rt} R^-1 M C M^T R^-T,   prop(t, e~) = e^{rt} R^-1 M e,
+     *   dual_norm2(y) = |R^-T y|^2 with y = R^T w for w original: = |w|^2.
+     * R^-1 is reached through rg_linalg_modal_vec on unit vectors. Rounding only: 1e-12. */
+    enum { N = 6 };
+    double A[N * N], C[N * N], L[N * N], M[N * N], S[N * N], Ct[N * N], Ri[N * N], Out[N * N], T1[N * N], T2[N * N];
+    double e[N], et[N], y[N], w[N], work[N];
+    const double t = 0.83;
+    stable_drift(N, 0.5, A);
+    fill(L, N * N, 0.5, 0.2);
+    for (int i = 0; i < N; i++) /* lower triangular with a positive diagonal: C = L L^T SPD */
+        for (int j = 0; j < N; j++) L[i * N + j] = j > i ? 0.0 : j == i ? 1.0 + fabs(L[i * N + j]) : L[i * N + j];
+    naive_mul_t(N, L, L, C);
+    fill(e, N, 1.0, 0.9);
+    rg_linalg_modal *m = NULL;
+    assert_int_equal(rg_linalg_modal_new(N, A, 1e-12, &m), RG_OK);
+    for (int j = 0; j < N; j++) { /* columns of R^-1 */
+        double u[N] = { 0 }, c[N];
+        u[j] = 1.0;
+        rg_linalg_modal_vec(m, u, c);
+        for (int i = 0; i < N; i++) Ri[i * N + j] = c[i];
+    }
+    assert_int_equal(rg_linalg_modal_moments(m, t, M, S), RG_OK);
+    assert_int_equal(rg_linalg_modal_congruence(m, L, Ct), RG_OK);
+    /* want: Ri (M C M^T + S) Ri^T */
+    naive_mul(N, M, C, T1);
+    naive_mul_t(N, T1, M, T2);
+    for (int i = 0; i < N * N; i++) T2[i] += S[i];
+    naive_mul(N, Ri, T2, T1);
+    naive_mul_t(N, T1, Ri, T2);
+    memset(Out, 0, sizeof Out);
+    assert_int_equal(rg_linalg_modal_cov(m, t, Ct, 0, Out), RG_OK);
+    for (int i = 0; i < N; i++)
+        for (int j = 0; j <= i; j++) rg_assert_abs(Out[i * N + j], T2[i * N + j], 1e-12 * max_abs(T2, N * N), "modal cov");
+    double r = rg_linalg_modal_rate(m), sc = exp(2.0 * r * t);
+    naive_mul(N, M, C, T1);
+    naive_mul_t(N, T1, M, T2);
+    naive_mul(N, Ri, T2, T1);
+    naive_mul_t(N, T1, Ri, T2);
+    assert_int_equal(rg_linalg_modal_congr(m, t, Ct, 0, Out), RG_OK);
+    for (int i = 0; i < N; i++)
+        for (int j = 0; j <= i; j++) rg_assert_abs(Out[i * N + j], sc * T2[i * N + j], 1e-12 * sc * max_abs(T2, N * N), "modal congr");
+    rg_linalg_modal_vec(m, e, et);
+    assert_int_equal(rg_linalg_modal_prop(m, t, et, y), RG_OK);
+    for (int i = 0; i < N; i++) { /* want e^{rt} Ri M e */
+        double acc = 0.0;
+        for (int j = 0; j < N; j++) {
+            double me = 0.0;
+            for (int k = 0; k < N; k++) me += M[j * N + k] * e[k];
+            acc += Ri[i * N + j] * me;
+        }
+        rg_assert_abs(y[i], exp(r * t) * acc, 1e-12 * max_abs(y, N), "modal prop");
+    }
+    /* a dual vector: w original, y = R^T w (R = inverse of Ri, from the moments at t = 0: use R^T w
+     * = solve Ri^T y = w) -> |R^-T y|^2 = |w|^2 */
+    fill(w, N, 1.0, 0.3);
+    double B[N * N];
+    for (int i = 0; i < N; i++)
+        for (int j = 0; j < N; j++) B[i * N + j] = Ri[j * N + i]; /* Ri^T */
+    lapack_int ipiv[N];
+    memcpy(y, w, sizeof y);
+    assert_int_equal(LAPACKE_dgesv(LAPACK_ROW_MAJOR, N, 1, B, N, ipiv, y, 1), 0);
+    double ww = 0.0;
+    for (int i = 0; i < N; i++) ww += w[i] * w[i];
+    rg_assert_rel(rg_linalg_modal_dual_norm2(m, y, work), ww, 1e-12, "dual norm");
+    rg_linalg_modal_free(m);
+}
+
+static void test_modal_blocks(void **state)
+{
+    (void)state;
+    /* A that decouples: the 2x2 blocks of A3-like drifts on the index pairs (0, 5), (1, 3), the 1x1
+     * index 2 and the 1x1 index 4, scattered (a permuted block diagonal). Factored block by block (4
+     * components), its moments must equal Van Loan on the whole matrix (1e-12, as above) and Sigma~
+     * must vanish between components. */
+    enum { N = 6 };
+    double A[N * N] = { 0 }, M[N * N], S[N * N], Mv[N * N], Sv[N * N], St[N * N];
+    const int pa[2][2] = { { 0, 5 }, { 1, 3 } };
+    const double blk[2][4] = { { 1.2, -0.9, 0.7, 0.8 }, { 0.5, 2.0, -1.1, 1.4 } };
+    for (int b = 0; b < 2; b++)
+        for (int i = 0; i < 2; i++)
+            for (int j = 0; j < 2; j++) A[pa[b][i] * N + pa[b][j]] = blk[b][i * 2 + j];
+    A[2 * N + 2] = 0.6;
+    A[4 * N + 4] = 1.7;
+    rg_linalg_modal *m = NULL;
+    assert_int_equal(rg_linalg_modal_new(N, A, 1e-12, &m), RG_OK);
+    const size_t *off = NULL;
+    assert_int_equal(rg_linalg_modal_blocks(m, &off), 4);
+    const size_t want_off[5] = { 0, 2, 4, 5, 6 }; /* components by smallest index: {0,5} {1,3} {2} {4} */
+    for (int c = 0; c < 5; c++) assert_int_equal(off[c], want_off[c]);
+    const double ts[] = { 1e-3, 0.4, 3.0, 30.0 };
+    for (int k = 0; k < 4; k++) {
+        assert_int_equal(rg_linalg_modal_moments(m, ts[k], M, S), RG_OK);
+        assert_int_equal(rg_linalg_vanloan(N, A, NULL, ts[k], Mv, Sv), RG_OK);
+        assert_true(rel_err(M, Mv, N * N) <= 1e-12);
+        assert_true(rel_err(S, Sv, N * N) <= 1e-12);
+    }
+    for (int i = 0; i < N * N; i++) St[i] = 7.0; /* marker: entries between components stay untouched */
+    assert_int_equal(rg_linalg_modal_cov(m, 0.4, NULL, 0, St), RG_OK);
+    for (int c = 0; c < 4; c++)
+        for (size_t i = off[c]; i < off[c + 1]; i++)
+            for (size_t j = 0; j < off[c]; j++) assert_true(St[i * N + j] == 7.0);
+    rg_linalg_modal_free(m);
+}
+
+static void test_modal_exceptional_point(void **state)
+{
+    (void)state;
+    /* docs/math.md 4.5: A = [[u1, q u2], [-q u1, u2]], u1 = 0.2, u2 = 1.8, defective at q* = 4/3. The
+     * modal Sigma_t error grows like cond(R)^2 eps as q -> q*; the factorisation's Lyapunov check
+     * (tol 1e-12) must refuse where that error would exceed ~1e-10 and accept elsewhere, with Sigma_t
+     * within 1e-10 of Van Loan whenever accepted. Measured: delta = q/q* - 1 = 1e-4 -> residual
+     * 1.7e-13, Sigma err 8e-12 (accepted); 1e-6 -> 3e-12 (refused); at q* -> 1e-7 and beyond. */
+    const double u1 = 0.2, u2 = 1.8, qs = 4.0 / 3.0;
+    const struct { double delta; int accept; } row[] = {
+        { -0.5, 1 }, { 1.0, 1 }, { 1e-2, 1 }, { -1e-2, 1 }, { 1e-4, 1 }, { -1e-4, 1 },
+        { 1e-6, 0 }, { -1e-6, 0 }, { 1e-10, 0 }, { 0.0, 0 },
+    };
+    for (size_t k = 0; k < sizeof row / sizeof row[0]; k++) {
+        double q = qs * (1.0 + row[k].delta), A[4] = { u1, q * u2, -q * u1, u2 };
+        rg_linalg_modal *m = NULL;
+        int st = rg_linalg_modal_new(2, A, 1e-12, &m);
+        if (!row[k].accept) {
+            expect_fail(st, RG_EDOM, "too inaccurate");
+            assert_null(m);
+            continue;
+        }
+        assert_int_equal(st, RG_OK);
+        const double ts[] = { 1e-3, 0.1, 1.0, 5.0, 20.0 };
+        for (int j = 0; j < 5; j++) {
+            double M[4], S[4], Mv[4], Sv[4];
+            assert_int_equal(rg_linalg_modal_moments(m, ts[j], M, S), RG_OK);
+            assert_int_equal(rg_linalg_vanloan(2, A, NULL, ts[j], Mv, Sv), RG_OK);
+            if (!(rel_err(M, Mv, 4) <= 1e-10 && rel_err(S, Sv, 4) <= 1e-10)) {
+                print_error("delta = %g, t = %g: M err %.3g, Sigma err %.3g\n", row[k].delta, ts[j],
+                            rel_err(M, Mv, 4), rel_err(S, Sv, 4));
+                fail();
+            }
+        }
+        rg_linalg_modal_free(m);
+    }
+    double A[4] = { -0.2, 0.0, 0.0, 1.0 }; /* unstable: refused, not factored */
+    rg_linalg_modal *m = NULL;
+    expect_fail(rg_linalg_modal_new(2, A, 1e-12, &m), RG_EDOM, "not stable");
+    expect_fail(rg_linalg_modal_new(0, A, 1e-12, &m), RG_EINVAL, "out of range");
+}
+
+static void test_tiled_helpers(void **state)
+{
+    (void)state;
+    /* The 64 x 64-tiled transposing helpers against plain loops, at sizes that cut tiles (67, 130). */
+    /* Dense inputs take the tiles, sparse ones (q = 3, 4: at most 8 nonzeros per row) the nonzeros. */
+    const size_t ns[] = { 1, 67, 130, 67, 130 };
+    for (size_t q = 0; q < 5; q++) {
+        size_t n = ns[q];
+        double *X = malloc(4 * n * n * sizeof *X), *Y = X + n * n, *Z = Y + n * n, *W = Z + n * n;
+        assert_non_null(X);
+        fill(X, n * n, 1.0, 0.1 * (double)q);
+        if (q >= 3) /* keep a band-like sparse pattern, with unmatched entries on either side */
+            for (size_t i = 0; i < n * n; i++)
+                if ((i * 7919) % 17 != 0 || (i / n + i % n) % 5 == 0) X[i] = 0.0; /* ~6 per row */
+        rg__transpose(n, X, Y);
+        for (size_t i = 0; i < n; i++)
+            for (size_t j = 0; j < n; j++) assert_true(Y[j * n + i] == X[i * n + j]);
+        memcpy(Z, X, n * n * sizeof *Z);
+        rg__symmetrise(n, Z);
+        memcpy(W, X, n * n * sizeof *W);
+        rg__antisymmetrise(n, W);
+        double asym = 0.0, anti = 0.0;
+        for (size_t i = 0; i < n; i++)
+            for (size_t j = 0; j < n; j++) {
+                assert_true(Z[i * n + j] == 0.5 * (X[i * n + j] + X[j * n + i]));
+                assert_true(W[i * n + j] == (i == j ? 0.0 : 0.5 * (X[i * n + j] - X[j * n + i])));
+                if (j <= i) {
+                    asym = fmax(asym, fabs(X[i * n + j] - X[j * n + i]));
+                    anti = fmax(anti, fabs(X[i * n + j] + X[j * n + i]));
+                }
+            }
+        assert_true(rg__asymmetry(n, X, 1.0) == asym);
+        assert_true(rg__asymmetry(n, X, -1.0) == anti);
+        memcpy(Z, X, n * n * sizeof *Z);
+        rg__symmetrise_lower(n, Z);
+        for (size_t i = 0; i < n; i++)
+            for (size_t j = 0; j < n; j++) assert_true(Z[i * n + j] == X[(j > i ? j : i) * n + (j > i ? i : j)]);
+        free(X);
+    }
+    double nan_x[4] = { 1.0, NAN, 0.0, 1.0 };
+    assert_true(isnan(rg__asymmetry(2, nan_x, 1.0)));
+    /* a sparse matrix takes the nonzero route: a diagonal plus one unmatched entry on either side */
+    enum { S = 50 };
+    static double D[S * S];
+    for (int i = 0; i < S; i++) D[i * S + i] = 1.0 + i;
+    assert_true(rg__asymmetry(S, D, 1.0) == 0.0);
+    assert_true(rg__asymmetry(S, D, -1.0) == 2.0 * S); /* |2 D_ii|, largest at i = S - 1 */
+    D[3 * S + 40] = 0.25;  /* upper, no partner */
+    D[41 * S + 7] = -0.5;  /* lower, no partner */
+    assert_true(rg__asymmetry(S, D, 1.0) == 0.5);
+    D[41 * S + 7] = NAN;
+    assert_true(isnan(rg__asymmetry(S, D, 1.0)));
+}
+
+static double shifted_cubic(double t, void *ctx)
+{
+    (void)ctx;
+    return (t - 1.25) * (t * t + 1.0);
+}
+
+static void test_brent_bracket(void **state)
+{
+    (void)state;
+    double r = NAN;
+    assert_int_equal(rg_linalg_brent_bracket(shifted_cubic, NULL, 0.0, shifted_cubic(0.0, NULL), 3.0,
+                                             shifted_cubic(3.0, NULL), 1e-13, &r), RG_OK);
+    rg_assert_abs(r, 1.25, 1e-12, "Brent on a known bracket");
+    expect_fail(rg_linalg_brent_bracket(shifted_cubic, NULL, 2.0, shifted_cubic(2.0, NULL), 3.0,
+                                        shifted_cubic(3.0, NULL), 1e-13, &r), RG_EINVAL, "no sign change");
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -570,7 +871,10 @@ int main(void)
         cmocka_unit_test(test_eig_exceptional_point), cmocka_unit_test(test_eig_sorting),
         cmocka_unit_test(test_chol),                cmocka_unit_test(test_whitened_eigs),
         cmocka_unit_test(test_mul_and_symmetry),    cmocka_unit_test(test_brent),
-        cmocka_unit_test(test_largest_root),
+        cmocka_unit_test(test_largest_root),        cmocka_unit_test(test_modal_vs_vanloan),
+        cmocka_unit_test(test_modal_small_t),       cmocka_unit_test(test_modal_coordinates),
+        cmocka_unit_test(test_modal_blocks),        cmocka_unit_test(test_modal_exceptional_point),
+        cmocka_unit_test(test_tiled_helpers),       cmocka_unit_test(test_brent_bracket),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

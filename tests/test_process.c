@@ -342,23 +342,141 @@ static void test_semigroup(void **state)
 static void test_dense_lyapunov_vs_vanloan(void **state)
 {
     (void)state;
-    /* docs/math.md 2.2: dense stable drifts take S_t = S_inf - M_t S_inf M_t^T where that keeps its digits
-     * (at most 3 bits lost) and Van Loan with doubling elsewhere. Both against rg_linalg_vanloan at
-     * times on either side of the switch: a few eps of O(1) matrices times 8: 1e-12. */
+    /* docs/math.md 2.2: dense stable drifts take the modal form (rg_process_moments) and, on the naive path
+     * (rg_process_moments_naive), S_t = S_inf - M_t S_inf M_t^T where that keeps its digits (at most 3
+     * bits lost) and Van Loan with doubling elsewhere. All against rg_linalg_vanloan at times on either
+     * side of both switches: a few eps of O(1) matrices times 8: 1e-12. */
     const double ts[] = { 1e-3, 0.05, 0.3, 1.0, 5.0, 30.0 };
     for (int w = 4; w < NKINDS; w++) {
         rg_process *p = make_kind(w);
         size_t k = rg_process_core(p);
         double A[16], M[16], S[16], Mv[16], Sv[16];
+        assert_non_null(rg_process_modal(p));
         assert_int_equal(rg_process_drift(p, 0.0, A), RG_OK);
         for (size_t i = 0; i < sizeof ts / sizeof ts[0]; i++) {
-            assert_int_equal(rg_process_moments(p, ts[i], M, S), RG_OK);
             assert_int_equal(rg_linalg_vanloan(k, A, NULL, ts[i], Mv, Sv), RG_OK);
-            rg_assert_vec_rel(M, Mv, k * k, 1e-12, "dense M_t vs Van Loan");
+            assert_int_equal(rg_process_moments(p, ts[i], M, S), RG_OK);
+            rg_assert_vec_rel(M, Mv, k * k, 1e-12, "dense M_t (modal) vs Van Loan");
+            rg_assert_vec_rel(S, Sv, k * k, 1e-12, "dense Sigma_t (modal) vs Van Loan");
+            assert_int_equal(rg_process_moments_naive(p, ts[i], M, S), RG_OK);
+            rg_assert_vec_rel(M, Mv, k * k, 1e-12, "dense M_t (expm) vs Van Loan");
             rg_assert_vec_rel(S, Sv, k * k, 1e-12, "dense Sigma_t (Lyapunov form) vs Van Loan");
         }
         rg_process_free(p);
     }
+}
+
+static void test_modal_nonrev_random(void **state)
+{
+    (void)state;
+    /* A random nonrev drift (n = 9: U = B B^T / 9 + 0.3 I, Q antisymmetric N(0, 1)) is factored once
+     * (rg_process_modal) and its moments match the naive path (expm, Lyapunov form, Van Loan) to
+     * 1e-12 at every time; its rates equal dgeev's without vectors (1e-13: the two runs of the QR
+     * algorithm differ in rounding only). */
+    enum { N = 9 };
+    uint64_t seed = 20240917;
+    double B[N * N], U[N * N], Q[N * N], M[N * N], S[N * N], Mn[N * N], Sn[N * N], A[N * N];
+    double re[N], im[N], wr[N], wi[N];
+    normals(&seed, B, N * N);
+    for (int i = 0; i < N; i++)
+        for (int j = 0; j < N; j++) {
+            double acc = i == j ? 0.3 : 0.0;
+            for (int l = 0; l < N; l++) acc += B[i * N + l] * B[j * N + l] / N;
+            U[i * N + j] = acc;
+        }
+    normals(&seed, Q, N * N);
+    for (int i = 0; i < N; i++)
+        for (int j = 0; j <= i; j++) {
+            Q[i * N + j] = i == j ? 0.0 : Q[i * N + j];
+            Q[j * N + i] = -Q[i * N + j];
+        }
+    rg_process *p = NULL;
+    assert_int_equal(rg_process_nonrev(N, U, Q, &p), RG_OK);
+    assert_non_null(rg_process_modal(p));
+    const double ts[] = { 1e-6, 0.02, 0.4, 1.7, 9.0, 60.0 };
+    for (size_t i = 0; i < sizeof ts / sizeof ts[0]; i++) {
+        assert_int_equal(rg_process_moments(p, ts[i], M, S), RG_OK);
+        assert_int_equal(rg_process_moments_naive(p, ts[i], Mn, Sn), RG_OK);
+        rg_assert_vec_rel(M, Mn, N * N, 1e-12, "nonrev M_t: modal vs naive");
+        rg_assert_vec_rel(S, Sn, N * N, 1e-12, "nonrev Sigma_t: modal vs naive");
+    }
+    assert_int_equal(rg_process_rates(p, re, im), RG_OK);
+    assert_int_equal(rg_process_drift(p, 0.0, A), RG_OK);
+    assert_int_equal(rg_linalg_eig(N, A, wr, wi), RG_OK);
+    for (int i = 0; i < N; i++) {
+        rg_assert_abs(re[i], wr[i], 1e-13, "rates from the modal form vs dgeev, real part");
+        rg_assert_abs(im[i], wi[i], 1e-13, "rates from the modal form vs dgeev, imaginary part");
+    }
+    rg_process_free(p);
+}
+
+static void test_modal_exceptional_point(void **state)
+{
+    (void)state;
+    /* docs/math.md 4.5: U = diag(0.2, 1.8), Q = q [[0, 1], [-1, 0]] is defective at q* = 4/3. There the
+     * modal factorisation is refused (its Lyapunov check fails) and the moments keep Van Loan, which
+     * must equal the Jordan closed form of docs/math.md 2.5: e^{-At} = e^{-t} (I - t M0), M0 = A - I, and
+     * Sigma_t = U^-1 - E U^-1 E^T (10 digits: Van Loan at a Jordan block; the closed form has no
+     * cancellation at these t). Just off q* (1e-4) the modal form is kept and agrees with the naive
+     * path to 1e-10 (tests/test_linalg.c measures the error growth). */
+    const double u1 = 0.2, u2 = 1.8, U[4] = { u1, 0, 0, u2 };
+    double q = 4.0 / 3.0, Q[4] = { 0, q, -q, 0 };
+    rg_process *p = NULL;
+    assert_int_equal(rg_process_nonrev(2, U, Q, &p), RG_OK);
+    assert_null(rg_process_modal(p));
+    const double ts[] = { 0.01, 0.5, 2.0, 7.0 };
+    for (size_t i = 0; i < 4; i++) {
+        double t = ts[i], E[4], S[4], M0[4] = { u1 - 1.0, q * u2, -q * u1, u2 - 1.0 }, Ew[4], Sw[4];
+        for (int j = 0; j < 4; j++) Ew[j] = exp(-t) * ((j == 0 || j == 3 ? 1.0 : 0.0) - t * M0[j]);
+        for (int a = 0; a < 2; a++)
+            for (int b = 0; b < 2; b++) /* U^-1 - E U^-1 E^T, U^-1 = diag(1/u1, 1/u2) */
+                Sw[a * 2 + b] = (a == b ? 1.0 / (a ? u2 : u1) : 0.0) - Ew[a * 2] * Ew[b * 2] / u1 -
+                                Ew[a * 2 + 1] * Ew[b * 2 + 1] / u2;
+        assert_int_equal(rg_process_moments(p, t, E, S), RG_OK);
+        rg_assert_vec_rel(E, Ew, 4, 1e-10, "Jordan closed form, E_t");
+        rg_assert_vec_rel(S, Sw, 4, 1e-10, "Jordan closed form, Sigma_t");
+    }
+    rg_process_free(p);
+    q *= 1.0 + 1e-4;
+    Q[1] = q, Q[2] = -q;
+    assert_int_equal(rg_process_nonrev(2, U, Q, &p), RG_OK);
+    assert_non_null(rg_process_modal(p));
+    for (size_t i = 0; i < 4; i++) {
+        double E[4], S[4], En[4], Sn[4];
+        assert_int_equal(rg_process_moments(p, ts[i], E, S), RG_OK);
+        assert_int_equal(rg_process_moments_naive(p, ts[i], En, Sn), RG_OK);
+        rg_assert_vec_rel(E, En, 4, 1e-10, "near q*: modal E_t vs naive");
+        rg_assert_vec_rel(S, Sn, 4, 1e-10, "near q*: modal Sigma_t vs naive");
+    }
+    rg_process_free(p);
+}
+
+static void test_modal_schedule(void **state)
+{
+    (void)state;
+    /* A k = 3 piecewise schedule factors each knot's drift once; its moments (segment composition on
+     * the modal forms) match the naive composition on Van Loan to 1e-12. */
+    double As[18], M[9], S[9], Mn[9], Sn[9];
+    memcpy(As, A3, sizeof A3);
+    for (int i = 0; i < 9; i++) As[9 + i] = A3[(i % 3) * 3 + i / 3] + (i % 4 == 0 ? 0.5 : 0.0); /* A3^T + diag */
+    const double knots[2] = { 0.7, INFINITY };
+    rg_schedule s = { RG_SCHEDULE_PIECEWISE, 2, knots, As };
+    rg_process *p = NULL, *g = NULL;
+    for (int j = 0; j < 2; j++) { /* each knot's drift alone is factored (so the knots are too) */
+        assert_int_equal(rg_process_general(3, As + 9 * j, &g), RG_OK);
+        assert_non_null(rg_process_modal(g));
+        rg_process_free(g);
+    }
+    assert_int_equal(rg_process_scheduled(3, 1, &s, &p), RG_OK);
+    assert_null(rg_process_modal(p)); /* schedules keep their factors per knot */
+    const double ts[] = { 0.3, 0.7, 1.1, 4.0 };
+    for (size_t i = 0; i < 4; i++) {
+        assert_int_equal(rg_process_moments(p, ts[i], M, S), RG_OK);
+        assert_int_equal(rg_process_moments_naive(p, ts[i], Mn, Sn), RG_OK);
+        rg_assert_vec_rel(M, Mn, 9, 1e-12, "schedule M_t: modal segments vs Van Loan");
+        rg_assert_vec_rel(S, Sn, 9, 1e-12, "schedule Sigma_t: modal segments vs Van Loan");
+    }
+    rg_process_free(p);
 }
 
 static void test_sigma_spd_and_limit(void **state)
@@ -951,7 +1069,8 @@ int main(void)
         cmocka_unit_test(test_stationary_symmetric), cmocka_unit_test(test_closed_vs_vanloan),
         cmocka_unit_test(test_closed_vs_mpmath),    cmocka_unit_test(test_one_way),
         cmocka_unit_test(test_ou),                  cmocka_unit_test(test_semigroup),
-        cmocka_unit_test(test_dense_lyapunov_vs_vanloan),
+        cmocka_unit_test(test_dense_lyapunov_vs_vanloan), cmocka_unit_test(test_modal_nonrev_random),
+        cmocka_unit_test(test_modal_exceptional_point), cmocka_unit_test(test_modal_schedule),
         cmocka_unit_test(test_sigma_spd_and_limit), cmocka_unit_test(test_kron_dense),
         cmocka_unit_test(test_nonrev_stationary),   cmocka_unit_test(test_nonrev_isotropic),
         cmocka_unit_test(test_schedule_constant),   cmocka_unit_test(test_schedule_commuting),

@@ -819,6 +819,357 @@ static void test_no_root(void **state)
     rg_process_free(p);
 }
 
+
+/* ---- the fast engine against the naive reference (RG_THEORY_NAIVE) ------------------------------- */
+
+/* Fast (modal coordinates, bracketing + Newton/Brent) and naive (Van Loan moments per t, the 400-point
+ * scan of docs/math.md 7) plans on the same process and data. */
+typedef struct {
+    rg_theory_plan *fast, *naive;
+} plan_pair;
+
+static plan_pair pair_new(const rg_process *p, const rg_theory_data *d)
+{
+    plan_pair pp = { NULL, NULL };
+    assert_int_equal(rg_theory_plan_new(p, d, 0, &pp.fast), RG_OK);
+    assert_int_equal(rg_theory_plan_new(p, d, RG_THEORY_NAIVE, &pp.naive), RG_OK);
+    return pp;
+}
+
+static void pair_free(plan_pair *pp)
+{
+    rg_theory_plan_free(pp->fast);
+    rg_theory_plan_free(pp->naive);
+}
+
+/* Both roots found, agreeing to rtol: each is refined to 1e-12 in t (Brent, Newton), and both
+ * engines evaluate the criteria to ~1e-13 (moments exact to ~1e-14, modal errors of the bases used
+ * here well below that): 1e-9 is the issue's bar, with three orders of margin. */
+static void same_speciation(plan_pair *pp, size_t label, rg_speciation_criterion c, double rtol, const char *what)
+{
+    double tf = NAN, tn = NAN;
+    int ff = -1, fn = -1;
+    assert_int_equal(rg_theory_plan_speciation(pp->fast, label, c, &tf, &ff), RG_OK);
+    assert_int_equal(rg_theory_plan_speciation(pp->naive, label, c, &tn, &fn), RG_OK);
+    assert_int_equal(ff, fn);
+    if (ff) rg_assert_rel(tf, tn, rtol, what);
+}
+
+static void same_collapse(plan_pair *pp, double n_train, double rtol, const char *what)
+{
+    double tf = NAN, tn = NAN;
+    int ff = -1, fn = -1;
+    assert_int_equal(rg_theory_plan_collapse(pp->fast, n_train, &tf, &ff), RG_OK);
+    assert_int_equal(rg_theory_plan_collapse(pp->naive, n_train, &tn, &fn), RG_OK);
+    assert_int_equal(ff, fn);
+    if (ff) rg_assert_rel(tf, tn, rtol, what);
+}
+
+/* The same agreement at two naive evaluations instead of a 400-point scan: every criterion decreases
+ * in t (test_criteria_decrease), so the naive root lies within rtol of the fast root t_f exactly when
+ * the naive criterion is above its level at t_f (1 - rtol) and below it at t_f (1 + rtol). c: 0
+ * kappa = level, 1 lambda_max = 1, 2 collapse with P = level (f = max(0, alpha - s) is 0 before t_C). */
+static void naive_brackets(plan_pair *pp, int c, double level, double rtol, const char *what)
+{
+    double tf = NAN, lo, hi;
+    int found = -1;
+    if (c == 0 && level == 1.0)
+        assert_int_equal(rg_theory_plan_speciation(pp->fast, 0, RG_SPECIATION_GMM, &tf, &found), RG_OK);
+    else if (c == 0) {
+        assert_int_equal(rg_theory_plan_horizon(pp->fast, level, &tf), RG_OK);
+        found = 1;
+    } else if (c == 1)
+        assert_int_equal(rg_theory_plan_speciation(pp->fast, 0, RG_SPECIATION_MATRIX, &tf, &found), RG_OK);
+    else
+        assert_int_equal(rg_theory_plan_collapse(pp->fast, level, &tf, &found), RG_OK);
+    assert_int_equal(found, 1);
+    double t0 = tf * (1.0 - rtol), t1 = tf * (1.0 + rtol);
+    if (c == 0) {
+        assert_int_equal(rg_theory_plan_kappa(pp->naive, 0, t0, &lo), RG_OK);
+        assert_int_equal(rg_theory_plan_kappa(pp->naive, 0, t1, &hi), RG_OK);
+    } else if (c == 1) {
+        assert_int_equal(rg_theory_plan_kmax(pp->naive, 0, t0, &lo), RG_OK);
+        assert_int_equal(rg_theory_plan_kmax(pp->naive, 0, t1, &hi), RG_OK);
+        level = 1.0;
+    } else { /* above the level <=> s > alpha <=> f = 0 */
+        assert_int_equal(rg_theory_plan_collapse_f(pp->naive, level, t0, &lo), RG_OK);
+        assert_int_equal(rg_theory_plan_collapse_f(pp->naive, level, t1, &hi), RG_OK);
+        lo = lo == 0.0 ? 2.0 : 0.0;
+        hi = hi == 0.0 ? 2.0 : 0.0;
+        level = 1.0;
+    }
+    if (!(lo > level && hi < level)) {
+        print_error("%s: the naive criterion does not cross %g within %g of t = %.17g (%.17g, %.17g)\n", what,
+                    level, rtol, tf, lo, hi);
+        fail();
+    }
+}
+
+static void test_fast_vs_naive_nonrev_table(void **state)
+{
+    (void)state;
+    /* Every docs/math.md 9.6 non-reversible time: t_S (kappa: 8 Q scales x 3 directions; lambda_max where
+     * the table gives it), the horizon of each scale, t_C (every row: alpha, Cw = I, U^-1, U; Q = 0,
+     * Q_opt, 3 Q_opt), U = I. The fast times against the naive criteria (naive_brackets: 1e-9), and
+     * against full naive scans for the Q_opt row (each costs ~0.1 s here). At 0.5 Q_opt one of the 32
+     * slow/fast pairs sits next to its exceptional point (docs/math.md 4.5; cond(R) ~ 1e8): the modal form
+     * is refused and the plan works from the moments (Van Loan). */
+    const struct { double s; int matrix; } sc[] = { { 0.0, 1 }, { 0.25, 0 }, { 0.5, 1 }, { 1.0, 1 },
+                                                    { 2.0, 0 },  { 4.0, 0 },  { 8.0, 0 }, { -1.0, 1 } };
+    const int dirs[3] = { 0, NR - 1, -1 };
+    static nr_data g[3], c[3];
+    double diag[3][NR];
+    for (int i = 0; i < NR; i++) {
+        diag[0][i] = 1.0;
+        diag[1][i] = 1.0 / nr_U[i * NR + i];
+        diag[2][i] = nr_U[i * NR + i];
+    }
+    for (int j = 0; j < 3; j++) {
+        nr_data_init(&g[j], dirs[j], NULL);
+        nr_data_init(&c[j], 0, diag[j]);
+    }
+    for (size_t q = 0; q < sizeof sc / sizeof sc[0]; q++) {
+        rg_process *p = nr_process(nr_U, sc[q].s);
+        assert_int_equal(rg_process_modal(p) != NULL, sc[q].s != 0.5);
+        for (int j = 0; j < 3; j++) {
+            plan_pair pp = pair_new(p, &g[j].data);
+            naive_brackets(&pp, 0, 1.0, 1e-9, "9.6 t_S (kappa): fast vs naive");
+            if (sc[q].matrix && (j == 2 || sc[q].s != -1.0))
+                naive_brackets(&pp, 1, 1.0, 1e-9, "9.6 t_S (lambda_max): fast vs naive");
+            if (j == 2) naive_brackets(&pp, 0, 0.01, 1e-9, "9.6 horizon: fast vs naive");
+            if (sc[q].s == 1.0 && j == 2) { /* the scan itself, once per criterion */
+                same_speciation(&pp, 0, RG_SPECIATION_GMM, 1e-9, "9.6 t_S (kappa): fast vs naive scan");
+                same_speciation(&pp, 0, RG_SPECIATION_MATRIX, 1e-9, "9.6 t_S (lambda_max): fast vs naive scan");
+            }
+            pair_free(&pp);
+        }
+        rg_process_free(p);
+    }
+    const double cscale[3] = { 0.0, 1.0, 3.0 };
+    const double alphas[5] = { 0.05, 0.15, 0.5, 1.0, 0.15474621396460088 /* log(20000)/64 */ };
+    for (int q = 0; q < 3; q++) {
+        rg_process *p = nr_process(nr_U, cscale[q]);
+        for (int j = 0; j < 3; j++) {
+            plan_pair pp = pair_new(p, &c[j].data);
+            for (int a = 0; a < 5; a++)
+                if (j < 2 || a < 2) naive_brackets(&pp, 2, exp(alphas[a] * NR), 1e-9, "9.6 t_C: fast vs naive");
+            if (q == 1 && j == 0) same_collapse(&pp, exp(0.05 * NR), 1e-9, "9.6 t_C: fast vs naive scan");
+            pair_free(&pp);
+        }
+        rg_process_free(p);
+    }
+    /* U = I, m = ones (2.079 kappa, 2.095 lambda_max) */
+    static double I[NR * NR];
+    rg_process *p = NULL;
+    for (int i = 0; i < NR; i++) I[i * NR + i] = 1.0;
+    assert_int_equal(rg_process_nonrev(NR, I, NULL, &p), RG_OK);
+    plan_pair pp = pair_new(p, &g[2].data);
+    naive_brackets(&pp, 0, 1.0, 1e-9, "9.6 U = I t_S (kappa)");
+    naive_brackets(&pp, 1, 1.0, 1e-9, "9.6 U = I t_S (lambda_max)");
+    pair_free(&pp);
+    rg_process_free(p);
+}
+
+/* A random stable general drift of size n (a shifted dense matrix: complex pairs, non-normal), a
+ * random SPD Cw = B B^T / n + 0.2 I and a random unit pattern, from seed. */
+typedef struct {
+    size_t n;
+    double A[144], Cw[144], e[12], norm2[1];
+    rg_theory_data data;
+} rand_case;
+
+static void rand_case_init(rand_case *rc, size_t n, unsigned long long seed, double m2)
+{
+    double B[144], en = 0.0;
+    rc->n = n;
+    for (size_t i = 0; i < n * n; i++) rc->A[i] = 1.6 * lcg_uniform(&seed) / sqrt((double)n);
+    for (size_t i = 0; i < n; i++) rc->A[i * n + i] += 1.5; /* spectral radius of the rest ~0.92 */
+    for (size_t i = 0; i < n * n; i++) B[i] = lcg_uniform(&seed);
+    for (size_t i = 0; i < n; i++)
+        for (size_t j = 0; j < n; j++) {
+            double acc = i == j ? 0.2 : 0.0;
+            for (size_t l = 0; l < n; l++) acc += B[i * n + l] * B[j * n + l] / (double)n;
+            rc->Cw[i * n + j] = acc;
+        }
+    for (size_t i = 0; i < n; i++) rc->e[i] = lcg_uniform(&seed), en += rc->e[i] * rc->e[i];
+    for (size_t i = 0; i < n; i++) rc->e[i] /= sqrt(en);
+    rc->norm2[0] = m2;
+    rc->data = (rg_theory_data){ .n_labels = 1, .pattern = rc->e, .mean_norm2 = rc->norm2, .Cw = rc->Cw };
+}
+
+static void test_fast_vs_naive_random(void **state)
+{
+    (void)state;
+    /* Random stable drifts (n = 5, 8, 12, complex pairs, non-normal), random dense SPD Cw and random
+     * directions: every time (1e-9) and the criteria at single times (1e-11: no root finding, both
+     * exact up to rounding and the Van Loan / modal errors of ~1e-13). */
+    const struct { size_t n; unsigned long long seed; double m2; } cases[] = {
+        { 5, 11, 20.0 }, { 8, 22, 40.0 }, { 12, 33, 80.0 }, { 8, 44, 3.0 },
+    };
+    static rand_case rc;
+    for (size_t c = 0; c < sizeof cases / sizeof cases[0]; c++) {
+        rand_case_init(&rc, cases[c].n, cases[c].seed, cases[c].m2);
+        rg_process *p = NULL;
+        assert_int_equal(rg_process_general(rc.n, rc.A, &p), RG_OK);
+        assert_non_null(rg_process_modal(p));
+        plan_pair pp = pair_new(p, &rc.data);
+        same_speciation(&pp, 0, RG_SPECIATION_GMM, 1e-9, "random drift t_S (kappa)");
+        same_speciation(&pp, 0, RG_SPECIATION_MATRIX, 1e-9, "random drift t_S (lambda_max)");
+        same_collapse(&pp, 50.0, 1e-9, "random drift t_C, P = 50");
+        same_collapse(&pp, 1e4, 1e-9, "random drift t_C, P = 1e4");
+        double Tf, Tn;
+        assert_int_equal(rg_theory_plan_horizon(pp.fast, 0.01, &Tf), RG_OK);
+        assert_int_equal(rg_theory_plan_horizon(pp.naive, 0.01, &Tn), RG_OK);
+        rg_assert_rel(Tf, Tn, 1e-9, "random drift horizon");
+        const double ts[] = { 2e-4, 0.05, 0.6, 2.5, 11.0 };
+        for (size_t i = 0; i < 5; i++) {
+            double a, b;
+            assert_int_equal(rg_theory_plan_kappa(pp.fast, 0, ts[i], &a), RG_OK);
+            assert_int_equal(rg_theory_plan_kappa(pp.naive, 0, ts[i], &b), RG_OK);
+            rg_assert_rel(a, b, 1e-11, "random drift kappa(t)");
+            assert_int_equal(rg_theory_plan_kmax(pp.fast, 0, ts[i], &a), RG_OK);
+            assert_int_equal(rg_theory_plan_kmax(pp.naive, 0, ts[i], &b), RG_OK);
+            rg_assert_rel(a, b, 1e-11, "random drift lambda_max(K_t)");
+            assert_int_equal(rg_theory_plan_collapse_f(pp.fast, 1e4, ts[i], &a), RG_OK);
+            assert_int_equal(rg_theory_plan_collapse_f(pp.naive, 1e4, ts[i], &b), RG_OK);
+            rg_assert_abs(a, b, 1e-12, "random drift f(t)"); /* f = max(0, alpha - s): absolute */
+        }
+        pair_free(&pp);
+        rg_process_free(p);
+    }
+}
+
+static void test_criteria_decrease(void **state)
+{
+    (void)state;
+    /* theory.h: every criterion decreases in t (dkappa/dt = -2 |m|^2 |G^-1 p|^2, dmu/dt = -2 mu |v|^2 /
+     * v^T Sigma v, each eigenvalue of K^w likewise). The root search relies on it (a unique root). On
+     * the naive values (independent of the fast engine), on a geometric grid of 60 times in [1e-3, 6],
+     * for a random non-normal drift and dense Cw: strictly decreasing, beyond the ~1e-13 noise. */
+    static rand_case rc;
+    rand_case_init(&rc, 8, 555, 30.0);
+    rg_process *p = NULL;
+    rg_theory_plan *pl = NULL;
+    assert_int_equal(rg_process_general(rc.n, rc.A, &p), RG_OK);
+    assert_int_equal(rg_theory_plan_new(p, &rc.data, RG_THEORY_NAIVE, &pl), RG_OK);
+    double prev[3] = { INFINITY, INFINITY, INFINITY }, P = exp(80.0); /* alpha = 10 > s(t) on the grid */
+    for (int i = 0; i < 60; i++) {
+        double t = 1e-3 * pow(6e3, i / 59.0), v[3], f;
+        assert_int_equal(rg_theory_plan_kappa(pl, 0, t, &v[0]), RG_OK);
+        assert_int_equal(rg_theory_plan_kmax(pl, 0, t, &v[1]), RG_OK);
+        assert_int_equal(rg_theory_plan_collapse_f(pl, P, t, &f), RG_OK); /* f = alpha - s > 0 */
+        v[2] = 80.0 / (double)rc.n - f;                                /* s(t), resolved to ~1e-15 */
+        for (int c = 0; c < 3; c++) {
+            if (!(v[c] < prev[c] * (1.0 - 1e-12))) {
+                print_error("criterion %d not decreasing at t = %g: %.17g after %.17g\n", c, t, v[c], prev[c]);
+                fail();
+            }
+            prev[c] = v[c];
+        }
+    }
+    rg_theory_plan_free(pl);
+    rg_process_free(p);
+}
+
+static void test_lanczos_dense_cw(void **state)
+{
+    (void)state;
+    /* k = 100 > 96: lambda_max by Lanczos, on a non-decoupled problem (dense Cw from MNIST-like data is
+     * the use case): nonrev with U = diag(linspace(0.2, 1.8)), Q_opt, a dense SPD Cw and a random
+     * direction. Fast against naive (1e-9), one dense block, Lanczos used. */
+    enum { K = 100 };
+    double *U = calloc(3 * K * K + K, sizeof *U), *Q = U + K * K, *Cw = Q + K * K, *e = Cw + K * K, norm2 = 150.0;
+    assert_non_null(U);
+    unsigned long long seed = 9090;
+    for (int i = 0; i < K; i++) U[i * K + i] = 0.2 + 1.6 * i / (K - 1.0);
+    assert_int_equal(rg_nonrev_optimal_q(K, U, NULL, Q), RG_OK);
+    double *B = malloc(K * K * sizeof *B), en = 0.0;
+    assert_non_null(B);
+    for (int i = 0; i < K * K; i++) B[i] = lcg_uniform(&seed);
+    for (int i = 0; i < K; i++)
+        for (int j = 0; j < K; j++) {
+            double acc = i == j ? 0.1 : 0.0;
+            for (int l = 0; l < K; l++) acc += B[i * K + l] * B[j * K + l] / K;
+            Cw[i * K + j] = acc;
+        }
+    for (int i = 0; i < K; i++) e[i] = lcg_uniform(&seed), en += e[i] * e[i];
+    for (int i = 0; i < K; i++) e[i] /= sqrt(en);
+    rg_theory_data d = { .n_labels = 1, .pattern = e, .mean_norm2 = &norm2, .Cw = Cw };
+    rg_process *p = NULL;
+    assert_int_equal(rg_process_nonrev(K, U, Q, &p), RG_OK);
+    plan_pair pp = pair_new(p, &d);
+    same_speciation(&pp, 0, RG_SPECIATION_MATRIX, 1e-9, "k = 100 t_S (lambda_max, Lanczos)");
+    same_speciation(&pp, 0, RG_SPECIATION_GMM, 1e-9, "k = 100 t_S (kappa)");
+    same_collapse(&pp, 2e4, 1e-9, "k = 100 t_C");
+    rg_theory_stats st;
+    rg_theory_plan_stats(pp.fast, &st);
+    assert_int_equal(st.modal, 1);
+    assert_int_equal(st.blocks, 1);
+    assert_true(st.matrix.lanczos > 0);
+    pair_free(&pp);
+    rg_process_free(p);
+    free(B);
+    free(U);
+}
+
+static void test_eval_counts(void **state)
+{
+    (void)state;
+    /* The search costs a handful of evaluations per root where the scan of docs/math.md 7 costs 100+:
+     * N = 64, Q_opt, m along ones (9.6). Bounds (measured 5-8 per root): 12 each; naive >= 100. And the
+     * decoupled structure is found: diag U with Q_opt pairs slow with fast directions (32 blocks of 2),
+     * Cw = I respects them. */
+    static nr_data g;
+    nr_data_init(&g, -1, NULL);
+    rg_process *p = nr_process(nr_U, 1.0);
+    plan_pair pp = pair_new(p, &g.data);
+    double t, T;
+    int found;
+    assert_int_equal(rg_theory_plan_speciation(pp.fast, 0, RG_SPECIATION_GMM, &t, &found), RG_OK);
+    assert_int_equal(rg_theory_plan_speciation(pp.fast, 0, RG_SPECIATION_MATRIX, &t, &found), RG_OK);
+    assert_int_equal(rg_theory_plan_collapse(pp.fast, 20000.0, &t, &found), RG_OK);
+    assert_int_equal(rg_theory_plan_horizon(pp.fast, 0.01, &T), RG_OK);
+    assert_int_equal(rg_theory_plan_speciation(pp.naive, 0, RG_SPECIATION_GMM, &t, &found), RG_OK);
+    rg_theory_stats f, n;
+    rg_theory_plan_stats(pp.fast, &f);
+    rg_theory_plan_stats(pp.naive, &n);
+    assert_int_equal(f.modal, 1);
+    assert_int_equal(f.blocks, NR / 2);
+    assert_int_equal(f.moments, 0); /* no moment, hence no matrix exponential, anywhere */
+    assert_true(f.kappa.evals >= 1 && f.kappa.evals <= 12);
+    assert_true(f.matrix.evals >= 1 && f.matrix.evals <= 12);
+    assert_true(f.collapse.evals >= 1 && f.collapse.evals <= 12);
+    assert_true(f.horizon.evals >= 1 && f.horizon.evals <= 12);
+    assert_true(n.kappa.evals >= 100 && n.moments >= 100);
+    pair_free(&pp);
+    rg_process_free(p);
+}
+
+static void test_exceptional_point_fallback(void **state)
+{
+    (void)state;
+    /* docs/math.md 4.5 at q* = 4/3 (defective A): no modal form; the plan works from the moments (Van Loan)
+     * and the search gives the scan's times. Just off q* (1e-4) the modal form is kept. Both against
+     * the naive plan, 1e-9. Data: |m|^2 = 20 along (1, 1)/sqrt 2, Cw = I. */
+    const double U[4] = { 0.2, 0, 0, 1.8 }, e[2] = { 0.70710678118654752, 0.70710678118654752 }, cw[4] = { 1, 0, 0, 1 }, m2 = 20.0;
+    rg_theory_data d = { .n_labels = 1, .pattern = e, .mean_norm2 = &m2, .Cw = cw };
+    const double qs[2] = { 4.0 / 3.0, 4.0 / 3.0 * (1.0 + 1e-4) };
+    for (int k = 0; k < 2; k++) {
+        const double Q[4] = { 0, qs[k], -qs[k], 0 };
+        rg_process *p = NULL;
+        assert_int_equal(rg_process_nonrev(2, U, Q, &p), RG_OK);
+        plan_pair pp = pair_new(p, &d);
+        rg_theory_stats st;
+        rg_theory_plan_stats(pp.fast, &st);
+        assert_int_equal(st.modal, k == 1);
+        same_speciation(&pp, 0, RG_SPECIATION_GMM, 1e-9, "exceptional point t_S (kappa)");
+        same_speciation(&pp, 0, RG_SPECIATION_MATRIX, 1e-9, "exceptional point t_S (lambda_max)");
+        same_collapse(&pp, 20.0, 1e-9, "exceptional point t_C");
+        pair_free(&pp);
+        rg_process_free(p);
+    }
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -846,6 +1197,12 @@ int main(void)
         cmocka_unit_test(test_horizon),
         cmocka_unit_test(test_check_rejects),
         cmocka_unit_test(test_no_root),
+        cmocka_unit_test_setup(test_fast_vs_naive_nonrev_table, nr_setup),
+        cmocka_unit_test(test_fast_vs_naive_random),
+        cmocka_unit_test(test_criteria_decrease),
+        cmocka_unit_test(test_lanczos_dense_cw),
+        cmocka_unit_test_setup(test_eval_counts, nr_setup),
+        cmocka_unit_test(test_exceptional_point_fallback),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

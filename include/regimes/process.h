@@ -14,14 +14,18 @@
  *     general  d     1    any A read by the caller
  *
  * Every function below returns core (k x k, row-major) matrices. Moments are exact: closed forms for
- * k = 1, 2 (docs/math.md 2.5), Van Loan with doubling for dense constant A, exact segment composition for
- * piecewise-constant schedules, and Dormand-Prince 5(4) (rtol 1e-10, atol 1e-12) for piecewise-linear
- * schedules. Not covered: non-linear drifts, non-identity diffusion D.
+ * k = 1, 2 (docs/math.md 2.5); for dense constant A (nonrev, general) the modal form, A factored once at
+ * construction (rg_process_modal), with Van Loan and doubling where the factorisation is refused;
+ * exact segment composition for piecewise-constant schedules (each knot factored once), and
+ * Dormand-Prince 5(4) (rtol 1e-10, atol 1e-12) for piecewise-linear schedules. Not covered: non-linear
+ * drifts, non-identity diffusion D.
  */
 #ifndef REGIMES_PROCESS_H
 #define REGIMES_PROCESS_H
 
 #include <stddef.h>
+
+#include "regimes/linalg.h"
 
 typedef enum { RG_PROCESS_OU, RG_PROCESS_COUPLED, RG_PROCESS_NONREV, RG_PROCESS_GENERAL } rg_process_kind;
 
@@ -82,6 +86,15 @@ int rg_process_drift(const rg_process *p, double t, double *A);
 /* M = E_t and Sigma = S_t, each (k, k) or NULL. t >= 0; t = 0 gives I and 0 exactly.
  * Returns RG_OK, RG_EINVAL (t < 0 or NaN), RG_ENOMEM, RG_ENOCONV (ODE step size underflow). */
 int rg_process_moments(const rg_process *p, double t, double *M, double *Sigma);
+/* The same by the matrix-exponential path only (Pade expm, Van Loan with doubling, the closed forms
+ * for k <= 2), ignoring the modal form below: the reference the tests and bench/ compare against. */
+int rg_process_moments_naive(const rg_process *p, double t, double *M, double *Sigma);
+/* The modal form of a constant dense drift (nonrev, general), factored once at construction and
+ * used by every moment above (linalg.h: O(k^2) modal work plus 3 GEMMs per t, no exponential), or
+ * NULL: k <= 2 closed forms, schedules (their knots are factored separately), or a drift the
+ * factorisation refuses (unstable, or nearly defective: its Lyapunov check failed), where the
+ * moments keep Van Loan. */
+const rg_linalg_modal *rg_process_modal(const rg_process *p);
 /* The same at n increasing times t[0] < t[1] < ... (one integration pass for schedules):
  * M, Sigma: (n, k, k) each, or NULL. */
 int rg_process_moments_grid(const rg_process *p, size_t n, const double *t, double *M, double *Sigma);

@@ -15,8 +15,20 @@
  *     phi_l(t)   = 1/2 [1 + E tanh^2(kappa + sqrt(kappa) xi)]                         (docs/math.md 7.2)
  * Collapse (docs/math.md 7.6), with nu_j the eigenvalues of the core K^w = L^{-1} E Cw E^T L^{-T}:
  *     f(t) = max(0, alpha - (1/2k) sum_j log(1 + nu_j)),   alpha = log(P) / N.
- * Every time is a forward time in OU units, the LARGEST root of its criterion (docs/math.md 7, root
- * convention: geometric grid of 400 points on [1e-4, 200], Brent to 1e-12), or "none" (found = 0).
+ * Every time is a forward time in OU units, the LARGEST root of its criterion on [1e-4, 200]
+ * (docs/math.md 7), refined to 1e-12, or "none" (found = 0).
+ *
+ * Every criterion is strictly decreasing in t, for any linear process with D = I (schedules
+ * included): with y = G^{-1} p, dkappa/dt = -2 |m|^2 |y|^2; for B v = mu Sigma v (B = E C E^T),
+ * dmu/dt = -2 mu |v|^2 / v^T Sigma v, and every eigenvalue of K^w likewise (a data-processing
+ * inequality: z_t' is z_t carried further and noised more). So each root is unique, and a bracket
+ * refined by safeguarded Newton (kappa, lambda_max: the derivatives above are nearly free) or Brent
+ * (collapse) gives the same time as the docs/math.md 7 scan of 400 points, in a handful of evaluations.
+ *
+ * Dense processes (nonrev, general) are evaluated in the process's modal coordinates
+ * (rg_process_modal): per t, O(k^2) to form G_t = E Cw E^T + Sigma_t there, one Cholesky for kappa,
+ * two for collapse (log det G_t - log det Sigma_t), one plus Lanczos for lambda_max; no matrix
+ * exponential. Plans (below) transform the data into those coordinates once.
  */
 #ifndef REGIMES_THEORY_H
 #define REGIMES_THEORY_H
@@ -31,8 +43,53 @@ typedef struct {
     const double *Cw;         /* (k, k) SPD core within-class covariance */
 } rg_theory_data;
 
+typedef enum {
+    RG_SPECIATION_GMM,    /* kappa_l(t) = 1: exact for the two-class mixture (docs/math.md 7.1 b, d) */
+    RG_SPECIATION_MATRIX  /* lambda_max(K_l(t)) = 1: the covariance criterion (docs/math.md 7.1 a) */
+} rg_speciation_criterion;
+
 /* NULL if data fit the process (sizes, finiteness, Cw SPD, norms > 0), else the reason. */
 const char *rg_theory_check(const rg_process *p, const rg_theory_data *d);
+
+/* ---- plans: data prepared once for one process, then any number of criteria ----------------------
+ * A plan copies the data (the caller's arrays may go), factors Cw and, for a process with a modal
+ * form, carries Cw and the patterns into modal coordinates (O(k^3), once). The process must outlive
+ * the plan. A plan holds per-t scratch: one plan per thread. The functions below named rg_theory_X
+ * build a plan for one call; use a plan when asking several questions of the same data. */
+typedef struct rg_theory_plan rg_theory_plan;
+
+/* What the root searches and single-time calls of a plan cost, per criterion. */
+typedef struct {
+    size_t evals;   /* evaluations of the criterion, each at one t */
+    size_t chol;    /* k x k Cholesky factorisations */
+    size_t lanczos; /* Lanczos matrix-vector products (matrix criterion at large k) */
+} rg_theory_count;
+
+typedef struct {
+    int modal;      /* 1: modal coordinates (no matrix exponential anywhere); 0: the moments per t */
+    size_t blocks;  /* independent blocks per t (A decouples and Cw respects it); 1: one dense block */
+    rg_theory_count kappa, matrix, collapse, horizon;
+    size_t moments; /* rg_process_moments calls (original-coordinate evaluations) */
+} rg_theory_stats;
+
+enum {
+    /* The naive reference: moments by the matrix-exponential path (rg_process_moments_naive) at every
+     * t, original coordinates, the 400-point scan of docs/math.md 7 refined by Brent. For tests and bench/. */
+    RG_THEORY_NAIVE = 1u
+};
+
+/* Returns RG_OK, or rg_theory_check's reason (RG_EINVAL, RG_EDOM), RG_ENOMEM; *out NULL on failure. */
+int rg_theory_plan_new(const rg_process *p, const rg_theory_data *d, unsigned flags, rg_theory_plan **out);
+void rg_theory_plan_free(rg_theory_plan *pl); /* NULL is a no-op */
+void rg_theory_plan_stats(const rg_theory_plan *pl, rg_theory_stats *s);
+int rg_theory_plan_kappa(rg_theory_plan *pl, size_t label, double t, double *kappa);
+int rg_theory_plan_kmax(rg_theory_plan *pl, size_t label, double t, double *lmax);
+int rg_theory_plan_phi_at(rg_theory_plan *pl, size_t label, double t, double *phi);
+int rg_theory_plan_collapse_f(rg_theory_plan *pl, double n_train, double t, double *f);
+int rg_theory_plan_speciation(rg_theory_plan *pl, size_t label, rg_speciation_criterion crit, double *t_s,
+                              int *found);
+int rg_theory_plan_collapse(rg_theory_plan *pl, double n_train, double *t_c, int *found);
+int rg_theory_plan_horizon(rg_theory_plan *pl, double level, double *T);
 
 /* ---- criteria at one time ------------------------------------------------------------------------ */
 int rg_theory_kappa(const rg_process *p, const rg_theory_data *d, size_t label, double t, double *kappa);
@@ -46,11 +103,6 @@ int rg_theory_phi_at(const rg_process *p, const rg_theory_data *d, size_t label,
 int rg_theory_collapse_f(const rg_process *p, const rg_theory_data *d, double n_train, double t, double *f);
 
 /* ---- times (largest root) ------------------------------------------------------------------------- */
-typedef enum {
-    RG_SPECIATION_GMM,    /* kappa_l(t) = 1: exact for the two-class mixture (docs/math.md 7.1 b, d) */
-    RG_SPECIATION_MATRIX  /* lambda_max(K_l(t)) = 1: the covariance criterion (docs/math.md 7.1 a) */
-} rg_speciation_criterion;
-
 int rg_theory_speciation(const rg_process *p, const rg_theory_data *d, size_t label,
                          rg_speciation_criterion crit, double *t_s, int *found);
 int rg_theory_collapse(const rg_process *p, const rg_theory_data *d, double n_train, double *t_c, int *found);
