@@ -36,16 +36,17 @@ demo: build
 	@./scripts/get-mnist.sh || echo "make demo: MNIST could not be fetched; its step is skipped"
 	@OMP_WAIT_POLICY=PASSIVE ./$(BUILD)/regimes demo
 
-# Performance benchmarks (ratios measured in one run).
+# Performance benchmarks (ratios measured in one run); installs the PyTorch side of the comparisons.
 bench: build
+	@./scripts/install-deps.sh bench
 	@cmake --build $(BUILD) --target bench
 
 # libFuzzer (clang) on the idx, npy and checkpoint readers, FUZZ_SECONDS each (default 60); new
 # inputs go to $(FUZZ)/corpus-*, fuzz/corpus/* are the seeds, a crash stops with its input saved as
 # $(FUZZ)/crash-<target>-* (make it a regression test in tests/test_<module>.c).
 FUZZ_CFLAGS = -std=c11 -Wall -Wextra -g -O1 -fno-omit-frame-pointer -fsanitize=address,undefined -fno-sanitize-recover=all \
-              -fopenmp -Iinclude -Isrc $(shell pkg-config --cflags openblas lapacke libpng zlib)
-FUZZ_LIBS   = $(shell pkg-config --libs openblas lapacke libpng zlib) -lm
+              -fopenmp -Iinclude -Isrc $(shell pkg-config --cflags openblas lapacke sleef libpng zlib)
+FUZZ_LIBS   = $(shell pkg-config --libs openblas lapacke sleef libpng zlib) -lm
 FUZZ_OBJ    = $(patsubst src/%.c,$(FUZZ)/obj/%.o,$(wildcard src/*.c))
 FUZZ_BIN    = $(FUZZ)/fuzz_idx $(FUZZ)/fuzz_npy $(FUZZ)/fuzz_ckpt
 .SECONDARY: $(FUZZ_OBJ)

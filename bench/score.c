@@ -14,24 +14,13 @@
 #include "regimes/error.h"
 #include "regimes/process.h"
 #include "regimes/rng.h"
+#include "bench.h"
 #include "regimes/score.h"
-
-static double now(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (double)ts.tv_sec + 1e-9 * (double)ts.tv_nsec;
-}
-
-static size_t arg(int argc, char **argv, int i, size_t def)
-{
-    return argc > i ? (size_t)strtoull(argv[i], NULL, 10) : def;
-}
 
 int main(int argc, char **argv)
 {
-    const size_t B = arg(argc, argv, 1, 256), P = arg(argc, argv, 2, 10000), d = arg(argc, argv, 3, 1024);
-    const int reps = (int)arg(argc, argv, 4, 5);
+    const size_t B = bench_arg(argc, argv, 1, 256), P = bench_arg(argc, argv, 2, 10000), d = bench_arg(argc, argv, 3, 1024);
+    const int reps = (int)bench_arg(argc, argv, 4, 5);
     const double t = 0.5, flops = 4.0 * (double)B * (double)P * (double)d;
     rg_process *p = NULL;
     rg_score_emp *e = NULL;
@@ -52,17 +41,17 @@ int main(int argc, char **argv)
     if (!G || !Y) return 1;
     double best_ref = 1e300, best = 1e300;
     for (int it = 0; it <= reps; it++) { /* iteration 0 warms up */
-        double t0 = now();
+        double t0 = bench_now();
         cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasTrans, (int)B, (int)P, (int)d, 1.0f, x, (int)d, X, (int)d, 0.0f,
                     G, (int)P);
         cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, (int)B, (int)d, (int)P, 1e-4f, G, (int)P, X, (int)d,
                     0.0f, Y, (int)d);
-        double t1 = now();
+        double t1 = bench_now();
         if (rg_score_emp_eval(e, t, B, x, s, NULL) != 0) {
             fprintf(stderr, "bench_score: %s\n", rg_strerror_last());
             return 1;
         }
-        double t2 = now();
+        double t2 = bench_now();
         if (it > 0 && t1 - t0 < best_ref) best_ref = t1 - t0;
         if (it > 0 && t2 - t1 < best) best = t2 - t1;
     }

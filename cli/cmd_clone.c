@@ -148,7 +148,7 @@ static int clone_summary_json(const cli_env *e, const char *dir, const rg_exp_cl
     j_num(&j, "sync_gap", r->gap), j_nums(&j, "sync_gap_ci", 2, gci);
     j_num(&j, "sync_gap_theory", r->n_modes == 2 ? mode_theory(e, lab, 0) - mode_theory(e, lab, 1) : (double)NAN);
     j_int(&j, "pairs", (long long)r->n_pairs), j_times(&j, e, "branch_times", r->n_branch, r->t_b);
-    j_str(&j, "trunk", e->a->trunk == RG_EXP_TRUNK_SHARED ? "shared" : "independent");
+    j_str(&j, "trunk", e->a->trunk == RG_TRUNK_SHARED ? "shared" : "independent");
     j_arr(&j, "warnings");
     for (char *p = warn, *nl; nw && (nl = strchr(p, '\n')); p = nl + 1) {
         *nl = '\0';
@@ -193,7 +193,7 @@ static void clone_meta_keys(json *j, const void *ctx)
 {
     const clone_meta *c = ctx;
     j_int(j, "pairs", (long long)c->r->n_pairs), j_times(j, c->e, "branch_times", c->r->n_branch, c->r->t_b);
-    j_str(j, "trunk", c->e->a->trunk == RG_EXP_TRUNK_SHARED ? "shared" : "independent");
+    j_str(j, "trunk", c->e->a->trunk == RG_TRUNK_SHARED ? "shared" : "independent");
 }
 
 static int clone_write(const cli_env *e, const run_setup *rs, int argc, char **argv, const rg_exp_clone_result *r,
@@ -223,7 +223,7 @@ static int clone_run(const cli_env *e, int argc, char **argv, void *ctx, double 
     if (!st) st = run_prepare(e, "clone", tb, m, &rs);
     int has_theory = 0;
     for (size_t l = 0; l < e->lab.n_modes; l++) has_theory |= env_has_phi(e, l);
-    const rg_exp_clone_cfg c = { .run = rs.run, .trunk = (rg_exp_trunk)a->trunk, .t_b = tb, .n_branch = m,
+    const rg_exp_clone_cfg c = { .run = rs.run, .trunk = (rg_sampler_trunk)a->trunk, .t_b = tb, .n_branch = m,
                                  .n_pairs = a->samples, .lab = &e->lab, .theory = has_theory ? env_phi : NULL,
                                  .theory_ctx = (void *)(uintptr_t)e };
     rg_exp_clone_result r = { 0 };

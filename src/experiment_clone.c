@@ -25,7 +25,7 @@ const char *rg_exp_clone_check(const rg_exp_clone_cfg *c)
     if (c->n_pairs == 0) return "zero clone pairs";
     if (c->lab->n_modes == 0 || c->lab->n_classes < 2) return "the labeller gives no modes or fewer than 2 classes";
     if (c->run.method == RG_SAMPLER_HEUN) return "the probability-flow ODE is deterministic: clones cannot branch";
-    if (c->trunk != RG_EXP_TRUNK_INDEPENDENT && c->trunk != RG_EXP_TRUNK_SHARED) return "unknown trunk mode";
+    if (c->trunk != RG_TRUNK_INDEPENDENT && c->trunk != RG_TRUNK_SHARED) return "unknown trunk mode";
     if (!(c->level >= 0 && c->level < 1)) return "the crossing level must lie in [0, 1) (0: 0.775)";
     const double end = c->run.grid[c->run.n_grid - 1];
     for (size_t i = 0; i < c->n_branch; i++) {
@@ -51,14 +51,13 @@ static int clone_slice(const rg_exp_clone_cfg *c, size_t lo, size_t ns, int *lab
     const size_t m = c->n_branch, n = c->n_pairs, L = c->lab->n_modes, W = 2 * L;
     const size_t N = rg_process_dim(c->run.proc);
     if (ns == 0) return RG_OK;
-    if (c->trunk == RG_EXP_TRUNK_SHARED) RG_FAIL(RG_EINVAL, "clone: shared trunks are not available in this build");
     float *xa = malloc(m * ns * N * sizeof *xa), *xb = malloc(m * ns * N * sizeof *xb);
     int *la = malloc(ns * W * sizeof *la);
     int st = xa && xb && la ? RG_OK : RG_ENOMEM;
     if (st != RG_OK) rg__fail(st, __FILE__, __LINE__, "clone: out of memory for %zu x %zu pairs of dimension %zu", m,
                               ns, N);
     rg_sampler_cfg cfg = { .proc = c->run.proc, .score = c->run.score, .method = c->run.method, .grid = c->run.grid,
-                           .n_grid = c->run.n_grid, .seed = c->run.seed, .traj0 = c->run.id0 + lo };
+                           .n_grid = c->run.n_grid, .seed = c->run.seed, .traj0 = c->run.id0 + lo, .trunk = c->trunk };
     if (st == RG_OK) st = rg_sampler_clone(&cfg, c->t_b, m, ns, xa, xb);
     for (size_t i = 0; i < m && st == RG_OK; i++) {
         st = rg_exp__label(c->lab, ns, xa + i * ns * N, la);

@@ -118,17 +118,30 @@ int rg_measure_crossing(size_t m, const double *t, const double *phi, double lev
     return RG_OK;
 }
 
-/* Shared by ts and ts_joint: point curves and n_boot replicate crossings per mode. */
+/* Shared by ts and ts_joint: point curves and n_boot replicate crossings per mode. Replicate b draws
+ * its n pair indices once (traj = 1 << 32, step b) and uses them at every branch time and for both
+ * modes: whole pairs are resampled across the curve (measure.h). */
 static int curves(size_t m, const double *t_b, size_t n, const unsigned char *sa, const unsigned char *sb,
-                  size_t n_boot, rg_rng r, double level, double *ca, double *cb, double *pa, double *pb)
+                  size_t n_boot, rg_rng r, double level, double *ca, double *cb, double *pa)
 {
     double *ya = malloc(2 * m * sizeof *ya);
-    if (!ya) RG_FAIL(RG_ENOMEM, "measure: out of memory");
+    size_t *idx = malloc(n * sizeof *idx);
+    if (!ya || !idx) {
+        free(ya), free(idx);
+        RG_FAIL(RG_ENOMEM, "measure: out of memory");
+    }
     double *yb = ya + m;
+    uint64_t w[4];
     for (size_t b = 0; b < n_boot; b++) {
+        for (size_t q = 0; q < n; q++) {
+            if (q % 4 == 0) rg_rng_block(r, (uint64_t)1 << 32, b, q / 4, w);
+            idx[q] = uindex(w[q % 4], n);
+        }
         for (size_t i = 0; i < m; i++) {
-            size_t s1, s2;
-            resample(r, 1, i, b, n, sa + i * n, sb ? sb + i * n : NULL, &s1, &s2);
+            const unsigned char *ra = sa + i * n, *rb = sb ? sb + i * n : NULL;
+            size_t s1 = 0, s2 = 0;
+            for (size_t q = 0; q < n; q++) s1 += ra[idx[q]] != 0;
+            for (size_t q = 0; rb && q < n; q++) s2 += rb[idx[q]] != 0;
             ya[i] = (double)s1 / (double)n;
             yb[i] = (double)s2 / (double)n;
             if (pa) pa[b * m + i] = ya[i];
@@ -136,8 +149,7 @@ static int curves(size_t m, const double *t_b, size_t n, const unsigned char *sa
         ca[b] = cross_down(m, t_b, ya, level);
         if (sb) cb[b] = cross_down(m, t_b, yb, level);
     }
-    (void)pb;
-    free(ya);
+    free(ya), free(idx);
     return RG_OK;
 }
 
@@ -160,7 +172,7 @@ int rg_measure_ts(size_t m, const double *t_b, size_t n, const unsigned char *sa
     double *c = malloc(n_boot * (1 + m) * sizeof *c);
     if (!c) RG_FAIL(RG_ENOMEM, "measure: out of memory for %zu replicates", n_boot);
     double *pr = c + n_boot; /* (n_boot, m) replicate curves */
-    int st = curves(m, t_b, n, same, NULL, n_boot, r, level, c, NULL, pr, NULL);
+    int st = curves(m, t_b, n, same, NULL, n_boot, r, level, c, NULL, pr);
     if (st == RG_OK) percentiles(c, n_boot, lo, hi);
     double *col = c; /* reuse: per-t_b percentiles of the replicate phi */
     for (size_t i = 0; i < m && st == RG_OK; i++) {
@@ -189,7 +201,7 @@ int rg_measure_ts_joint(size_t m, const double *t_b, size_t n, const unsigned ch
     *t_d = cross_down(m, t_b, y + m, level);
     *gap = *t_c - *t_d;
     double *ca = y + 2 * m, *cb = ca + n_boot;
-    int st = curves(m, t_b, n, same_c, same_d, n_boot, r, level, ca, cb, NULL, NULL);
+    int st = curves(m, t_b, n, same_c, same_d, n_boot, r, level, ca, cb, NULL);
     for (size_t b = 0; b < n_boot; b++) ca[b] -= cb[b];
     if (st == RG_OK) percentiles(ca, n_boot, gap_lo, gap_hi);
     free(y);

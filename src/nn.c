@@ -10,6 +10,7 @@
 
 #include "internal.h"
 #include "nn_internal.h"
+#include "score_internal.h"
 #include "regimes/linalg.h"
 #include "regimes/rng.h"
 
@@ -271,6 +272,16 @@ int rg_nn__precond(const rg_process *p, double t, double s2, double *scratch, rg
 
 static inline float sigmoidf_(float z) { return 1.0f / (1.0f + expf(-z)); }
 
+/* a (n) = z itself (the last layer), ReLU(z) or SiLU(z). */
+static void activate(const float *z, float *a, size_t n, int last, int relu)
+{
+    if (last) memcpy(a, z, n * sizeof *a);
+    else if (relu)
+        for (size_t i = 0; i < n; i++) a[i] = z[i] > 0.0f ? z[i] : 0.0f;
+    else
+        for (size_t i = 0; i < n; i++) a[i] = z[i] * sigmoidf_(z[i]);
+}
+
 void rg_nn__chunk_forward(const rg_nn_model *m, rg_nn__chunk *c, size_t n, const float *x, float xs,
                           const double *t)
 {
@@ -290,13 +301,9 @@ void rg_nn__chunk_forward(const rg_nn_model *m, rg_nn__chunk *c, size_t n, const
                     (int)NI, W, (int)NI, 0.0f, Z, (int)NO);
         const int last = l + 1 == m->nl, relu = m->a.act == RG_NN_RELU;
         for (size_t b = 0; b < n; b++) {   /* one branch per row, vectorisable inner loops */
-            float *zr = Z + b * NO, *ar = A + b * NO;
+            float *zr = Z + b * NO;
             for (size_t o = 0; o < NO; o++) zr[o] += bias[o];
-            if (last) memcpy(ar, zr, NO * sizeof *ar);
-            else if (relu)
-                for (size_t o = 0; o < NO; o++) ar[o] = zr[o] > 0.0f ? zr[o] : 0.0f;
-            else
-                for (size_t o = 0; o < NO; o++) ar[o] = zr[o] * sigmoidf_(zr[o]);
+            activate(zr, A + b * NO, NO, last, relu);
         }
     }
 }
@@ -333,6 +340,39 @@ void rg_nn__chunk_backward(const rg_nn_model *m, rg_nn__chunk *c, size_t n, floa
     }
 }
 
+_Static_assert(RG_NN_CHUNK == RG_SCORE__BLK, "a chunk is one block of lanes");
+
+/* The evaluation forward pass (rg_nn_forward, rg_nn_score_eval) with the chunk as vector lanes
+ * (score_internal.h): each layer is rg_score__lanes_mm, so a sample's output is the same bits whatever
+ * chunk, batch, thread or rank it arrives in (a BLAS sgemm rounds a row by its position in the call).
+ * Training keeps rg_nn__chunk_forward, whose row layout its backward pass reads. act[l] hold the
+ * activations as (width, CHUNK) lanes; lanes n .. CHUNK - 1 start at 0. y: (n, n_out) rows. */
+static void chunk_forward_lanes(const rg_nn_model *m, rg_nn__chunk *c, size_t n, const float *x, float xs,
+                                const double *t, float *y)
+{
+    const size_t nin = m->a.n_in, te = m->a.t_embed, L = RG_NN_CHUNK, no = m->a.n_out;
+    float *h = c->act[0], *e = c->d0; /* d0: room for one time embedding */
+    for (size_t i = 0; i < nin; i++)
+        for (size_t b = 0; b < L; b++) h[i * L + b] = b < n ? xs * x[b * nin + i] : 0.0f;
+    for (size_t b = 0; b < L && te; b++) {
+        if (b < n) rg_nn_time_embed(rg_nn__temb_arg(&m->a, t[b]), te, e);
+        for (size_t j = 0; j < te; j++) h[(nin + j) * L + b] = b < n ? e[j] : 0.0f;
+    }
+    for (size_t l = 0; l < m->nl; l++) {
+        const size_t NI = m->in[l], NO = m->out[l];
+        const float *W = m->p + m->woff[l], *bias = m->p + m->boff[l];
+        float *Z = c->z[l], *A = c->act[l + 1];
+        rg_score__lanes_mm(NO, NI, W, NI, c->act[l], Z);
+        const int last = l + 1 == m->nl, relu = m->a.act == RG_NN_RELU;
+        for (size_t o = 0; o < NO; o++) {
+            float *zr = Z + o * L;
+            for (size_t b = 0; b < L; b++) zr[b] += bias[o];
+            activate(zr, A + o * L, L, last, relu);
+        }
+    }
+    rg_score__lanes_store(n, no, c->act[m->nl], y);
+}
+
 int rg_nn_forward(const rg_nn_model *m, size_t B, const float *x, const double *t, float *y, rg_nn_work *w)
 {
     if (!m || !x || !y || !w) RG_FAIL(RG_EINVAL, "rg_nn_forward: NULL argument");
@@ -342,8 +382,7 @@ int rg_nn_forward(const rg_nn_model *m, size_t B, const float *x, const double *
 #pragma omp parallel for schedule(static)
     for (size_t c = 0; c < nch; c++) {
         size_t b0 = c * RG_NN_CHUNK, n = B - b0 < RG_NN_CHUNK ? B - b0 : RG_NN_CHUNK;
-        rg_nn__chunk_forward(m, &w->c[c], n, x + b0 * nin, 1.0f, t ? t + b0 : NULL);
-        memcpy(y + b0 * no, w->c[c].act[m->nl], n * no * sizeof *y);
+        chunk_forward_lanes(m, &w->c[c], n, x + b0 * nin, 1.0f, t ? t + b0 : NULL, y + b0 * no);
     }
     return RG_OK;
 }
@@ -421,8 +460,8 @@ int rg_nn_score_eval(const rg_nn_model *m, const rg_process *p, double t, size_t
             if (nc > RG_NN_CHUNK) nc = RG_NN_CHUNK;
             double tt[RG_NN_CHUNK];
             for (size_t i = 0; i < nc; i++) tt[i] = t;
-            rg_nn__chunk_forward(m, &w->c[c], nc, x + c0 * N, xs, tt);
-            const float *eps = w->c[c].act[m->nl];
+            float *eps = w->c[c].d1; /* (CHUNK, maxw): room for the chunk's outputs as rows */
+            chunk_forward_lanes(m, &w->c[c], nc, x + c0 * N, xs, tt, eps);
             /* s = -(L^{-T} (x) I_r) eps: per column j of the (k, r) state, back-substitute L^T u = e,
              * (L^T)_{iq} = L_{qi}, in double; then s = -u. Preconditioned (eps = F):
              * s = -(S^{-1} (x) I_r) x - c_out u, the column of x read whole before s overwrites it. */

@@ -1,12 +1,24 @@
-/* Counter-based random numbers on Random123 Philox4x64-10 (see rng.h for the addressing). */
+/* Counter-based random numbers on Random123 Philox4x64-10 (see rng.h for the addressing and the normal
+ * transform). The normals run through one of three paths with the same bits (rng_internal.h). */
 #include <math.h>
+#include <string.h>
 
 #include <Random123/philox.h>
 #include <Random123/u01fixedpt.h>
+#include <sleef.h>
 
 #include "regimes/rng.h"
+#include "rng_internal.h"
 
-#define RNG_TWO_PI 6.283185307179586476925286766559
+#define RNG_PI 3.14159265358979323846
+
+/* SLEEF's scalar FMA functions give the bits of its AVX2 and AVX-512F ones; sleef.h declares them only
+ * when the compiler targets FMA (FP_FAST_FMA), but they are in every x86-64 build of libsleef and run
+ * wherever the CPU has FMA (checked before each use). */
+#if defined(__x86_64__) && !defined(FP_FAST_FMA)
+float Sleef_logf1_u35purecfma(float);
+Sleef_float_2 Sleef_sincospif1_u35purecfma(float);
+#endif
 
 void rg_rng_block(rg_rng r, uint64_t traj, uint64_t step, uint64_t block, uint64_t out[4])
 {
@@ -38,35 +50,137 @@ uint64_t rg_rng_index(rg_rng r, uint64_t traj, uint64_t step, uint64_t i, uint64
     return k < n ? k : n - 1;
 }
 
-/* The four normals of block b (Box-Muller on the two pairs). */
-static void normal_block(rg_rng r, uint64_t traj, uint64_t step, uint64_t b, double z[4])
+/* ---- normals ---------------------------------------------------------------------------------------- */
+
+/* Where normal q of a group comes from (rng.h): block (q % 16) % 8, word 2 (q / 32) + (q % 16) / 8;
+ * cos for (q % 32) < 16, sin otherwise. */
+static void normal_source(size_t q, size_t *block, size_t *word, int *is_sin)
 {
-    uint64_t w[4];
-    rg_rng_block(r, traj, step, b, w);
-    for (int j = 0; j < 4; j += 2) {
-        double rad = sqrt(-2.0 * log(u01fixedpt_open_open_64_double(w[j])));
-        double ang = RNG_TWO_PI * u01fixedpt_open_open_64_double(w[j + 1]);
-        z[j] = rad * cos(ang);
-        z[j + 1] = rad * sin(ang);
-    }
+    const size_t j = q % 16;
+    *block = j % 8;
+    *word = 2 * (q / 32) + j / 8;
+    *is_sin = (q % 32) >= 16;
 }
 
-void rg_rng_normals_d(rg_rng r, uint64_t traj, uint64_t step, double *z, size_t n)
+/* The float uniforms of a word: radius u1 = (fl(lo32) + 1/2) 2^-32 in (0, 1], angle a = fl(hi32) 2^-31 in
+ * [0, 2] (in units of pi). Every operation is exact or one IEEE float rounding. */
+static void word_uniforms(uint64_t w, float *u1, float *a)
 {
-    double q[4];
-    size_t full = n / 4;
-    for (size_t b = 0; b < full; b++) normal_block(r, traj, step, b, z + 4 * b);
-    if (4 * full < n) {
-        normal_block(r, traj, step, full, q);
-        for (size_t j = 0; 4 * full + j < n; j++) z[4 * full + j] = q[j];
+    *u1 = ((float)(uint32_t)w + 0.5f) * 0x1p-32f;
+    *a = (float)(uint32_t)(w >> 32) * 0x1p-31f;
+}
+
+/* 1 if the scalar FMA functions can run here. */
+static int have_fma(void)
+{
+#if defined(__x86_64__) && defined(__GNUC__)
+    return __builtin_cpu_supports("fma");
+#else
+    return 0;
+#endif
+}
+
+/* log u1 and (sin, cos)(pi a): SLEEF's scalar FMA functions where the CPU has FMA (the vector paths'
+ * bits), else its plain C ones (the same to 3.5 ulp, and bit for bit in most draws). */
+static float log_u35(float x, int fma)
+{
+#if defined(__x86_64__)
+    if (fma) return Sleef_logf1_u35purecfma(x);
+#endif
+    (void)fma;
+    return Sleef_logf1_u35purec(x);
+}
+
+static Sleef_float_2 sincospi_u35(float x, int fma)
+{
+#if defined(__x86_64__)
+    if (fma) return Sleef_sincospif1_u35purecfma(x);
+#endif
+    (void)fma;
+    return Sleef_sincospif1_u35purec(x);
+}
+
+static void word_normals(uint64_t w, int fma, float *zc, float *zs)
+{
+    float u1, a;
+    word_uniforms(w, &u1, &a);
+    const float rad = sqrtf(-2.0f * log_u35(u1, fma));
+    const Sleef_float_2 sc = sincospi_u35(a, fma); /* x = sin, y = cos */
+    *zc = rad * sc.y;
+    *zs = rad * sc.x;
+}
+
+void rg_rng__word_normals(uint64_t w, float *zc, float *zs) { word_normals(w, have_fma(), zc, zs); }
+
+void rg_rng__groups_generic(rg_rng r, uint64_t traj, uint64_t step, uint64_t g0, size_t ng, float *z)
+{
+    const int fma = have_fma();
+    uint64_t w[4];
+    for (size_t g = 0; g < ng; g++)
+        for (size_t b = 0; b < 8; b++) {
+            rg_rng_block(r, traj, step, 8 * (g0 + g) + b, w);
+            for (size_t j = 0; j < 4; j++) { /* word j of block b: lane 8 (j % 2) + b of word pair j / 2 */
+                float *zg = z + g * RG_RNG_GROUP + 32 * (j / 2) + 8 * (j % 2) + b;
+                word_normals(w[j], fma, zg, zg + 16);
+            }
+        }
+}
+
+int rg_rng__isa_best(void)
+{
+#if defined(__x86_64__) && defined(__GNUC__)
+    if (__builtin_cpu_supports("avx512f")) return RG_RNG_ISA_AVX512;
+    if (__builtin_cpu_supports("avx2") && __builtin_cpu_supports("fma")) return RG_RNG_ISA_AVX2;
+#endif
+    return RG_RNG_ISA_GENERIC;
+}
+
+static void groups(int isa, rg_rng r, uint64_t traj, uint64_t step, uint64_t g0, size_t ng, float *z)
+{
+    if (isa == RG_RNG_ISA_AVX512) rg_rng__groups_avx512(r, traj, step, g0, ng, z);
+    else if (isa == RG_RNG_ISA_AVX2) rg_rng__groups_avx2(r, traj, step, g0, ng, z);
+    else rg_rng__groups_generic(r, traj, step, g0, ng, z);
+}
+
+void rg_rng__normals_isa(int isa, rg_rng r, uint64_t traj, uint64_t step, float *z, size_t n)
+{
+    const size_t full = n / RG_RNG_GROUP, rest = n % RG_RNG_GROUP;
+    groups(isa, r, traj, step, 0, full, z);
+    if (rest) {
+        float q[RG_RNG_GROUP];
+        groups(isa, r, traj, step, full, 1, q);
+        memcpy(z + full * RG_RNG_GROUP, q, rest * sizeof *q);
     }
 }
 
 void rg_rng_normals(rg_rng r, uint64_t traj, uint64_t step, float *z, size_t n)
 {
-    double q[4];
-    for (size_t b = 0; 4 * b < n; b++) {
-        normal_block(r, traj, step, b, q);
-        for (size_t j = 0; j < 4 && 4 * b + j < n; j++) z[4 * b + j] = (float)q[j];
+    rg_rng__normals_isa(rg_rng__isa_best(), r, traj, step, z, n);
+}
+
+void rg_rng_normals_d(rg_rng r, uint64_t traj, uint64_t step, double *z, size_t n)
+{
+    enum { CHUNK = 4 * RG_RNG_GROUP };
+    float q[CHUNK];
+    const int isa = rg_rng__isa_best();
+    for (size_t i = 0; i < n; i += CHUNK) {
+        const size_t m = n - i < CHUNK ? n - i : CHUNK, ng = (m + RG_RNG_GROUP - 1) / RG_RNG_GROUP;
+        groups(isa, r, traj, step, i / RG_RNG_GROUP, ng, q);
+        for (size_t j = 0; j < m; j++) z[i + j] = (double)q[j];
+    }
+}
+
+void rg_rng_normals_naive(rg_rng r, uint64_t traj, uint64_t step, double *z, size_t n)
+{
+    for (size_t i = 0; i < n; i++) {
+        size_t b, j;
+        int is_sin;
+        float u1, a;
+        uint64_t w[4];
+        normal_source(i % RG_RNG_GROUP, &b, &j, &is_sin);
+        rg_rng_block(r, traj, step, 8 * (i / RG_RNG_GROUP) + b, w);
+        word_uniforms(w[j], &u1, &a);
+        const double rad = sqrt(-2.0 * log((double)u1)), ang = RNG_PI * (double)a;
+        z[i] = rad * (is_sin ? sin(ang) : cos(ang));
     }
 }

@@ -9,8 +9,10 @@
 #include "regimes/rng.h"
 #include "internal.h"
 #include "score_internal.h"
+#include "sampler_internal.h"
 
 #define CH RG_SAMPLER_CHUNK
+_Static_assert(RG_SAMPLER_CHUNK == RG_SCORE__BLK, "the pad of a chunk holds one block of lanes");
 #define STEP_CACHE_BYTES ((size_t)64 << 20) /* cached step matrices of one run, at most */
 
 /* Core matrices of one step (k x k each), built outside the parallel region. */
@@ -30,7 +32,9 @@ typedef struct {
     uint64_t base;                 /* noise/prior id of row i: base + i mod n_lo */
     size_t proj_rows;              /* rows per record in proj_out */
     int dup;                       /* trunk of a clone run: projections go to rows i and n_lo + i */
-    double *proj_out;              /* this branch's (n_rec, proj_rows, n_proj) or NULL */
+    double *const *proj_out;       /* n_out arrays (n_rec, proj_rows, n_proj): this branch's, or with a
+                                    * shared trunk every branch still ahead; NULL when none */
+    size_t n_out;
     int branched;
     size_t branch;
 } phase;
@@ -41,7 +45,7 @@ typedef struct {
     int *rec_q;             /* (n_grid) record slot of each grid index, -1 if none */
     int nthr;
     void **ws;              /* (nthr) score workspaces */
-    float *buf;             /* (nthr, 4, CH, N) */
+    float *buf;             /* (nthr, 6, CH, N): S, T, U, V and the lane-wise pad (2 CH N) */
     int *chst;              /* (max chunks) */
     float *snap;            /* (max rows, N) when an observer records */
     int *nearest;           /* (max rows) extras */
@@ -50,6 +54,8 @@ typedef struct {
     float *matsf;           /* the same slots in float when r == 1 and k > 2, else NULL */
     unsigned char *have;    /* (K) slot k holds step k (cached runs), else NULL */
     int *noise;             /* (K) the cached steps' noise flags */
+    float *fzbuf;           /* fused steps: w_j and v_j in float, (2, K, N) */
+    size_t fzcap;           /* floats in fzbuf */
 } run_ctx;
 
 const char *rg_sampler_check(const rg_sampler_cfg *c)
@@ -87,7 +93,7 @@ static void ctx_free(run_ctx *x)
         for (int i = 0; i < x->nthr; i++)
             if (x->c->score.ws_free) x->c->score.ws_free(x->ws[i]);
     free(x->ws), free(x->buf), free(x->chst), free(x->snap), free(x->nearest), free(x->lse), free(x->ratio);
-    free(x->entropy), free(x->mats), free(x->rec_q), free(x->have), free(x->noise), free(x->matsf);
+    free(x->entropy), free(x->mats), free(x->rec_q), free(x->have), free(x->noise), free(x->matsf), free(x->fzbuf);
 }
 
 static int ctx_init(run_ctx *x, const rg_sampler_cfg *c, size_t max_rows)
@@ -105,7 +111,7 @@ static int ctx_init(run_ctx *x, const rg_sampler_cfg *c, size_t max_rows)
     const size_t N = x->N, kk = x->k * x->k, nch = (max_rows + CH - 1) / CH;
     x->rec_q = malloc(c->n_grid * sizeof *x->rec_q);
     x->ws = calloc((size_t)x->nthr, sizeof *x->ws);
-    x->buf = malloc((size_t)x->nthr * 4 * CH * N * sizeof *x->buf);
+    x->buf = malloc((size_t)x->nthr * 6 * CH * N * sizeof *x->buf);
     x->chst = malloc(nch * sizeof *x->chst);
     x->nearest = malloc(max_rows * sizeof *x->nearest);
     x->lse = malloc(max_rows * sizeof *x->lse);
@@ -244,18 +250,68 @@ static void project_rows(const run_ctx *x, const phase *ph, int q, size_t i0, si
             double acc = 0.0;
             for (size_t j = 0; j < N; j++) acc += (double)X[b * N + j] * (double)c->proj[p * N + j];
             const size_t i = i0 + b;
-            ph->proj_out[((size_t)q * ph->proj_rows + i) * c->n_proj + p] = acc;
-            if (ph->dup) ph->proj_out[((size_t)q * ph->proj_rows + ph->n_lo + i) * c->n_proj + p] = acc;
+            for (size_t o = 0; o < ph->n_out; o++) {
+                double *po = ph->proj_out[o];
+                po[((size_t)q * ph->proj_rows + i) * c->n_proj + p] = acc;
+                if (ph->dup) po[((size_t)q * ph->proj_rows + ph->n_lo + i) * c->n_proj + p] = acc;
+            }
         }
 }
 
+/* The fused step (sampler_internal.h) for step m, when the score is an isotropic mixture on this core
+ * and the method is EM or EXP: 1 and *f set up (outside the parallel region), else 0 (plain path). */
+static int fused_setup(run_ctx *x, const step_mats *m, rg_sampler__fused *f)
+{
+    const rg_sampler_cfg *c = x->c;
+    const size_t n = x->k, r = x->r, N = x->N, kk = n * n;
+    if (c->method == RG_SAMPLER_HEUN || n > RG_SAMPLER__KMAX) return 0;
+    if (!rg_score__gmm_view(&c->score, m->t, &f->mix)) return 0;
+    if (f->mix.k != n || f->mix.r != r || f->mix.K > RG_SAMPLER__CMAX) return 0;
+    const size_t K = f->mix.K;
+    if (x->fzcap < 2 * K * N) {
+        float *b = realloc(x->fzbuf, 2 * K * N * sizeof *b);
+        if (!b) return 0; /* the plain path needs no extra memory */
+        x->fzbuf = b, x->fzcap = 2 * K * N;
+    }
+    float *wf = x->fzbuf, *vf = x->fzbuf + K * N;
+    const int em = c->method == RG_SAMPLER_EM;
+    const double h2 = 2.0 * m->h;
+    for (size_t i = 0; i < kk; i++) {
+        f->C1[i] = m->C1[i];
+        f->S[i] = em ? (i % (n + 1) == 0 ? h2 : 0.0) : m->C2[i];
+        f->L[i] = (float)(em ? (i % (n + 1) == 0 ? sqrt(h2) : 0.0) : m->Ln[i]);
+    }
+    f->noise = em || m->noise;
+    for (size_t j = 0; j < K; j++) {
+        const double *w = f->mix.w + j * N;
+        for (size_t i = 0; i < N; i++) wf[j * N + i] = (float)w[i];
+        for (size_t a = 0; a < n; a++) /* v_j = (S (x) I) w_j */
+            for (size_t q = 0; q < r; q++) {
+                double acc = 0.0;
+                for (size_t b = 0; b < n; b++) acc += f->S[a * n + b] * w[b * r + q];
+                vf[j * N + a * r + q] = (float)acc;
+            }
+    }
+    f->wf = wf, f->vf = vf;
+    f->mirror = K == 2;
+    for (size_t i = 0; f->mirror && i < N; i++) f->mirror = wf[N + i] == -wf[i];
+    for (size_t a = 0; a < n; a++) /* the constant D = C1 - S Ginv_0 (used when same_cov) */
+        for (size_t b = 0; b < n; b++) {
+            double acc = f->C1[a * n + b];
+            for (size_t l = 0; l < n; l++) acc -= f->S[a * n + l] * f->mix.Ginv[l * n + b];
+            f->D[a * n + b] = (float)acc;
+        }
+    return 1;
+}
+
 /* One step for rows [i0, i0 + B) of X. */
-static int step_chunk(const run_ctx *x, const phase *ph, const step_mats *m, size_t k, int q, void *ws,
-                      float *bf, size_t i0, size_t B, float *X)
+static int step_chunk(const run_ctx *x, const phase *ph, const step_mats *m, const rg_sampler__fused *fz,
+                      size_t k, int q, void *ws, float *bf, size_t i0, size_t B, float *X)
 {
     const rg_sampler_cfg *c = x->c;
     const size_t N = x->N, n = x->k, r = x->r;
-    float *S = bf, *T = bf + CH * N, *U = bf + 2 * CH * N, *V = bf + 3 * CH * N, *Xc = X + i0 * N;
+    float *S = bf, *T = bf + CH * N, *U = bf + 2 * CH * N, *V = bf + 3 * CH * N, *pad = bf + 4 * CH * N;
+    float *Xc = X + i0 * N;
     rg_score_extra ex = { NULL, NULL, NULL, NULL, NULL }, *exp_ = NULL;
     if (q >= 0) {
         project_rows(x, ph, q, i0, B, Xc);
@@ -264,32 +320,39 @@ static int step_chunk(const run_ctx *x, const phase *ph, const step_mats *m, siz
             exp_ = &ex;
         }
     }
+    if (fz) { /* fused: noise of one row, then its whole step */
+        for (size_t b = 0; b < B; b++) {
+            if (fz->noise) noise_rows(x, ph, i0 + b, 1, k, V);
+            rg_sampler__fused_row(fz, Xc + b * N, V);
+        }
+        return RG_OK;
+    }
     RG_TRY(c->score.eval(c->score.ctx, ws, m->t, B, Xc, S, exp_));
     const size_t BN = B * N;
     if (c->method == RG_SAMPLER_EM) {
-        rg_score__apply(m->C1, m->f ? m->f : NULL, n, r, B, Xc, T);
+        rg_score__apply(m->C1, m->f ? m->f : NULL, n, r, B, Xc, T, pad);
         noise_rows(x, ph, i0, B, k, V);
         const double h2 = 2.0 * m->h, sq = sqrt(2.0 * m->h);
         for (size_t i = 0; i < BN; i++) Xc[i] = (float)((double)T[i] + h2 * (double)S[i] + sq * (double)V[i]);
     } else if (c->method == RG_SAMPLER_EXP) {
-        rg_score__apply(m->C1, m->f ? m->f : NULL, n, r, B, Xc, T);
-        rg_score__apply(m->C2, m->f ? m->f + n * n : NULL, n, r, B, S, U);
+        rg_score__apply(m->C1, m->f ? m->f : NULL, n, r, B, Xc, T, pad);
+        rg_score__apply(m->C2, m->f ? m->f + n * n : NULL, n, r, B, S, U, pad);
         if (m->noise) {
             noise_rows(x, ph, i0, B, k, S);
-            rg_score__apply(m->Ln, m->f ? m->f + 2 * n * n : NULL, n, r, B, S, V);
+            rg_score__apply(m->Ln, m->f ? m->f + 2 * n * n : NULL, n, r, B, S, V, pad);
             for (size_t i = 0; i < BN; i++) Xc[i] = (float)((double)T[i] + (double)U[i] + (double)V[i]);
         } else {
             for (size_t i = 0; i < BN; i++) Xc[i] = (float)((double)T[i] + (double)U[i]);
         }
     } else { /* Heun on f = A z + s */
-        rg_score__apply(m->A, m->f ? m->f + 3 * n * n : NULL, n, r, B, Xc, T);
+        rg_score__apply(m->A, m->f ? m->f + 3 * n * n : NULL, n, r, B, Xc, T, pad);
         for (size_t i = 0; i < BN; i++) {
             T[i] = (float)((double)T[i] + (double)S[i]);                 /* k1 */
             U[i] = (float)((double)Xc[i] + m->h * (double)T[i]);         /* z~ */
         }
         if (m->t2 > 0) {
             RG_TRY(c->score.eval(c->score.ctx, ws, m->t2, B, U, S, NULL));
-            rg_score__apply(m->A2, m->f ? m->f + 4 * n * n : NULL, n, r, B, U, V);
+            rg_score__apply(m->A2, m->f ? m->f + 4 * n * n : NULL, n, r, B, U, V, pad);
             for (size_t i = 0; i < BN; i++)
                 Xc[i] = (float)((double)Xc[i] + 0.5 * m->h * ((double)T[i] + (double)V[i] + (double)S[i]));
         } else {
@@ -324,6 +387,8 @@ static int run_phase(run_ctx *x, const phase *ph, size_t k_from, size_t k_to, si
             RG_TRY(c->score.prepare(c->score.ctx, m.t));
             if (c->method == RG_SAMPLER_HEUN && m.t2 > 0) RG_TRY(c->score.prepare(c->score.ctx, m.t2));
         }
+        rg_sampler__fused fzs;
+        const rg_sampler__fused *fz = fused_setup(x, &m, &fzs) ? &fzs : NULL;
         const int q = x->rec_q[k];
         if (q >= 0 && x->snap) memcpy(x->snap, X, n_rows * x->N * sizeof *X);
         const int prev = openblas_get_num_threads();
@@ -332,7 +397,7 @@ static int run_phase(run_ctx *x, const phase *ph, size_t k_from, size_t k_to, si
         for (size_t ch = 0; ch < nch; ch++) {
             const int tid = omp_get_thread_num();
             const size_t i0 = ch * CH, B = n_rows - i0 < CH ? n_rows - i0 : CH;
-            x->chst[ch] = step_chunk(x, ph, &m, k, q, x->ws[tid], x->buf + (size_t)tid * 4 * CH * x->N, i0, B, X);
+            x->chst[ch] = step_chunk(x, ph, &m, fz, k, q, x->ws[tid], x->buf + (size_t)tid * 6 * CH * x->N, i0, B, X);
         }
         openblas_set_num_threads(prev);
         for (size_t ch = 0; ch < nch; ch++)
@@ -353,9 +418,88 @@ int rg_sampler_run(const rg_sampler_cfg *c, size_t n, int init, float *x)
     run_ctx ctx;
     RG_TRY(ctx_init(&ctx, c, n));
     int st = init ? RG_OK : rg_sampler_prior(c->proc, c->seed, c->traj0, n, x);
-    const phase ph = { RG_STREAM_REVERSE, RG_STREAM_REVERSE, n, c->traj0, n, 0, c->proj_out, 0, 0 };
+    double *const po[1] = { c->proj_out };
+    const phase ph = { RG_STREAM_REVERSE, RG_STREAM_REVERSE, n, c->traj0, n, 0, c->proj_out ? po : NULL, 1, 0, 0 };
     if (st == RG_OK) st = run_phase(&ctx, &ph, 0, ctx.K, n, x);
     ctx_free(&ctx);
+    return st;
+}
+
+/* Grid index of branch time t_b (a grid point before the end), or an RG_EINVAL status. */
+static int branch_index(const run_ctx *x, double t_b, size_t *kb)
+{
+    if (!grid_index(x->c, t_b, kb) || *kb == x->K)
+        RG_FAIL(RG_EINVAL, "rg_sampler_clone: branch time %.17g is not a grid point before the end", t_b);
+    return RG_OK;
+}
+
+/* Branch j's slice of proj_out, or NULL. */
+static double *branch_proj(const rg_sampler_cfg *c, size_t j, size_t n_pairs)
+{
+    return c->proj_out ? c->proj_out + j * c->n_rec * 2 * n_pairs * c->n_proj : NULL;
+}
+
+/* Clones of branch j from the trunk states T (n_pairs, N) at grid index kb, into xa, xb. X: (2 n_pairs, N). */
+static int run_clones(run_ctx *x, size_t j, size_t kb, size_t n_pairs, const float *T, float *X, float *xa, float *xb)
+{
+    const rg_sampler_cfg *c = x->c;
+    const size_t N = x->N;
+    const uint64_t base = ((uint64_t)j << 32) + c->traj0; /* traj0: an MPI slice of the pairs */
+    double *const po[1] = { branch_proj(c, j, n_pairs) };
+    const phase clones = { RG_STREAM_CLONE_A, RG_STREAM_CLONE_B, n_pairs, base, 2 * n_pairs, 0, po[0] ? po : NULL, 1, 1, j };
+    if (T != X) memcpy(X, T, n_pairs * N * sizeof *X);
+    memcpy(X + n_pairs * N, X, n_pairs * N * sizeof *X);
+    RG_TRY(run_phase(x, &clones, kb, x->K, 2 * n_pairs, X));
+    memcpy(xa + j * n_pairs * N, X, n_pairs * N * sizeof *X);
+    memcpy(xb + j * n_pairs * N, X + n_pairs * N, n_pairs * N * sizeof *X);
+    return RG_OK;
+}
+
+/* Independent trunks (docs/math.md 6.6): pair i of branch j has its own trunk, id (j << 32) + traj0 + i. */
+static int clone_independent(run_ctx *x, const double *t_b, size_t n_branch, size_t n_pairs, float *X, float *xa,
+                             float *xb)
+{
+    const rg_sampler_cfg *c = x->c;
+    for (size_t j = 0; j < n_branch; j++) {
+        size_t kb = 0;
+        RG_TRY(branch_index(x, t_b[j], &kb));
+        const uint64_t base = ((uint64_t)j << 32) + c->traj0;
+        double *const po[1] = { branch_proj(c, j, n_pairs) };
+        const phase trunk = { RG_STREAM_REVERSE, RG_STREAM_REVERSE, n_pairs, base, 2 * n_pairs, 1, po[0] ? po : NULL, 1, 0, j };
+        RG_TRY(rg_sampler_prior(c->proc, c->seed, base, n_pairs, X));
+        RG_TRY(run_phase(x, &trunk, 0, kb, n_pairs, X));
+        RG_TRY(run_clones(x, j, kb, n_pairs, X, X, xa, xb));
+    }
+    return RG_OK;
+}
+
+/* Shared trunks (docs/math.md 11.3): one trunk per pair, id traj0 + i, walked from T down through the branch
+ * times in decreasing order; at each, clones of that branch leave it. T: (n_pairs, N). */
+static int clone_shared(run_ctx *x, const double *t_b, size_t n_branch, size_t n_pairs, float *T, float *X,
+                        float *xa, float *xb)
+{
+    const rg_sampler_cfg *c = x->c;
+    size_t *ord = malloc(2 * n_branch * sizeof *ord), *kb = ord + n_branch;
+    double **po = malloc(n_branch * sizeof *po);
+    int st = ord && po ? RG_OK : rg__fail(RG_ENOMEM, __FILE__, __LINE__, "rg_sampler_clone: out of memory");
+    for (size_t j = 0; st == RG_OK && j < n_branch; j++) st = branch_index(x, t_b[j], &kb[j]);
+    for (size_t j = 0; st == RG_OK && j < n_branch; j++) { /* ord: branches by increasing grid index, stable */
+        size_t p = j;
+        for (; p > 0 && kb[ord[p - 1]] > kb[j]; p--) ord[p] = ord[p - 1];
+        ord[p] = j;
+    }
+    if (st == RG_OK) st = rg_sampler_prior(c->proc, c->seed, c->traj0, n_pairs, T);
+    size_t k_at = 0;
+    for (size_t q = 0; st == RG_OK && q < n_branch; q++) {
+        const size_t j = ord[q];
+        for (size_t o = q; o < n_branch; o++) po[o - q] = branch_proj(c, ord[o], n_pairs); /* still ahead */
+        const phase trunk = { RG_STREAM_REVERSE, RG_STREAM_REVERSE, n_pairs, c->traj0, 2 * n_pairs, 1,
+                              c->proj_out ? po : NULL, n_branch - q, 0, j };
+        st = run_phase(x, &trunk, k_at, kb[j], n_pairs, T);
+        k_at = kb[j];
+        if (st == RG_OK) st = run_clones(x, j, kb[j], n_pairs, T, X, xa, xb);
+    }
+    free(ord), free(po);
     return st;
 }
 
@@ -367,30 +511,16 @@ int rg_sampler_clone(const rg_sampler_cfg *c, const double *t_b, size_t n_branch
     if (n_pairs > ((size_t)1 << 32)) RG_FAIL(RG_EINVAL, "rg_sampler_clone: n_pairs > 2^32");
     if (c && c->method == RG_SAMPLER_HEUN)
         RG_FAIL(RG_EINVAL, "rg_sampler_clone: the probability-flow ODE is deterministic and cannot continue clones");
+    if (c && c->trunk != RG_TRUNK_INDEPENDENT && c->trunk != RG_TRUNK_SHARED)
+        RG_FAIL(RG_EINVAL, "rg_sampler_clone: unknown trunk mode %d", (int)c->trunk);
     run_ctx ctx;
     RG_TRY(ctx_init(&ctx, c, 2 * n_pairs));
-    const size_t N = ctx.N;
-    float *X = malloc(2 * n_pairs * N * sizeof *X);
+    const size_t N = ctx.N, shared = c->trunk == RG_TRUNK_SHARED;
+    float *X = malloc((2 + shared) * n_pairs * N * sizeof *X);
     int st = X ? RG_OK : rg__fail(RG_ENOMEM, __FILE__, __LINE__, "rg_sampler_clone: out of memory");
-    for (size_t j = 0; st == RG_OK && j < n_branch; j++) {
-        size_t kb;
-        if (!grid_index(c, t_b[j], &kb) || kb == ctx.K) {
-            st = rg__fail(RG_EINVAL, __FILE__, __LINE__, "rg_sampler_clone: branch time %.17g is not a grid point before the end", t_b[j]);
-            break;
-        }
-        const uint64_t base = ((uint64_t)j << 32) + c->traj0; /* traj0: an MPI slice of the pairs */
-        double *po = c->proj_out ? c->proj_out + j * c->n_rec * 2 * n_pairs * c->n_proj : NULL;
-        const phase trunk = { RG_STREAM_REVERSE, RG_STREAM_REVERSE, n_pairs, base, 2 * n_pairs, 1, po, 0, j };
-        const phase clones = { RG_STREAM_CLONE_A, RG_STREAM_CLONE_B, n_pairs, base, 2 * n_pairs, 0, po, 1, j };
-        st = rg_sampler_prior(c->proc, c->seed, base, n_pairs, X);
-        if (st == RG_OK) st = run_phase(&ctx, &trunk, 0, kb, n_pairs, X);
-        if (st != RG_OK) break;
-        memcpy(X + n_pairs * N, X, n_pairs * N * sizeof *X);
-        st = run_phase(&ctx, &clones, kb, ctx.K, 2 * n_pairs, X);
-        if (st != RG_OK) break;
-        memcpy(xa + j * n_pairs * N, X, n_pairs * N * sizeof *X);
-        memcpy(xb + j * n_pairs * N, X + n_pairs * N, n_pairs * N * sizeof *X);
-    }
+    if (st == RG_OK)
+        st = shared ? clone_shared(&ctx, t_b, n_branch, n_pairs, X + 2 * n_pairs * N, X, xa, xb)
+                    : clone_independent(&ctx, t_b, n_branch, n_pairs, X, xa, xb);
     free(X);
     ctx_free(&ctx);
     return st;

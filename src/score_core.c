@@ -1,7 +1,6 @@
 /* Core (k x k) algebra shared by the score and sampler modules (score_internal.h). */
 #include <math.h>
 #include <stdlib.h>
-#include <cblas.h>
 #include <string.h>
 #include "internal.h"
 #include "score_internal.h"
@@ -50,12 +49,18 @@ int rg_score__inv(size_t k, const double *A, double *Ainv)
 }
 
 void rg_score__apply(const double *C, const float *Cf, size_t k, size_t r, size_t B, const float *in,
-                     float *out)
+                     float *out, float *pad)
 {
-    const size_t N = k * r;
-    if (Cf && r == 1 && k > 2) { /* out = in C^T */
-        cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasTrans, (int)B, (int)k, (int)k, 1.0f, in, (int)k, Cf,
-                    (int)k, 0.0f, out, (int)k);
+    const size_t N = k * r, BLK = RG_SCORE__BLK;
+    if (Cf && r == 1 && k > 2) { /* lane-wise: out^T = C in^T per block of BLK rows */
+        RG_ASSERT(pad != NULL);
+        float *inT = pad, *outT = pad + BLK * k;
+        for (size_t b0 = 0; b0 < B; b0 += BLK) {
+            const size_t bb = B - b0 < BLK ? B - b0 : BLK;
+            rg_score__lanes_load(bb, k, in + b0 * k, inT);
+            rg_score__lanes_mm(k, k, Cf, k, inT, outT);
+            rg_score__lanes_store(bb, k, outT, out + b0 * k);
+        }
         return;
     }
     if (k == 1) {
@@ -95,12 +100,12 @@ int rg_score_denoise(const rg_process *p, double t, size_t B, const float *x, co
     int st = rg_process_moments(p, t, M, S);
     if (st == RG_OK) st = rg_score__inv(k, M, Mi);
     if (st == RG_OK) {
-        rg_score__apply(S, NULL, k, r, B, s, x0);              /* x0 = (S (x) I) s */
+        rg_score__apply(S, NULL, k, r, B, s, x0, NULL);        /* x0 = (S (x) I) s */
         for (size_t i = 0; i < B * N; i++) x0[i] = (float)((double)x0[i] + (double)x[i]);
         float *tmp = malloc(N * sizeof *tmp);
         if (!tmp) st = RG_ENOMEM;
         for (size_t b = 0; b < B && st == RG_OK; b++) {        /* x0 = (M^{-1} (x) I) x0, row by row */
-            rg_score__apply(Mi, NULL, k, r, 1, x0 + b * N, tmp);
+            rg_score__apply(Mi, NULL, k, r, 1, x0 + b * N, tmp, NULL);
             memcpy(x0 + b * N, tmp, N * sizeof *tmp);
         }
         free(tmp);

@@ -1,10 +1,10 @@
-/* Exact empirical score in the whitened two-GEMM form (docs/math.md 5.2), and its naive reference. */
+/* Exact empirical score in the whitened two-product form (docs/math.md 5.2), on blocks of 64 queries as
+ * vector lanes (score_lanes.c), and its naive reference. */
 #include <float.h>
 #include <math.h>
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
-#include <cblas.h>
 #include "regimes/score.h"
 #include "regimes/linalg.h"
 #include "internal.h"
@@ -14,10 +14,10 @@ typedef struct {
     int valid;
     double t;
     double *Linv, *LinvT; /* (k, k) core L_t^{-1} and its transpose */
-    float *Linvf, *LinvTf;/* float copies (sgemm path, k > 2 and r = 1) */
+    float *Linvf, *LinvTf;/* float copies (lane-wise core path, k > 2 and r = 1) */
     double logdet2pi;     /* log det(2 pi Sigma_t) = N log 2 pi + r log det S_t */
     float *Bm;            /* (P, N) whitened propagated training rows b_mu = (L^{-1} E (x) I) a_mu;
-                           * NULL for k = 1 (ou): then b_mu = c a_mu and c is folded into the GEMMs */
+                           * NULL for k = 1 (ou): then b_mu = c a_mu and c goes with y and yhat */
     float c;              /* k = 1: the scalar L^{-1} E */
     double *norm;         /* (P) |b_mu|^2 */
     float *normf;         /* the same in float */
@@ -38,9 +38,11 @@ struct rg_score_emp {
     rg_score_emp_ws *ws;
 };
 
+/* One block of RG_SCORE__BLK queries (score_internal.h): y its whitened rows, yT the same as lanes (and
+ * later yhat as lanes), G (P, BLK) the products and then the weights, pad the dense applies' scratch. */
 struct rg_score_emp_ws {
     size_t B_max, P, N;
-    float *y, *G, *yhat;
+    float *y, *yT, *G, *pad;
     double *yn, *zinv;
 };
 
@@ -71,15 +73,17 @@ rg_score_emp_ws *rg_score_emp_ws_new(const rg_score_emp *e, size_t B_max)
     if (!e || B_max == 0) return NULL;
     rg_score_emp_ws *w = calloc(1, sizeof *w);
     if (!w) return NULL;
+    const size_t BLK = RG_SCORE__BLK;
     w->B_max = B_max;
     w->P = e->P;
     w->N = e->N;
-    w->y = malloc(B_max * e->N * sizeof *w->y);
-    w->yhat = malloc(B_max * e->N * sizeof *w->yhat);
-    w->G = malloc(B_max * e->P * sizeof *w->G);
-    w->yn = malloc(B_max * sizeof *w->yn);
-    w->zinv = malloc(B_max * sizeof *w->zinv);
-    if (!w->y || !w->yhat || !w->G || !w->yn || !w->zinv) {
+    w->y = malloc(BLK * e->N * sizeof *w->y);
+    w->yT = malloc(BLK * e->N * sizeof *w->yT);
+    w->G = malloc(BLK * e->P * sizeof *w->G);
+    w->pad = malloc(2 * BLK * e->k * sizeof *w->pad);
+    w->yn = malloc(BLK * sizeof *w->yn);
+    w->zinv = malloc(BLK * sizeof *w->zinv);
+    if (!w->y || !w->yT || !w->G || !w->pad || !w->yn || !w->zinv) {
         rg_score_emp_ws_free(w);
         return NULL;
     }
@@ -90,8 +94,9 @@ void rg_score_emp_ws_free(rg_score_emp_ws *w)
 {
     if (!w) return;
     free(w->y);
-    free(w->yhat);
+    free(w->yT);
     free(w->G);
+    free(w->pad);
     free(w->yn);
     free(w->zinv);
     free(w);
@@ -165,7 +170,7 @@ int rg_score_emp_prepare(rg_score_emp *e, double t)
     const size_t k = e->k, r = e->r, kk = k * k;
     double Ebuf[64], Sbuf[64], Lbuf[64], Wbuf[64];
     double *E = Ebuf, *S = Sbuf, *L = Lbuf, *W = Wbuf, *heap = NULL;
-    float *Wf = NULL;
+    float *Wf = NULL, *pad = NULL;
     if (k > 8) {
         heap = malloc(4 * kk * sizeof *heap);
         Wf = malloc(kk * sizeof *Wf);
@@ -208,8 +213,12 @@ int rg_score_emp_prepare(rg_score_emp *e, double t)
         s->c = (float)W[0];
         if (k == 1) /* b_mu = c a_mu: nothing to store; |b_mu|^2 = c^2 |a_mu|^2 with the float c used */
             for (size_t mu = 0; mu < e->P; mu++) s->norm[mu] = (double)s->c * (double)s->c * e->xnorm[mu];
+        else if (!(pad = malloc(2 * RG_SCORE__BLK * k * sizeof *pad)))
+            st = rg__fail(RG_ENOMEM, __FILE__, __LINE__, "rg_score_emp_prepare: out of memory");
         else
-            rg_score__apply(W, Wf, k, r, e->P, e->X, s->Bm);
+            rg_score__apply(W, Wf, k, r, e->P, e->X, s->Bm, pad);
+    }
+    if (st == RG_OK) {
         for (size_t mu = 0; s->Bm && mu < e->P; mu++) {
             const float *b = s->Bm + mu * e->N;
             double n2 = 0.0;
@@ -223,6 +232,7 @@ int rg_score_emp_prepare(rg_score_emp *e, double t)
     }
     free(heap);
     free(Wf);
+    free(pad);
     return st;
 }
 
@@ -249,73 +259,93 @@ static inline float exp_half_neg(float d)
     return e * sc.f;
 }
 
-#define LANES 16
+#define BLK RG_SCORE__BLK
 
-/* Unnormalised softmax weights in place over one row of G (r^2 from G), 1/Z into *zinv, and the row's
- * extras. r^2 is formed in float (its error is that of the sgemm dot products, docs/math.md 1.4); sums are
- * double, in LANES fixed partial sums combined in order (vectorisable, the same for any thread count).
- * Normalisation is applied to the GEMM 2 output row (one multiply per coordinate). */
-static void weights_row(const rg_score_emp *e, const emp_slot *sl, float yn, float *g, size_t b, double *zinv,
-                        rg_score_extra *ex)
+/* Softmax weights of the block's queries, lane by lane (score_internal.h): on entry G (P, BLK) holds
+ * y_q . b_mu, on exit the unnormalised weights exp(-(r^2 - r^2_min)/2) (0 beyond WCUT, and 0 in the
+ * padding lanes q >= bb), zinv[q] = 1/Z, and the extras of the bb queries. r^2 = |y|^2 + |b|^2 - 2 y.b in
+ * float (its error is the products', docs/math.md 1.4), clamped at 0; sums in double, over mu in order. */
+static void weights_lanes(const rg_score_emp *e, const emp_slot *sl, rg_score_emp_ws *w, size_t bb,
+                          rg_score_extra *ex)
 {
     const size_t P = e->P;
     const float *nf = sl->normf;
-    float lm[LANES];
-    for (size_t j = 0; j < LANES; j++) lm[j] = INFINITY;
-    size_t mu = 0;
-    for (; mu + LANES <= P; mu += LANES)
-        for (size_t j = 0; j < LANES; j++) {
-            float r2 = yn + nf[mu + j] - 2.0f * g[mu + j];
+    float *G = w->G, yn[BLK], m1[BLK], m2[BLK];
+    double Z[BLK], H[BLK];
+    size_t i1[BLK];
+    for (size_t q = 0; q < BLK; q++) yn[q] = q < bb ? (float)w->yn[q] : 0.0f, m1[q] = m2[q] = INFINITY;
+    for (size_t mu = 0; mu < P; mu++) {
+        float *g = G + mu * BLK;
+        const float n = nf[mu];
+        for (size_t q = 0; q < BLK; q++) {
+            float r2 = yn[q] + n - 2.0f * g[q];
             r2 = r2 > 0.0f ? r2 : 0.0f; /* cancellation can make it slightly negative */
-            g[mu + j] = r2;
-            lm[j] = r2 < lm[j] ? r2 : lm[j];
+            g[q] = r2;
+            m1[q] = r2 < m1[q] ? r2 : m1[q];
         }
-    float m1 = INFINITY;
-    for (; mu < P; mu++) {
-        float r2 = yn + nf[mu] - 2.0f * g[mu];
-        r2 = r2 > 0.0f ? r2 : 0.0f;
-        g[mu] = r2;
-        m1 = r2 < m1 ? r2 : m1;
     }
-    for (size_t j = 0; j < LANES; j++) m1 = lm[j] < m1 ? lm[j] : m1;
-    size_t i1 = P;
-    float m2 = INFINITY;
+    for (size_t q = 0; q < BLK; q++) i1[q] = P, Z[q] = H[q] = 0.0;
     if (ex && (ex->nearest || ex->ratio)) /* first index of the minimum, and the second smallest r^2 */
-        for (mu = 0; mu < P; mu++) {
-            if (i1 == P && g[mu] == m1) i1 = mu;
-            else if (g[mu] < m2) m2 = g[mu];
+        for (size_t mu = 0; mu < P; mu++)
+            for (size_t q = 0; q < bb; q++) {
+                const float r2 = G[mu * BLK + q];
+                if (i1[q] == P && r2 == m1[q]) i1[q] = mu;
+                else if (r2 < m2[q]) m2[q] = r2;
+            }
+    if (ex && ex->entropy) /* sum_mu w_mu (r^2_mu - m1), before G is overwritten */
+        for (size_t mu = 0; mu < P; mu++)
+            for (size_t q = 0; q < BLK; q++) {
+                const float dr = G[mu * BLK + q] - m1[q];
+                H[q] += dr < WCUT ? (double)exp_half_neg(dr) * (double)dr : 0.0;
+            }
+    for (size_t mu = 0; mu < P; mu++) {
+        float *g = G + mu * BLK;
+        for (size_t q = 0; q < BLK; q++) {
+            const float dr = g[q] - m1[q];
+            const float wq = dr < WCUT && q < bb ? exp_half_neg(dr) : 0.0f; /* beyond the cut a weight is 0 */
+            g[q] = wq;
+            Z[q] += (double)wq;
         }
-    double H = 0.0;
-    if (ex && ex->entropy) /* sum_mu w_mu (r^2_mu - m1), before g is overwritten */
-        for (mu = 0; mu < P; mu++) {
-            const float dr = g[mu] - m1;
-            if (dr < WCUT) H += (double)exp_half_neg(dr) * (double)dr;
-        }
-    double lz[LANES] = { 0 };
-    mu = 0;
-    for (; mu + LANES <= P; mu += LANES)
-        for (size_t j = 0; j < LANES; j++) {
-            const float dr = g[mu + j] - m1;
-            const float w = dr < WCUT ? exp_half_neg(dr) : 0.0f; /* beyond the cut (WCUT) a weight is 0 */
-            g[mu + j] = w;
-            lz[j] += (double)w;
-        }
-    double Z = 0.0;
-    for (; mu < P; mu++) {
-        const float dr = g[mu] - m1;
-        const float w = dr < WCUT ? exp_half_neg(dr) : 0.0f;
-        g[mu] = w;
-        Z += (double)w;
     }
-    for (size_t j = 0; j < LANES; j++) Z += lz[j];
-    *zinv = 1.0 / Z;
-    if (!ex) return;
-    const double lse = -0.5 * (double)m1 + log(Z);
-    if (ex->lse) ex->lse[b] = lse;
-    if (ex->logp) ex->logp[b] = lse - log((double)P) - 0.5 * sl->logdet2pi;
-    if (ex->entropy) ex->entropy[b] = log(Z) + 0.5 * H / Z;
-    if (ex->nearest) ex->nearest[b] = (int)i1;
-    if (ex->ratio) ex->ratio[b] = P > 1 ? (m2 > 0 ? sqrt((double)m1 / (double)m2) : 1.0) : 0.0;
+    for (size_t q = 0; q < bb; q++) {
+        w->zinv[q] = 1.0 / Z[q];
+        if (!ex) continue;
+        const double lse = -0.5 * (double)m1[q] + log(Z[q]);
+        if (ex->lse) ex->lse[q] = lse;
+        if (ex->logp) ex->logp[q] = lse - log((double)P) - 0.5 * sl->logdet2pi;
+        if (ex->entropy) ex->entropy[q] = log(Z[q]) + 0.5 * H[q] / Z[q];
+        if (ex->nearest) ex->nearest[q] = (int)i1[q];
+        if (ex->ratio) ex->ratio[q] = P > 1 ? (m2[q] > 0 ? sqrt((double)m1[q] / (double)m2[q]) : 1.0) : 0.0;
+    }
+}
+
+/* One block of bb <= BLK queries (x, s and extra offset to the block). */
+static void eval_block(const rg_score_emp *e, const emp_slot *sl, rg_score_emp_ws *w, size_t bb, const float *x,
+                       float *s, rg_score_extra *extra)
+{
+    const size_t N = e->N, P = e->P, k = e->k, r = e->r;
+    rg_score__apply(sl->Linv, sl->Linvf, k, r, bb, x, w->y, w->pad);             /* y = (L^{-1} (x) I) z */
+    for (size_t b = 0; b < bb; b++) {
+        const float *y = w->y + b * N;
+        double n2 = 0.0;
+        for (size_t i = 0; i < N; i++) n2 += (double)y[i] * (double)y[i];
+        w->yn[b] = n2;
+    }
+    /* ou: b_mu = c a_mu is not stored; c goes with y on the way in and with yhat on the way out */
+    const float *Bm = sl->Bm ? sl->Bm : e->X, c = sl->Bm ? 1.0f : sl->c;
+    rg_score__lanes_load(bb, N, w->y, w->yT);
+    if (c != 1.0f)
+        for (size_t i = 0; i < N * BLK; i++) w->yT[i] *= c;
+    rg_score__lanes_mm(P, N, Bm, N, w->yT, w->G);                                 /* G = Bm y */
+    weights_lanes(e, sl, w, bb, extra);
+    if (!s) return;
+    rg_score__lanes_mtm(P, N, Bm, N, w->G, w->yT);                                /* yhat = Bm^T W */
+    for (size_t i = 0; i < N; i++) /* yhat / Z - y, back to rows */
+        for (size_t b = 0; b < bb; b++) {
+            float *yb = w->y + b * N + i;
+            *yb = (c * w->yT[i * BLK + b]) * (float)w->zinv[b] - *yb;
+        }
+    rg_score__apply(sl->LinvT, sl->LinvTf, k, r, bb, w->y, s, w->pad);            /* s = -L^{-T}(y - yhat) */
 }
 
 int rg_score_emp_eval_ws(const rg_score_emp *e, rg_score_emp_ws *w, double t, size_t B, const float *x,
@@ -326,29 +356,17 @@ int rg_score_emp_eval_ws(const rg_score_emp *e, rg_score_emp_ws *w, double t, si
     if (w->P != e->P || w->N != e->N) RG_FAIL(RG_EINVAL, "rg_score_emp_eval: workspace of another object");
     const emp_slot *sl = find_slot(e, t);
     if (!sl) RG_FAIL(RG_EINVAL, "rg_score_emp_eval: t = %.17g was not prepared", t);
-    const size_t N = e->N, P = e->P, k = e->k, r = e->r;
-    rg_score__apply(sl->Linv, sl->Linvf, k, r, B, x, w->y);                     /* y = (L^{-1} (x) I) z */
-    for (size_t b = 0; b < B; b++) {
-        const float *y = w->y + b * N;
-        double n2 = 0.0;
-        for (size_t i = 0; i < N; i++) n2 += (double)y[i] * (double)y[i];
-        w->yn[b] = n2;
+    const size_t N = e->N;
+    for (size_t b0 = 0; b0 < B; b0 += BLK) {
+        rg_score_extra ex, *exb = NULL;
+        if (extra) {
+            ex = (rg_score_extra){ extra->lse ? extra->lse + b0 : NULL, extra->nearest ? extra->nearest + b0 : NULL,
+                                   extra->logp ? extra->logp + b0 : NULL, extra->ratio ? extra->ratio + b0 : NULL,
+                                   extra->entropy ? extra->entropy + b0 : NULL };
+            exb = &ex;
+        }
+        eval_block(e, sl, w, B - b0 < BLK ? B - b0 : BLK, x + b0 * N, s ? s + b0 * N : NULL, exb);
     }
-    const float *Bm = sl->Bm ? sl->Bm : e->X, alpha = sl->Bm ? 1.0f : sl->c;
-    cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasTrans, (int)B, (int)P, (int)N, alpha, w->y, (int)N, Bm,
-                (int)N, 0.0f, w->G, (int)P);                                   /* G = Y Bm^T */
-    /* Serial on purpose: an OpenMP region here (~5% of the call) measured slower on a loaded machine,
-     * its idle threads spinning against the BLAS threads of the next GEMM. Callers parallelise over
-     * batches (the sampler) instead. */
-    for (size_t b = 0; b < B; b++) weights_row(e, sl, (float)w->yn[b], w->G + b * P, b, w->zinv + b, extra);
-    if (!s) return RG_OK;
-    cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, (int)B, (int)N, (int)P, alpha, w->G, (int)P, Bm,
-                (int)N, 0.0f, w->yhat, (int)N);                                /* Yhat = W Bm */
-    for (size_t b = 0; b < B; b++) { /* yhat / Z - y */
-        const float zi = (float)w->zinv[b];
-        for (size_t i = b * N; i < (b + 1) * N; i++) w->yhat[i] = w->yhat[i] * zi - w->y[i];
-    }
-    rg_score__apply(sl->LinvT, sl->LinvTf, k, r, B, w->yhat, s);               /* s = -L^{-T}(y - yhat) */
     return RG_OK;
 }
 

@@ -19,15 +19,16 @@ typedef struct {
     double *RinvT;
     double *ld;   /* (K) sum_i log (R_j)_ii over the full N x N factor */
     double *mt;   /* (K, N) M_t mu_j */
-    double *Ginv; /* tanh: (k, k) Gamma^{-1} core */
-    double *g;    /* tanh: (N) g_t = (Gamma^{-1} E (x) I) mu_0 */
+    double *Ginv; /* iso: (K, k, k) Gamma_j^{-1} core (the tanh path uses j = 0) */
+    double *w;    /* iso: (K, N) w_j = (Gamma_j^{-1} (x) I) M_t mu_j; tanh: g_t = w_0 */
+    double *c;    /* iso: (K) log pi_j - ld_j - m_j . w_j / 2 */
 } gmm_slot;
 
 struct rg_score_gmm {
     const rg_process *p;
     const rg_data_gmm *g;
     size_t K, N, k, r;
-    int iso, tanh_path;
+    int iso, tanh_path, same_cov; /* same_cov: iso with one variance, so Gamma_j is the same for all j */
     gmm_slot *slot;   /* n_slot per-time caches, replaced round-robin (a clone run revisits its grid) */
     size_t n_slot, next;
     rg_score_gmm_ws *ws;
@@ -40,7 +41,7 @@ struct rg_score_gmm_ws {
 
 static void slot_free(gmm_slot *s)
 {
-    free(s->R), free(s->Rinv), free(s->RinvT), free(s->ld), free(s->mt), free(s->Ginv), free(s->g);
+    free(s->R), free(s->Rinv), free(s->RinvT), free(s->ld), free(s->mt), free(s->Ginv), free(s->w), free(s->c);
 }
 
 void rg_score_gmm_free(rg_score_gmm *m)
@@ -109,9 +110,11 @@ int rg_score_gmm_new(const rg_process *p, const rg_data_gmm *g, size_t B_max, rg
     m->r = rg_process_mult(p);
     m->iso = rg_data_gmm_cov_kind(g) == RG_COV_ISO;
     m->tanh_path = detect_tanh(g);
+    m->same_cov = m->iso;
+    for (size_t j = 1; m->iso && j < m->K; j++) m->same_cov &= rg_data_gmm_cov(g)[j] == rg_data_gmm_cov(g)[0];
     const size_t K = m->K, N = m->N, kk = m->k * m->k;
-    const size_t nR = m->iso ? K * kk : K * N * N;
-    const size_t bytes = (nR + 2 * (m->iso ? K * kk : 1) + K + K * N + kk + N) * sizeof(double);
+    const size_t nR = m->iso ? K * kk : K * N * N, nI = m->iso ? K * kk : 1;
+    const size_t bytes = (nR + 3 * nI + K + K * N + (m->iso ? K * N + K : 2)) * sizeof(double);
     m->n_slot = GMM_CACHE_BYTES / bytes;
     m->n_slot = m->n_slot < 2 ? 2 : m->n_slot > GMM_MAX_SLOTS ? GMM_MAX_SLOTS : m->n_slot;
     m->slot = calloc(m->n_slot, sizeof *m->slot);
@@ -119,13 +122,14 @@ int rg_score_gmm_new(const rg_process *p, const rg_data_gmm *g, size_t B_max, rg
     for (size_t i = 0; i < m->n_slot && ok; i++) {
         gmm_slot *s = &m->slot[i];
         s->R = malloc(nR * sizeof(double));
-        s->Rinv = malloc((m->iso ? K * kk : 1) * sizeof(double));
-        s->RinvT = malloc((m->iso ? K * kk : 1) * sizeof(double));
+        s->Rinv = malloc(nI * sizeof(double));
+        s->RinvT = malloc(nI * sizeof(double));
         s->ld = malloc(K * sizeof(double));
         s->mt = malloc(K * N * sizeof(double));
-        s->Ginv = malloc(kk * sizeof(double));
-        s->g = malloc(N * sizeof(double));
-        ok = s->R && s->Rinv && s->RinvT && s->ld && s->mt && s->Ginv && s->g;
+        s->Ginv = malloc(nI * sizeof(double));
+        s->w = malloc((m->iso ? K * N : 1) * sizeof(double));
+        s->c = malloc((m->iso ? K : 1) * sizeof(double));
+        ok = s->R && s->Rinv && s->RinvT && s->ld && s->mt && s->Ginv && s->w && s->c;
     }
     if (ok) m->ws = rg_score_gmm_ws_new(m, B_max);
     if (!ok || !m->ws) {
@@ -184,13 +188,13 @@ int rg_score_gmm_prepare(rg_score_gmm *m, double t)
     const size_t K = m->K, N = m->N, k = m->k, r = m->r, kk = k * k;
     gmm_slot *s = &m->slot[m->next];
     s->valid = 0;
-    double *E = malloc(4 * kk * sizeof *E);
+    double *E = malloc(3 * kk * sizeof *E);
     double *tmp = m->iso ? NULL : malloc(N * N * sizeof *tmp);
     if (!E || (!m->iso && !tmp)) {
         free(E), free(tmp);
         RG_FAIL(RG_ENOMEM, "rg_score_gmm_prepare: out of memory");
     }
-    double *S = E + kk, *G = S + kk, *W = G + kk;
+    double *S = E + kk, *G = S + kk;
     int st = rg_process_moments(m->p, t, E, S);
     const double *mu = rg_data_gmm_means(m->g), *cov = rg_data_gmm_cov(m->g);
     for (size_t j = 0; st == RG_OK && j < K; j++) {
@@ -215,16 +219,13 @@ int rg_score_gmm_prepare(rg_score_gmm *m, double t)
                 }
             }
             s->ld[j] = (double)r * ld;
-            if (j == 0 && m->tanh_path) {
-                st = rg_score__inv(k, G, s->Ginv);
-                for (size_t a = 0; st == RG_OK && a < k; a++) /* W = G^{-1} E */
-                    for (size_t b = 0; b < k; b++) {
-                        double acc = 0.0;
-                        for (size_t l = 0; l < k; l++) acc += s->Ginv[a * k + l] * E[l * k + b];
-                        W[a * k + b] = acc;
-                    }
-                if (st == RG_OK) rg_score__apply_d(W, k, r, mu, s->g);
-            }
+            double *Gi = s->Ginv + j * kk, *wj = s->w + j * N;
+            st = rg_score__inv(k, G, Gi);
+            if (st != RG_OK) break;
+            rg_score__apply_d(Gi, k, r, s->mt + j * N, wj); /* w_j = (Gamma_j^{-1} (x) I) m_j */
+            double mw = 0.0;
+            for (size_t i = 0; i < N; i++) mw += s->mt[j * N + i] * wj[i];
+            s->c[j] = log(rg_data_gmm_weights(m->g)[j]) - s->ld[j] - 0.5 * mw;
         } else {
             double *R = s->R + j * N * N;
             dense_gamma(m, j, E, S, R, tmp);
@@ -285,9 +286,9 @@ static void row_tanh(const rg_score_gmm *m, const gmm_slot *sl, rg_score_gmm_ws 
     const size_t N = m->N;
     rg_score__apply_d(sl->Ginv, m->k, m->r, w->z, w->e);
     double gz = 0.0;
-    for (size_t i = 0; i < N; i++) gz += sl->g[i] * w->z[i];
+    for (size_t i = 0; i < N; i++) gz += sl->w[i] * w->z[i];
     const double th = tanh(gz);
-    for (size_t i = 0; i < N; i++) s[i] = (float)(th * sl->g[i] - w->e[i]);
+    for (size_t i = 0; i < N; i++) s[i] = (float)(th * sl->w[i] - w->e[i]);
 }
 
 int rg_score_gmm_eval_ws(const rg_score_gmm *m, rg_score_gmm_ws *w, double t, size_t B, const float *x,
@@ -335,6 +336,16 @@ rg_score rg_score_gmm_iface(rg_score_gmm *m)
 {
     rg_score sc = { iface_prepare, iface_eval, iface_ws_new, iface_ws_free, m, 0 };
     return sc;
+}
+
+int rg_score__gmm_view(const rg_score *sc, double t, rg_score__mix *v)
+{
+    if (!sc || sc->eval != iface_eval || !sc->ctx) return 0;
+    const rg_score_gmm *m = sc->ctx;
+    const gmm_slot *sl = m->iso ? find_slot(m, t) : NULL;
+    if (!sl) return 0;
+    *v = (rg_score__mix){ m->K, m->k, m->r, m->N, m->same_cov, sl->Ginv, sl->w, sl->c };
+    return 1;
 }
 
 /* ---- naive reference ------------------------------------------------------------------------------ */

@@ -27,6 +27,12 @@ expect_2() { # expect_2 PATTERN DIR ARGS...: exit 2, one line matching, DIR left
     [ -z "$(ls -A "$dir" 2>/dev/null)" ] || fail "regimes $*: left files in $dir: $(ls -A "$dir")"
 }
 num() { sed -n "s/.*\"$1\": \([-0-9.e+]*\).*/\1/p" "$TMP/out"; }
+# npy_rows FILE ROWS N: the first ROWS rows of a float32 (., N) .npy file, as raw bytes on stdout
+# (the data start after the 10-byte preamble and the header whose length is bytes 9-10, little-endian).
+npy_rows() {
+    off=$(od -An -tu2 -j8 -N2 "$1" | tr -d ' ')
+    tail -c +$((10 + off + 1)) "$1" | head -c $(($2 * $3 * 4))
+}
 
 # Small but real: OU, d = 64, |m|^2 = 64 (t_S = 1/2 log(1 + 63) = 2.08 by docs/math.md 7.1 b).
 SMALL="--process ou --dim 64 --mean-norm2 64 --sigma2 1 --samples 300 --steps 80 --quiet"
@@ -44,6 +50,35 @@ ts=$(num t_S)
 # 300 pairs, 7 branch times: t_S within 20% of 2.08 (the 95% interval is about +-0.25 here).
 awk -v t="$ts" 'BEGIN { exit !(t > 1.66 && t < 2.5) }' || fail "clone: t_S = '$ts', want 2.08 +- 20%"
 
+# Shared trunks (--trunk shared): the same bytes for 1 and 2 threads, and a curve of its own.
+run_ok env OMP_NUM_THREADS=1 "$BIN" clone $SMALL $BT --seed 7 --trunk shared --out "$TMP/t1"
+run_ok env OMP_NUM_THREADS=2 "$BIN" clone $SMALL $BT --seed 7 --trunk shared --out "$TMP/t2" --threads 2
+cmp -s "$TMP/t1/phi.csv" "$TMP/t2/phi.csv" || fail "clone --trunk shared: phi.csv differs between 1 and 2 threads"
+cmp -s "$TMP/c1/phi.csv" "$TMP/t1/phi.csv" && fail "clone: --trunk shared gave the independent trunks' file"
+expect_2 "--trunk wants one of" "$TMP/b0" clone --trunk both --out "$TMP/b0"
+
+# Sample, mixture and empirical score: the same bytes for 1 and 2 threads; a row's sample does not
+# depend on the batch it ran in (the first 150 rows of 300 samples are the 150-sample run).
+SAMP="sample --process ou --dim 8 --mean-norm2 8 --steps 60 --quiet --seed 5"
+for tag in mix emp; do
+    sc=""; [ $tag = emp ] && sc="--score empirical --n-train 200"
+    run_ok env OMP_NUM_THREADS=1 "$BIN" $SAMP $sc --samples 300 --out "$TMP/p1$tag"
+    run_ok env OMP_NUM_THREADS=2 "$BIN" $SAMP $sc --samples 300 --threads 2 --out "$TMP/p2$tag"
+    cmp -s "$TMP/p1$tag/samples.npy" "$TMP/p2$tag/samples.npy" || fail "sample $sc: samples.npy differs between 1 and 2 threads"
+    run_ok "$BIN" $SAMP $sc --samples 150 --out "$TMP/p3$tag"
+    npy_rows "$TMP/p1$tag/samples.npy" 150 8 >"$TMP/rows300"
+    npy_rows "$TMP/p3$tag/samples.npy" 150 8 >"$TMP/rows150"
+    [ "$(wc -c <"$TMP/rows150")" -eq 4800 ] || fail "sample $sc: samples.npy of 150 rows has $(wc -c <"$TMP/rows150") data bytes"
+    cmp -s "$TMP/rows300" "$TMP/rows150" || fail "sample $sc: the first 150 of 300 samples differ from a 150-sample run"
+done
+run_ok env OMP_NUM_THREADS=1 "$BIN" collapse --process ou --dim 8 --mean-norm2 8 --n-train 200 --samples 200 --steps 60 \
+    --quiet --seed 3 --out "$TMP/q1"
+run_ok env OMP_NUM_THREADS=2 "$BIN" collapse --process ou --dim 8 --mean-norm2 8 --n-train 200 --samples 200 --steps 60 \
+    --quiet --seed 3 --threads 2 --out "$TMP/q2"
+for f in entropy.csv switch.csv memorised.csv last_switch.csv; do
+    cmp -s "$TMP/q1/$f" "$TMP/q2/$f" || fail "collapse: $f differs between 1 and 2 threads"
+done
+
 # A different seed gives different pairs.
 run_ok "$BIN" clone $SMALL $BT --seed 8 --out "$TMP/c3"
 cmp -s "$TMP/c1/phi.csv" "$TMP/c3/phi.csv" && fail "clone: seeds 7 and 8 gave identical files"
@@ -59,6 +94,15 @@ if [ -n "$MPIRUN" ]; then
         --seed 3 --out "$TMP/s3"
     for f in entropy.csv switch.csv memorised.csv last_switch.csv; do
         cmp "$TMP/s3/$f" "$TMP/m3/$f" || fail "collapse: $f differs between 1 and 2 MPI ranks"
+    done
+    run_ok env OMPI_ALLOW_RUN_AS_ROOT=1 OMPI_ALLOW_RUN_AS_ROOT_CONFIRM=1 OMP_NUM_THREADS=1 \
+        "$MPIRUN" -np 2 --oversubscribe "$BIN" clone $SMALL $BT --seed 7 --trunk shared --out "$TMP/m4"
+    cmp "$TMP/t1/phi.csv" "$TMP/m4/phi.csv" || fail "clone --trunk shared: phi.csv differs between 1 and 2 MPI ranks"
+    for tag in mix emp; do
+        sc=""; [ $tag = emp ] && sc="--score empirical --n-train 200"
+        run_ok env OMPI_ALLOW_RUN_AS_ROOT=1 OMPI_ALLOW_RUN_AS_ROOT_CONFIRM=1 OMP_NUM_THREADS=1 \
+            "$MPIRUN" -np 2 --oversubscribe "$BIN" $SAMP $sc --samples 300 --out "$TMP/m5$tag"
+        cmp "$TMP/p1$tag/samples.npy" "$TMP/m5$tag/samples.npy" || fail "sample $sc: samples.npy differs between 1 and 2 MPI ranks"
     done
 fi
 

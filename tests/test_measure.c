@@ -88,6 +88,15 @@ static void test_ts_and_gap(void **state)
         rg_assert_abs(phi[i], p[i], 1e-12, "phi per t_b");
         assert_true(plo[i] <= phi[i] && phi[i] <= phi_hi[i]);
     }
+    /* Whole pairs are resampled across the curve: with every row equal (one trunk decides every t_b)
+     * each replicate curve is flat, so every t_b gets the same interval; row-wise resampling would
+     * give different ones. */
+    for (size_t i = 1; i < m; i++) memcpy(sd + i * n, sd, n);
+    double fl[m], flo[m], fhi[m];
+    assert_int_equal(rg_measure_ts(m, t, n, sd, 2000, r, 0.5, &ts, &lo, &hi, fl, flo, fhi), RG_OK);
+    for (size_t i = 1; i < m; i++) assert_true(flo[i] == flo[0] && fhi[i] == fhi[0] && flo[0] < fhi[0]);
+    for (size_t i = 0; i < m; i++)
+        for (size_t j = 0; j < n; j++) sd[i * n + j] = (double)((j * 104729u) % n) < (i + 1 < m ? p[i + 1] : 0.5) * n;
     double tc, td, gap, glo, ghi;
     assert_int_equal(rg_measure_ts_joint(m, t, n, sc, sd, 4000, r, 0.775, &tc, &td, &gap, &glo, &ghi), RG_OK);
     rg_assert_abs(tc, 1.75, 1e-12, "t_S common");

@@ -60,8 +60,8 @@ static void test_arch_check(void **state)
     assert_null(m);
 }
 
-/* Fast float forward (chunked sgemm) vs the naive double loops, B = 150 = 2 RG_NN_CHUNK + 22 crosses
- * chunk edges and ends in a ragged chunk. */
+/* Fast float forward (chunks of lanes) vs the naive double loops, B = 150 = 2 RG_NN_CHUNK + 22 crosses
+ * chunk edges and ends in a ragged chunk; and the same bits for a row in any batch. */
 static void check_forward(const rg_nn_arch *a)
 {
     rg_nn_model *m;
@@ -88,6 +88,15 @@ static void check_forward(const rg_nn_arch *a)
     /* float32 sums of ~100 terms of size O(1): ~1e-6 relative; 1e-4 leaves margin, an indexing bug
      * is O(1). */
     rg_assert_abs(err / scale, 0.0, 1e-4, "forward vs naive");
+    /* Batch independence: rows 22..149 alone (another chunk alignment, as on a second MPI rank) and
+     * one row at a time give the same bits (the evaluation pass is lane-wise, nn.c). */
+    float *y1 = malloc(B * no * sizeof *y1);
+    assert_int_equal(rg_nn_forward(m, B - 22, x + 22 * nin, a->t_embed ? t + 22 : NULL, y1 + 22 * no, w), RG_OK);
+    assert_memory_equal(y1 + 22 * no, y + 22 * no, (B - 22) * no * sizeof *y);
+    for (size_t b = 0; b < B; b++)
+        assert_int_equal(rg_nn_forward(m, 1, x + b * nin, a->t_embed ? t + b : NULL, y1 + b * no, w), RG_OK);
+    assert_memory_equal(y1, y, B * no * sizeof *y);
+    free(y1);
     free(x); free(y); free(xd); free(t); free(p); free(yd); free(scr);
     rg_nn_work_free(w);
     rg_nn_model_free(m);
@@ -485,9 +494,10 @@ static void test_resume_bit_exact(void **state)
 /* ---- classifier ---------------------------------------------------------------------------------- */
 
 /* 4000 training points, 10 epochs; accuracy on 4000 fresh points (another seed) against the Bayes
- * rule on the same points (rg_data_gmm_classify, the best any classifier can do). The MLP must come
- * within 0.02 of it: the standard error of an accuracy near 0.9 on 4000 points is 0.005, so 0.02 is
- * 4 sigma for the finite test set alone, and an untrained or broken network sits near 0.25. */
+ * rule on the same points (rg_data_gmm_classify, the best any classifier can do). The gap is mostly
+ * training, not the test set (whose standard error is 0.005): this setup over 16 seeds (seed .. seed + 7,
+ * with two generations of the normals) gave gaps 0.006 to 0.027, mean 0.015, sd 0.006. The MLP must
+ * come within 0.045 of Bayes (mean + 5 sd); an untrained or broken network sits near 0.25. */
 static void test_classifier_synthetic(void **state)
 {
     (void)state;
@@ -508,7 +518,7 @@ static void test_classifier_synthetic(void **state)
     double acc_bayes = (double)ok / (double)te->P;
     print_message("classifier: loss %.4f -> %.4f, test accuracy %.4f, Bayes %.4f\n", l0, l1, acc, acc_bayes);
     assert_true(l1 < l0);
-    assert_true(acc >= acc_bayes - 0.02);
+    assert_true(acc >= acc_bayes - 0.045);
     free(bayes);
     rg_nn_work_free(w);
     free_run(r);
@@ -554,6 +564,12 @@ static void test_score_eval_coupled(void **state)
             want[b * N + d + j] = -(double)e[b * N + d + j];
         }
     rg_assert_vec_rel(got, want, B * N, 1e-5, "L^T s = -eps (float rounding of s)");
+    /* a row's score is the same bits whatever batch it arrives in (rows 5.. alone, then one by one) */
+    float s1[19 * 6];
+    assert_int_equal(rg_nn_score_eval(m, p, t, B - 5, x + 5 * N, s1 + 5 * N, w), RG_OK);
+    assert_memory_equal(s1 + 5 * N, s + 5 * N, (B - 5) * N * sizeof *s);
+    for (size_t b = 0; b < B; b++) assert_int_equal(rg_nn_score_eval(m, p, t, 1, x + b * N, s1 + b * N, w), RG_OK);
+    assert_memory_equal(s1, s, B * N * sizeof *s);
     expect_fail(rg_nn_score_eval(m, p, 0.0, B, x, s, w), RG_EINVAL, "t > 0");
     rg_nn_work_free(w);
     rg_nn_model_free(m);

@@ -1,13 +1,18 @@
 /* Tests of the counter-based streams (rng.h): the Random123 known answer, the addressing contract
- * (any draw recomputed on its own, prefixes stable), and 5-sigma checks of the distributions. */
+ * (any draw recomputed on its own, prefixes stable), every vector path against the portable one (bit
+ * for bit) and against the naive double reference (a stated bound), the tail of the transform to
+ * 6.5 sigma (exact counts), and 5-sigma checks of moments, tails, independence and the whole
+ * distribution (Kolmogorov-Smirnov) at a fixed seed. */
 #include <math.h>
 #include <stdint.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include <Random123/philox.h>
 
 #include "rg_test.h"
 #include "regimes/rng.h"
+#include "rng_internal.h"
 
 #define SEED 20240917u
 
@@ -45,9 +50,16 @@ static void test_addressing(void **state)
     rg_rng_normals(r, 5, 7, a, 37);
     rg_rng_normals(r, 5, 7, b, 13);
     assert_memory_equal(a, b, sizeof b);
-    /* float normals are the double ones rounded once */
+    /* double normals are the float ones widened; normal i alone is the last of a draw of i + 1 */
     rg_rng_normals_d(r, 5, 7, ud, 37);
-    for (int i = 0; i < 37; i++) assert_true(a[i] == (float)ud[i]);
+    for (int i = 0; i < 37; i++) assert_true((double)a[i] == ud[i]);
+    float big[300], one[300];
+    rg_rng_normals(r, 5, 7, big, 300);
+    assert_memory_equal(big, a, sizeof a);
+    for (size_t i = 0; i < 300; i += 37) {
+        rg_rng_normals(r, 5, 7, one, i + 1);
+        assert_true(one[i] == big[i]);
+    }
     /* uniforms: one at a time equals the vector form */
     rg_rng_uniforms(r, 3, 1, u, 9);
     for (int i = 0; i < 9; i++) assert_true(u[i] == rg_rng_uniform(r, 3, 1, (uint64_t)i));
@@ -91,34 +103,189 @@ static void test_uniform_range_and_moments(void **state)
     assert_true(seen[0] > 0 && seen[1] > 0 && seen[2] > 0);
 }
 
+/* Every vector path this machine runs gives the portable path's bits (rng.h: SLEEF's u35 functions
+ * agree across its AVX-512F, AVX2 + FMA and scalar FMA builds). Lengths around the group size of 64
+ * and the 4-group batches of the AVX-512 path; 64-bit addresses with high bits set. */
+static void test_paths_agree(void **state)
+{
+    (void)state;
+    static const size_t len[] = { 1, 2, 15, 16, 17, 63, 64, 65, 127, 255, 256, 257, 300, 1000 };
+    static const uint64_t addr[][4] = { { SEED, RG_STREAM_REVERSE, 0, 0 },
+                                        { 0, 0, 0, 0 },
+                                        { UINT64_MAX, RG_STREAM_CLONE_B, (1ull << 32) + 17, 999 },
+                                        { 123456789, RG_STREAM_PRIOR, UINT64_MAX - 5, UINT64_MAX } };
+    float ref[1000], got[1000];
+    const int best = rg_rng__isa_best();
+    for (size_t a = 0; a < sizeof addr / sizeof *addr; a++)
+        for (size_t l = 0; l < sizeof len / sizeof *len; l++) {
+            const rg_rng r = { addr[a][0], addr[a][1] };
+            rg_rng__normals_isa(RG_RNG_ISA_GENERIC, r, addr[a][2], addr[a][3], ref, len[l]);
+            for (int isa = RG_RNG_ISA_GENERIC + 1; isa <= best; isa++) {
+                memset(got, 0, sizeof got);
+                rg_rng__normals_isa(isa, r, addr[a][2], addr[a][3], got, len[l]);
+                assert_memory_equal(got, ref, len[l] * sizeof *ref);
+            }
+            rg_rng_normals(r, addr[a][2], addr[a][3], got, len[l]);
+            assert_memory_equal(got, ref, len[l] * sizeof *ref);
+        }
+}
+
+/* The fast transform against the naive double one (libm) on the same uniforms, 2e5 normals. Error
+ * budget, relative to |z|: logf u35 is within 3.5 ulp <= 3.5 2^-23 = 4.2e-7 (halved by the square
+ * root, plus its rounding 2^-24 = 6e-8), sincospif u35 within 4.2e-7, the product's rounding 6e-8:
+ * 7.5e-7 in all; 1e-6 is the bound. Near a zero of cos the double pi a carries 1e-16 absolute, hence
+ * the 1e-15 r floor. A wrong word, lane or sign is an O(1) error. */
+static void test_naive_reference(void **state)
+{
+    (void)state;
+    enum { ROW = 400, ROWS = 500 };
+    float z[ROW];
+    double ref[ROW], worst = 0.0;
+    const rg_rng r = { SEED, RG_STREAM_CLONE_A };
+    for (uint64_t t = 0; t < ROWS; t++) {
+        rg_rng_normals(r, t, 11, z, ROW);
+        rg_rng_normals_naive(r, t, 11, ref, ROW);
+        for (int i = 0; i < ROW; i++) {
+            const double err = fabs((double)z[i] - ref[i]) / (fabs(ref[i]) + 1e-15 * 6.8);
+            assert_true(err <= 1e-6);
+            worst = fmax(worst, err);
+        }
+    }
+    assert_true(worst > 0.0); /* float against double: the comparison can see a difference */
+}
+
+/* The tail of the radius, exactly: r = sqrt(-2 log u1) with u1 = (k + 1/2) 2^-32 for the low word k
+ * (exact for k < 2^24), so #{k : r(k) > x} = 2^32 exp(-x^2/2) + O(1): counted over every k, through the
+ * portable transform (which the vector paths match bit for bit), at x = 3.5 .. 6.5. The count may
+ * move by one where log's 3.5 ulp cross the boundary: tolerance 2. A radius off by one float ulp in
+ * u1 would shift the count at x = 6 by 1 (of 8.5), a missing 1/2 by about 1. */
+static void test_tail_exact(void **state)
+{
+    (void)state;
+    static const double xs[] = { 3.5, 4.0, 5.0, 6.0, 6.5 };
+    for (size_t q = 0; q < sizeof xs / sizeof *xs; q++) {
+        const double want = 0x1p32 * exp(-0.5 * xs[q] * xs[q]) - 0.5; /* k + 1/2 < 2^32 e^{-x^2/2} */
+        uint64_t k = 0;
+        float zc, zs;
+        for (;; k++) { /* hi word 0: angle 0, so zc = r */
+            rg_rng__word_normals(k, &zc, &zs);
+            if (!((double)zc > xs[q])) break;
+            assert_true(zs == 0.0f);
+        }
+        rg_assert_abs((double)k, ceil(want), 2.0, "radius tail count");
+    }
+    /* the largest radius: k = 0, u1 = 2^-33, r = sqrt(66 log 2) */
+    float zc, zs;
+    rg_rng__word_normals(0, &zc, &zs);
+    rg_assert_rel((double)zc, sqrt(66.0 * log(2.0)), 1e-6, "largest |z|");
+}
+
+/* Standard normal upper tail P(Z > x). */
+static double upper(double x) { return 0.5 * erfc(x / sqrt(2.0)); }
+
+/* Moments to the sixth, tails at 3, 4, 5 sigma (6 sigma is checked exactly above: at this N it would
+ * see 0.08 draws), 4e6 normals in rows of 300 (every position of a group, a partial group). Standard
+ * errors sqrt(Var/N): mean 1, E z^2 sqrt(2), E z^3 sqrt(15), E z^4 sqrt(96), E z^6 sqrt(10395 - 225);
+ * tails sqrt(p(1 - p)/N). 5 sigma each. A 1% error in the variance is a 7 sigma shift. */
 static void test_normal_moments(void **state)
 {
     (void)state;
-    /* N = 4e5 normals in rows of 10 (so every Box-Muller position and a partial block occur).
-     * Standard errors: mean 1/sqrt(N), E z^2 sqrt(2/N), E z^3 sqrt(15/N), E z^4 sqrt(96/N); lag-1
-     * correlation within a row 1/sqrt(N'); tail P(|z| > 3) = 0.0026998 with sqrt(p(1-p)/N). 5 sigma. */
     const rg_rng r = { SEED, RG_STREAM_REVERSE };
-    enum { ROW = 10, N = 400000 };
-    double m1 = 0, m2 = 0, m3 = 0, m4 = 0, lag = 0, tail = 0, z[ROW];
-    for (uint64_t t = 0; t < N / ROW; t++) {
-        rg_rng_normals_d(r, t, 2, z, ROW);
+    enum { ROW = 300, ROWS = 13334 };
+    static float z[ROW];
+    double m[7] = { 0 }, tail[3] = { 0 };
+    for (uint64_t t = 0; t < ROWS; t++) {
+        rg_rng_normals(r, t, 2, z, ROW);
         for (int i = 0; i < ROW; i++) {
-            double x = z[i];
-            m1 += x;
-            m2 += x * x;
-            m3 += x * x * x;
-            m4 += x * x * x * x;
-            tail += fabs(x) > 3.0;
-            if (i) lag += x * z[i - 1];
+            const double x = z[i], x2 = x * x;
+            m[1] += x, m[2] += x2, m[3] += x2 * x, m[4] += x2 * x2, m[6] += x2 * x2 * x2;
+            for (int k = 0; k < 3; k++) tail[k] += fabs(x) > 3.0 + k;
         }
     }
-    double n = N, nl = (double)N / ROW * (ROW - 1), p3 = 0.0026997960632601866;
-    rg_assert_abs(m1 / n, 0.0, 5 / sqrt(n), "E z");
-    rg_assert_abs(m2 / n, 1.0, 5 * sqrt(2 / n), "E z^2");
-    rg_assert_abs(m3 / n, 0.0, 5 * sqrt(15 / n), "E z^3");
-    rg_assert_abs(m4 / n, 3.0, 5 * sqrt(96 / n), "E z^4");
-    rg_assert_abs(lag / nl, 0.0, 5 / sqrt(nl), "E z_i z_{i+1}");
-    rg_assert_abs(tail / n, p3, 5 * sqrt(p3 * (1 - p3) / n), "P(|z| > 3)");
+    const double n = (double)ROW * ROWS;
+    rg_assert_abs(m[1] / n, 0.0, 5 / sqrt(n), "E z");
+    rg_assert_abs(m[2] / n, 1.0, 5 * sqrt(2 / n), "E z^2");
+    rg_assert_abs(m[3] / n, 0.0, 5 * sqrt(15 / n), "E z^3");
+    rg_assert_abs(m[4] / n, 3.0, 5 * sqrt(96 / n), "E z^4");
+    rg_assert_abs(m[6] / n, 15.0, 5 * sqrt(10170 / n), "E z^6");
+    for (int k = 0; k < 3; k++) {
+        const double p = 2.0 * upper(3.0 + k);
+        rg_assert_abs(tail[k] / n, p, 5 * sqrt(p * (1 - p) / n), "P(|z| > 3, 4, 5)");
+    }
+}
+
+/* Independence: correlations of z and of z^2 between positions i and i + lag of a row (lag 16 pairs
+ * the cos and sin of one word, 8 the two words of a lane, 1 neighbours, 64 the next group), and between
+ * the same address in another stream, trajectory, step or seed. Each from 1e6 products: a correlation
+ * has standard error 1/sqrt(n) under independence (z^2 standardised by its variance 2); 5 sigma. */
+typedef struct { rg_rng r; uint64_t traj, step; } addr_t;
+
+static void corr_check(const float *a, const float *b, size_t n, const char *what)
+{
+    double s = 0, s2 = 0;
+    for (size_t i = 0; i < n; i++) {
+        s += (double)a[i] * (double)b[i];
+        s2 += ((double)a[i] * (double)a[i] - 1.0) * ((double)b[i] * (double)b[i] - 1.0) / 2.0;
+    }
+    rg_assert_abs(s / (double)n, 0.0, 5 / sqrt((double)n), what);
+    rg_assert_abs(s2 / (double)n, 0.0, 5 / sqrt((double)n), what);
+}
+
+static void test_independence(void **state)
+{
+    (void)state;
+    enum { ROW = 128, ROWS = 8000, NP = ROWS * 64 };
+    static float z[ROW], w[ROW], a[NP], b[NP];
+    const rg_rng r = { SEED, RG_STREAM_CLONE_A };
+    static const size_t lags[] = { 1, 8, 16, 64 };
+    for (size_t l = 0; l < sizeof lags / sizeof *lags; l++) {
+        size_t k = 0;
+        for (uint64_t t = 0; t < ROWS; t++) {
+            rg_rng_normals(r, t, 5, z, ROW);
+            for (size_t i = 0; i + lags[l] < ROW && i < 64; i++) a[k] = z[i], b[k++] = z[i + lags[l]];
+        }
+        corr_check(a, b, k, "within a row");
+    }
+    const addr_t other[] = { { { SEED, RG_STREAM_CLONE_B }, 0, 5 }, { { SEED, RG_STREAM_CLONE_A }, 1, 5 },
+                             { { SEED, RG_STREAM_CLONE_A }, 0, 6 }, { { SEED + 1, RG_STREAM_CLONE_A }, 0, 5 } };
+    for (size_t o = 0; o < sizeof other / sizeof *other; o++) {
+        size_t k = 0;
+        for (uint64_t t = 0; t < ROWS; t++) {
+            rg_rng_normals(r, 2 * t, 5, z, 64);
+            rg_rng_normals(other[o].r, 2 * t + other[o].traj, other[o].step, w, 64);
+            memcpy(a + k, z, 64 * sizeof *z);
+            memcpy(b + k, w, 64 * sizeof *w);
+            k += 64;
+        }
+        corr_check(a, b, k, "across streams, trajectories, steps, seeds");
+    }
+}
+
+static int cmp_float(const void *x, const void *y)
+{
+    const float a = *(const float *)x, b = *(const float *)y;
+    return (a > b) - (a < b);
+}
+
+/* Kolmogorov-Smirnov against the standard normal CDF, 1e6 normals (rows of 250). Under the null
+ * sqrt(n) D follows Kolmogorov's law, P(sqrt(n) D > x) ~ 2 exp(-2 x^2): x = 2.75 is the 5-sigma
+ * level (5.7e-7). It sees a CDF error of 3e-3 anywhere (a variance off by 1% is D ~ 2.4e-3 at z = 1). */
+static void test_ks(void **state)
+{
+    (void)state;
+    enum { ROW = 250, ROWS = 4000, N = ROW * ROWS };
+    float *z = malloc(N * sizeof *z);
+    assert_non_null(z);
+    const rg_rng r = { SEED, RG_STREAM_PRIOR };
+    for (uint64_t t = 0; t < ROWS; t++) rg_rng_normals(r, t, 0, z + t * ROW, ROW);
+    qsort(z, N, sizeof *z, cmp_float);
+    double d = 0.0;
+    for (size_t i = 0; i < N; i++) {
+        const double f = upper(-(double)z[i]); /* Phi(z) */
+        d = fmax(d, fmax(fabs(f - (double)i / N), fabs(f - (double)(i + 1) / N)));
+    }
+    free(z);
+    rg_assert_abs(sqrt((double)N) * d, 0.0, 2.75, "Kolmogorov-Smirnov sqrt(n) D");
 }
 
 int main(void)
@@ -127,7 +294,12 @@ int main(void)
         cmocka_unit_test(test_known_answer),
         cmocka_unit_test(test_addressing),
         cmocka_unit_test(test_uniform_range_and_moments),
+        cmocka_unit_test(test_paths_agree),
+        cmocka_unit_test(test_naive_reference),
+        cmocka_unit_test(test_tail_exact),
         cmocka_unit_test(test_normal_moments),
+        cmocka_unit_test(test_independence),
+        cmocka_unit_test(test_ks),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -1,7 +1,8 @@
 /* Tests of the reverse-time samplers (sampler.h), written independently of sampler.c against the
  * header: the grid contract, the data law recovered with the exact score of one Gaussian (EM, EXP),
  * the exactness of the exponential integrator for a point mass (P = 1 empirical score), invariance
- * under slicing of the trajectory ids, and the two ends of the cloning curve. Fixed seeds; statistical
+ * under slicing of the trajectory ids, the two ends of the cloning curve (independent and shared
+ * trunks) and the structure of shared trunks. Fixed seeds; statistical
  * checks fail only beyond 5 sigma (plus a stated discretisation allowance). */
 #include <math.h>
 #include <stdint.h>
@@ -219,16 +220,22 @@ static void check_slicing(rg_score sc, const rg_process *p, const char *what)
     free(x1); free(x2); free(grid);
 }
 
+/* The one-Gaussian data N(MU, SIG2 I) and its exact score on p. */
+static void one_gaussian(const rg_process *p, rg_data_gmm **g, rg_score_gmm **m)
+{
+    double w = 1.0;
+    rg_data_gmm_params prm = { 1, GN, &w, MU, RG_COV_ISO, &SIG2 };
+    assert_int_equal(rg_data_gmm_new(&prm, g), RG_OK);
+    assert_int_equal(rg_score_gmm_new(p, *g, RG_SAMPLER_CHUNK, m), RG_OK);
+}
+
 static void test_slicing(void **state)
 {
     (void)state;
     rg_process *p = coupled();
-    double w = 1.0;
-    rg_data_gmm_params prm = { 1, GN, &w, MU, RG_COV_ISO, &SIG2 };
     rg_data_gmm *g = NULL;
-    assert_int_equal(rg_data_gmm_new(&prm, &g), RG_OK);
     rg_score_gmm *m = NULL;
-    assert_int_equal(rg_score_gmm_new(p, g, RG_SAMPLER_CHUNK, &m), RG_OK);
+    one_gaussian(p, &g, &m);
     check_slicing(rg_score_gmm_iface(m), p, "gmm score");
     /* 300 training points from the same Gaussian (RG_STREAM_DATA) */
     float *X = malloc(300 * GN * sizeof *X);
@@ -248,9 +255,8 @@ static void test_slicing(void **state)
  * share the class and differ by the little noise left: the conditional variance of z_0 given z_t is
  * ~ S_t sigma^2 / Gamma_t ~ 0.02 per coordinate, so |xa - xb|^2 / N ~ 0.04, far below the 2 sigma^2 = 0.2
  * of independent members of one class: 0.1 separates them. At kappa_t = 1 the agreement is phi(1) (7.2). */
-static void test_clones(void **state)
+static void check_clones(rg_sampler_trunk trunk)
 {
-    (void)state;
     rg_process *p = NULL;
     assert_int_equal(rg_process_ou(2, &p), RG_OK);
     rg_data_gmm *g = NULL;
@@ -262,7 +268,7 @@ static void test_clones(void **state)
     size_t ng = 0;
     double *grid = make_grid(RG_GRID_UNIFORM, 8.0, 0.0, 800, tb, 3, &ng);
     rg_sampler_cfg c = { .proc = p, .score = rg_score_gmm_iface(m), .method = RG_SAMPLER_EM, .grid = grid,
-                         .n_grid = ng, .seed = SEED + 3 };
+                         .n_grid = ng, .seed = SEED + 3, .trunk = trunk };
     const size_t n = 1500;
     float *xa = malloc(3 * n * 2 * sizeof *xa), *xb = malloc(3 * n * 2 * sizeof *xb);
     assert_int_equal(rg_sampler_clone(&c, tb, 3, n, xa, xb), RG_OK);
@@ -300,7 +306,73 @@ static void test_clones(void **state)
     }
     c.method = RG_SAMPLER_HEUN; /* deterministic: refused */
     assert_int_equal(rg_sampler_clone(&c, tb, 3, n, xa, xb), RG_EINVAL);
+    c.method = RG_SAMPLER_EM;
+    c.trunk = (rg_sampler_trunk)7;
+    assert_int_equal(rg_sampler_clone(&c, tb, 3, n, xa, xb), RG_EINVAL);
     free(la); free(lb); free(xa); free(xb); free(grid);
+    rg_score_gmm_free(m);
+    rg_data_gmm_free(g);
+    rg_process_free(p);
+}
+
+/* Both trunk modes give the cloning law at each branch time (docs/math.md 11.3: each phi(t_j) keeps its
+ * distribution; the branch times are given out of order on purpose). */
+static void test_clones(void **state)
+{
+    (void)state;
+    check_clones(RG_TRUNK_INDEPENDENT);
+    check_clones(RG_TRUNK_SHARED);
+}
+
+/* Shared trunks (docs/math.md 11.3), structure: (a) one trunk serves every branch time, so the clones of
+ * t_b = 1 are the same bits whether or not another branch (t = 2.5, reached first) leaves the trunk
+ * too; (b) pair ids: pairs 40..99 run alone (traj0 = 40, an MPI slice) are rows 40..99 of the run
+ * over 100 pairs; (c) 1 and 2 threads agree; (d) projections recorded at t = 3, above both branch
+ * times, are the trunk's: the same in both branches' slices (independent trunks: different), and
+ * duplicated to rows i and n + i. Mixture score (fused path) on the coupled process. */
+static void test_shared_trunk(void **state)
+{
+    (void)state;
+    rg_process *p = coupled();
+    rg_data_gmm *g = NULL;
+    rg_score_gmm *m = NULL;
+    one_gaussian(p, &g, &m);
+    const double ex[3] = { 1.0, 2.5, 3.0 }, tb[2] = { 1.0, 2.5 }, t_rec = 3.0;
+    size_t ng = 0;
+    double *grid = make_grid(RG_GRID_UNIFORM, 6.0, 0.01, 60, ex, 3, &ng);
+    enum { n = 100, N = GN };
+    float *xa = malloc(2 * n * N * sizeof *xa), *xb = malloc(2 * n * N * sizeof *xb);
+    float *ya = malloc(2 * n * N * sizeof *ya), *yb = malloc(2 * n * N * sizeof *yb);
+    double *pr = malloc(2 * 2 * n * sizeof *pr);
+    const float v[N] = { 0.5f, -1.0f, 0.25f, 2.0f };
+    rg_sampler_cfg c = { .proc = p, .score = rg_score_gmm_iface(m), .method = RG_SAMPLER_EXP, .grid = grid,
+                         .n_grid = ng, .seed = SEED + 9, .trunk = RG_TRUNK_SHARED, .rec_t = &t_rec, .n_rec = 1,
+                         .proj = v, .n_proj = 1, .proj_out = pr };
+    assert_int_equal(rg_sampler_clone(&c, tb, 2, n, xa, xb), RG_OK);
+    for (size_t i = 0; i < 2 * n; i++) assert_true(pr[i] == pr[2 * n + i]);            /* (d) */
+    for (size_t i = 0; i < n; i++) assert_true(pr[i] == pr[n + i]);
+    c.rec_t = NULL, c.n_rec = 0, c.proj = NULL, c.n_proj = 0, c.proj_out = NULL;
+    assert_int_equal(rg_sampler_clone(&c, tb, 1, n, ya, yb), RG_OK);                     /* (a) */
+    assert_memory_equal(xa, ya, n * N * sizeof *xa);
+    assert_memory_equal(xb, yb, n * N * sizeof *xb);
+    assert_true(memcmp(xa + n * N, xa, n * N * sizeof *xa) != 0);
+    c.traj0 = 40;                                                                         /* (b) */
+    assert_int_equal(rg_sampler_clone(&c, tb, 2, n - 40, ya, yb), RG_OK);
+    for (size_t j = 0; j < 2; j++) {
+        assert_memory_equal(ya + j * (n - 40) * N, xa + (j * n + 40) * N, (n - 40) * N * sizeof *xa);
+        assert_memory_equal(yb + j * (n - 40) * N, xb + (j * n + 40) * N, (n - 40) * N * sizeof *xb);
+    }
+    c.traj0 = 0;                                                                          /* (c) */
+    const int nt = omp_get_max_threads();
+    omp_set_num_threads(nt == 1 ? 2 : 1);
+    assert_int_equal(rg_sampler_clone(&c, tb, 2, n, ya, yb), RG_OK);
+    omp_set_num_threads(nt);
+    assert_memory_equal(xa, ya, 2 * n * N * sizeof *xa);
+    assert_memory_equal(xb, yb, 2 * n * N * sizeof *xb);
+    c.trunk = RG_TRUNK_INDEPENDENT, c.rec_t = &t_rec, c.n_rec = 1, c.proj = v, c.n_proj = 1, c.proj_out = pr;
+    assert_int_equal(rg_sampler_clone(&c, tb, 2, n, ya, yb), RG_OK);
+    assert_true(memcmp(pr, pr + 2 * n, 2 * n * sizeof *pr) != 0);
+    free(xa), free(xb), free(ya), free(yb), free(pr), free(grid);
     rg_score_gmm_free(m);
     rg_data_gmm_free(g);
     rg_process_free(p);
@@ -360,6 +432,7 @@ int main(void)
         cmocka_unit_test(test_exp_point_mass),
         cmocka_unit_test(test_slicing),
         cmocka_unit_test(test_clones),
+        cmocka_unit_test(test_shared_trunk),
         cmocka_unit_test(test_stationary_nonrev),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);

@@ -125,14 +125,9 @@ void rg_exp_labeller_free(rg_exp_labeller *l); /* NULL or zeroed: no-op */
 /* Theory of mode l at time t (phi or any curve), for the result's phi_theory column; NAN when none. */
 typedef int (*rg_exp_curve_fn)(void *ctx, size_t mode, double t, double *value);
 
-typedef enum {
-    RG_EXP_TRUNK_INDEPENDENT, /* one trunk per (pair, branch time): docs/math.md 6.6, the parent's protocol */
-    RG_EXP_TRUNK_SHARED       /* one trunk per pair serving every branch time: docs/math.md 11.3 */
-} rg_exp_trunk;
-
 typedef struct {
     rg_exp_run run;
-    rg_exp_trunk trunk;
+    rg_sampler_trunk trunk; /* independent (the parent's, docs/math.md 6.6) or shared (docs/math.md 11.3) */
     const double *t_b;      /* (n_branch) ascending branch times, grid points above the grid's end */
     size_t n_branch;
     size_t n_pairs;         /* clone pairs per branch time */

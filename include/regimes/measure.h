@@ -2,9 +2,14 @@
  *
  * Cloning (8.1): same[i] = 1 when clone pair i ends with equal labels; phi_hat = mean(same). Its 95%
  * interval is the 2.5/97.5% percentile interval over n_boot bootstrap replicates (pairs resampled
- * with replacement; the parent's n_boot = 20000). Replicate b of a curve at branch index i draws its
- * n indices from Philox (seed, stream, traj = (key << 32) | i, step = b): deterministic, and the same
- * indices for every mode (joint resampling, 8.3).
+ * with replacement; the parent's n_boot = 20000). rg_measure_phi: replicate b draws its n indices
+ * from Philox (seed, stream, traj = key << 32, step = b). Curves (rg_measure_ts, _ts_joint): replicate
+ * b draws its n pair indices once (traj = 1 << 32, step = b) and uses them at EVERY branch time and for
+ * every mode: pair index i is resampled as a whole over the curve. That is what shared trunks need
+ * (docs/math.md 11.3: the pairs i of all t_b share one trunk, so the phi(t_b) are positively correlated
+ * and the replicate curves must keep that correlation), and it is equally valid for independent
+ * trunks (the tuples of pairs i over t_b are then i.i.d. too). The same indices for every mode give
+ * the joint resampling of 8.3. Deterministic for a given seed.
  * Crossing (8.1): over t_b ascending, the largest t_b with phi >= level, interpolated linearly
  * towards the next larger t_b; NAN when no t_b reaches the level or the last one does (the
  * crossing is then outside the grid). t_S = crossing at 0.775; its interval is the percentile

@@ -35,6 +35,9 @@
  * and gradient buffer; gradients and losses are summed over chunks in chunk order, in double. Same
  * seed => bit-identical parameters for any number of OpenMP threads (BLAS must run single-threaded
  * inside the parallel region: set OPENBLAS_NUM_THREADS=1 or openblas_set_num_threads(1)).
+ * Evaluation (rg_nn_forward, rg_nn_classifier_predict, rg_nn_score_eval) runs each layer on the chunk
+ * as vector lanes (one sample per lane, score.h's lane-wise kernels, not sgemm), so a sample's output
+ * is the same bits whatever batch, chunk, thread or MPI rank it arrives in; training keeps sgemm.
  * Randomness (rng.h): initial weights from RG_STREAM_NN_INIT, W_l entries
  *     rg_rng_normals({seed, NN_INIT}, traj = l, step = 0) * sqrt(2 / fan_in)   (He), biases 0;
  * training draws from RG_STREAM_NN_TRAIN: epoch e's order is a Fisher-Yates permutation with

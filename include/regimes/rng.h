@@ -1,14 +1,25 @@
 /* regimes rng: counter-based random numbers (Random123 Philox4x64-10), addressed, never advanced.
  *
- * A stream is a value {seed, stream}. Draw i of (traj, step) is computed from
- *     Philox4x64-10(counter = {traj, step, i / 4, 0}, key = {seed, stream}), word i % 4,
- * so any draw can be recomputed on its own: results are identical for any number of threads or
+ * A stream is a value {seed, stream}. Block b of (traj, step) is
+ *     Philox4x64-10(counter = {traj, step, b, 0}, key = {seed, stream}), four 64-bit words;
+ * uniform i is word i % 4 of block i / 4, normal i is computed from one word of block 8 (i / 64) + 0..7
+ * (below). So any draw can be recomputed on its own: results are identical for any number of threads or
  * MPI ranks, whatever order trajectories are processed in (DESIGN.md, randomness).
  *
  * Uniforms are u01fixedpt_open_open_64_double of a word: (0.5 + (w >> 12)) 2^-52, strictly inside
- * (0, 1), so log(u) is finite. Normals use Box-Muller on the pair of uniforms (2j, 2j + 1) of one
- * block: z_{2j} = r cos(2 pi u_{2j+1}), z_{2j+1} = r sin(2 pi u_{2j+1}), r = sqrt(-2 log u_{2j}),
- * computed in double (float outputs are rounded once). Normal i therefore uses block i / 4.
+ * (0, 1), so log(u) is finite.
+ *
+ * Normals (float Box-Muller, 8 per block). Normal i of (traj, step) belongs to group g = i / 64 (blocks
+ * 8 g .. 8 g + 7); with q = i % 64, j = q % 16 it uses word w = 2 (q / 32) + j / 8 of block 8 g + j % 8:
+ *     u1 = (fl(lo32(w)) + 1/2) 2^-32 in (0, 1],   a = fl(hi32(w)) 2^-31 in [0, 2],
+ *     r = sqrt(-2 log u1),   z_i = r cos(pi a) if q % 32 < 16, else r sin(pi a)
+ * (fl: rounded to the nearest float; each step one float rounding). So the 16 lanes of a vector hold
+ * words of 8 blocks, and cos and sin of one pair land 16 apart. log and sincospi are SLEEF's u35
+ * functions (error <= 3.5 ulp); the AVX-512F, AVX2 + FMA and portable paths give the same bits, so the
+ * numbers do not depend on the machine either. |z| <= sqrt(66 log 2) = 6.76 (u1 >= 2^-33).
+ * rg_rng_normals_naive computes the same transform in double from the same u1 and a (libm log, cos,
+ * sin): the reference the fast path is tested against (relative difference <= 1e-6, rng tests).
+ * Cost (bench/rng.c): about 0.7 ns per normal and core with AVX-512; one normal i alone costs a group.
  *
  * Known answer (Random123 kat_vectors): Philox4x64-10 of a zero counter and key is
  * 16554d9eca36314c db20fe9d672d0fdc d7e772cee186176b 7e68b68aec7ba23b.
@@ -51,8 +62,10 @@ void rg_rng_uniforms(rg_rng r, uint64_t traj, uint64_t step, double *u, size_t n
 /* Uniform integer in [0, n), n >= 1: floor(u n) of draw i, clamped to n - 1. */
 uint64_t rg_rng_index(rg_rng r, uint64_t traj, uint64_t step, uint64_t i, uint64_t n);
 
-/* Standard normals 0 .. n-1 of (traj, step), float (rounded from double) or double. */
+/* Standard normals 0 .. n-1 of (traj, step), float, or the same floats widened to double. */
 void rg_rng_normals(rg_rng r, uint64_t traj, uint64_t step, float *z, size_t n);
 void rg_rng_normals_d(rg_rng r, uint64_t traj, uint64_t step, double *z, size_t n);
+/* NAIVE reference: the transform above in double (libm) from the same uniforms, one normal at a time. */
+void rg_rng_normals_naive(rg_rng r, uint64_t traj, uint64_t step, double *z, size_t n);
 
 #endif

@@ -26,10 +26,18 @@
  *
  * Randomness: trajectory i of rg_sampler_run has id traj0 + i; its prior uses (PRIOR, id, 0), its
  *   noise at step k (REVERSE, id, k). Cloning (6.6) with branch list t_b[0..nb): pair i of branch j
- *   has id (j << 32) + traj0 + i (an INDEPENDENT trunk per branch time, the docs/math.md default; traj0
- *   lets ranks take slices of the pairs with identical numbers); trunk prior
- *   (PRIOR, id, 0), trunk noise (REVERSE, id, k), after t_b clone a (CLONE_A, id, k), clone b
- *   (CLONE_B, id, k). HEUN is deterministic and is refused for cloning (RG_EINVAL).
+ *   has id (j << 32) + traj0 + i (traj0 lets ranks take slices of the pairs with identical numbers);
+ *   after t_b clone a draws (CLONE_A, id, k), clone b (CLONE_B, id, k). The trunk (cfg.trunk):
+ *   RG_TRUNK_INDEPENDENT (0, the default; the parent's method, docs/math.md 6.6): one trunk per pair AND
+ *     branch, prior (PRIOR, id, 0), noise (REVERSE, id, k): T/h + 2 t_j/h steps per pair and branch.
+ *   RG_TRUNK_SHARED (docs/math.md 11.3): one trunk per pair i, id traj0 + i, prior (PRIOR, traj0 + i, 0),
+ *     noise (REVERSE, traj0 + i, k), walked from T down through the branch times (in decreasing
+ *     order, whatever the order of t_b); at t_j the clones of branch j leave it with their own
+ *     streams as above. Each phi(t_j) keeps its distribution, but the phi(t_j) of different j are
+ *     positively correlated through the trunk: bootstrap whole pairs over the curve (rg_measure_ts
+ *     does). Steps per pair: (T - min t_j)/h + 2 sum_j t_j/h instead of sum_j (T - t_j)/h +
+ *     2 sum_j t_j/h; for the parent's t_j = 1, 1.5, ..., 10 at T = 10, 1.35x fewer (the clones stay).
+ *   HEUN is deterministic and is refused for cloning (RG_EINVAL).
  *
  * Threads: OpenMP over chunks of RG_SAMPLER_CHUNK trajectories (fixed, whatever the thread count);
  *   per-time score preparation happens outside the parallel region, once per grid time. Inside the
@@ -41,10 +49,15 @@
  *   n..2n-1 clones b) and, where the score supplies them and the time is not the final one (the score
  *   is not evaluated at t_end), the score extras of that state. Built-in projections: proj (n_proj, N)
  *   vectors; proj_out receives (n_rec, n_rows, n_proj) doubles x . v, with n_rows = n (run) or 2 n (clone).
+ *   A shared trunk is observed once per recorded time (branched = 0, branch = the next branch it reaches)
+ *   and its projections go to every branch still ahead, so proj_out has the layout of independent trunks.
  *
  * Errors: RG_EINVAL (NULL, sizes, grid not strictly decreasing, record time not on the grid), RG_ENOMEM,
  *   the process' and the score's errors, the observer's non-zero return (passed through).
- * Omitted on purpose: adaptive steps, non-identity diffusion D, a shared trunk across branch times.
+ * Fused steps: with an isotropic mixture score (rg_score_gmm_iface) on a core of size k <= 8 and EM or
+ *   EXP, each row's step (score, drift, noise, update) runs in one pass in float (sampler_fused.c) with
+ *   the same numbers for any thread count; other scores take the plain path (score, then the step).
+ * Omitted on purpose: adaptive steps, non-identity diffusion D.
  */
 #ifndef REGIMES_SAMPLER_H
 #define REGIMES_SAMPLER_H
@@ -59,6 +72,7 @@
 
 typedef enum { RG_GRID_UNIFORM, RG_GRID_GEOMETRIC, RG_GRID_DDPM } rg_sampler_grid_kind;
 typedef enum { RG_SAMPLER_EM, RG_SAMPLER_EXP, RG_SAMPLER_HEUN } rg_sampler_method;
+typedef enum { RG_TRUNK_INDEPENDENT = 0, RG_TRUNK_SHARED = 1 } rg_sampler_trunk;
 
 /* Upper bound on the points rg_sampler_grid writes. */
 size_t rg_sampler_grid_size(rg_sampler_grid_kind kind, size_t K, size_t n_extra);
@@ -96,7 +110,8 @@ typedef struct {
     const double *grid;       /* (n_grid) strictly decreasing, grid[0] = T */
     size_t n_grid;            /* >= 2 */
     uint64_t seed;
-    uint64_t traj0;           /* first trajectory id (rg_sampler_run) */
+    uint64_t traj0;           /* first trajectory id (rg_sampler_run), first pair (rg_sampler_clone) */
+    rg_sampler_trunk trunk;   /* rg_sampler_clone: independent (0, default) or shared trunks */
     /* recording, all optional */
     const double *rec_t;      /* (n_rec) grid times */
     size_t n_rec;
@@ -117,8 +132,9 @@ int rg_sampler_prior(const rg_process *p, uint64_t seed, uint64_t traj0, size_t 
  * grid[0], else the prior is drawn into it; on return x holds the states at grid[n_grid - 1]. */
 int rg_sampler_run(const rg_sampler_cfg *c, size_t n, int init, float *x);
 
-/* Cloning at each branch time t_b[j] (grid points, > grid end): n_pairs independent trunks per branch,
- * clones continued to the grid end. xa, xb: (n_branch, n_pairs, N) end states of clones a and b.
+/* Cloning at each branch time t_b[j] (grid points, > grid end): n_pairs trunks per branch
+ * (independent, or one shared trunk per pair: cfg.trunk), clones continued to the grid end.
+ * xa, xb: (n_branch, n_pairs, N) end states of clones a and b, in the order of t_b.
  * Observer calls carry .branch = j; proj_out (if any) is (n_branch, n_rec, 2 n_pairs, n_proj). */
 int rg_sampler_clone(const rg_sampler_cfg *c, const double *t_b, size_t n_branch, size_t n_pairs,
                      float *xa, float *xb);

@@ -10,19 +10,20 @@
  *       b_mu = (L^{-1} E_t (x) I_r) a_mu   whitened training rows, computed once per t (cached: a
  *                                          repeated t reuses them), norms |b_mu|^2 in double;
  *       y    = (L^{-1} (x) I_r) z          whitened batch;
- *       G    = Y B^T (ONE cblas_sgemm, B x P),  r^2 = |y|^2 + |b|^2 - 2 G;
+ *       G    = Y B^T (B x P),  r^2 = |y|^2 + |b|^2 - 2 G;
  *       w    = min-shifted softmax per row: float r^2 and exp (a polynomial, rel err < 1e-7), sums in
  *              double; weights below 2^-64 of the largest are 0 (no float sum can see them);
- *              the 1/Z normalisation is applied to the GEMM 2 output;
- *       yhat = W Bmat (the second sgemm, (B x P)(P x N)) = (L^{-1} E_t (x) I) zhat_0;
+ *              the 1/Z normalisation is applied to the second product's output;
+ *       yhat = W Bmat ((B x P)(P x N)) = (L^{-1} E_t (x) I) zhat_0;
  *       s    = -(L^{-T} (x) I_r)(y - yhat)  = -Sigma_t^{-1}(z - M_t zhat_0).
- *     Cost 4 B P N flops (two GEMMs) + O(B N k) for the core solves. Each GEMM is ONE cblas call (BLAS
- *     threads, if enabled, work inside it; the sampler calls it single-threaded from its own OpenMP
- *     chunks). A row's score depends only on that row, but BLAS may block differently for a different
- *     B, so bit-identity is promised only for equal B (the sampler's chunks of 64 do not depend on the
- *     thread count).
+ *     Cost 4 B P N flops (the two GEMM-shaped products) + O(B N k) for the core solves. The products run
+ *     on blocks of 64 queries held as vector lanes (one query per lane, our own kernels, no BLAS: a
+ *     BLAS sgemm rounds a row by its position in the call), so a row's score and extras are the same
+ *     bits whatever batch, chunk, thread or rank it arrives in (tested); they are float multiplies and
+ *     adds in a fixed order (blocked sums, as accurate as sgemm's), the same on AVX-512, AVX2 or SSE2.
+ *     Speed: bench/score.c, ratio_to_sgemm.
  *     Memory: a copy of X (P N floats), one whitened copy per cached time (P N floats each; none for
- *     ou, whose scalar whitening is folded into the GEMMs' alpha), + B_max (P + 2 N) floats per workspace.
+ *     ou, whose scalar whitening goes with y), + 64 (P + 2 N) + 128 k floats per workspace.
  *
  *   Gaussian mixture (docs/math.md 5.3), rg_data_gmm (data.h) of K components:
  *       Gamma_j = M_t C_j M_t^T + Sigma_t,  R_j = chol(Gamma_j),  e_j = R_j^{-1}(z - M_t mu_j),
@@ -57,7 +58,7 @@
  * Errors: RG_EINVAL (NULL, sizes, B > B_max, t <= 0 or NaN, N mismatch), RG_ENOMEM, and the process'
  * moment errors.
  * Omitted on purpose: streaming over blocks of P (B_max P floats must fit), the dgemm fallback of
- * docs/math.md 1.4 (always sgemm; r^2 is clamped at 0), learned scores (nn.h plugs in through rg_score),
+ * docs/math.md 1.4 (always float; r^2 is clamped at 0), learned scores (nn.h plugs in through rg_score),
  * the factorised gmm4 tanh form (the general isotropic mixture covers it at O(K N k)).
  */
 #ifndef REGIMES_SCORE_H

@@ -107,7 +107,7 @@ static PyObject *py_clone(PyObject *self, PyObject *args, PyObject *kw)
     const rg_exp_clone_cfg c = {
         .run = { .proc = ((rg_py_process *)po)->p, .score = ro.score->score, .method = (rg_sampler_method)method,
                  .grid = PyArray_DATA(grid), .n_grid = (size_t)PyArray_DIM(grid, 0), .seed = seed, .id0 = id0 },
-        .trunk = (rg_exp_trunk)trunk, .t_b = PyArray_DATA(tb), .n_branch = (size_t)PyArray_DIM(tb, 0),
+        .trunk = (rg_sampler_trunk)trunk, .t_b = PyArray_DATA(tb), .n_branch = (size_t)PyArray_DIM(tb, 0),
         .n_pairs = (size_t)n_pairs, .lab = &ro.lab->lab, .n_boot = (size_t)n_boot, .level = level,
         .theory = theory != Py_None ? rg_py_curve_fn : NULL, .theory_ctx = theory != Py_None ? (void *)theory : NULL };
     PyObject *res = NULL;
