@@ -9,6 +9,11 @@ With python3-torch installed, a torch callable of the same formula is timed too.
 
     PYTHONPATH=build/python /usr/bin/python3 bench/python_score.py [--n 2000] [--d 16] [--steps 100]
 
+A callable is a batch score: one call per grid step on all n rows (the line prints the count). NumPy's
+products go through OpenBLAS, whose threads spin: on a busy machine a (2000, 16) @ (16,) product took
+6 ms with 2 OpenBLAS threads against 7 us with one, so the NumPy line depends on OPENBLAS_NUM_THREADS
+(printed), not on regimes.
+
 `make bench` runs it with the defaults. Timing only: nothing here is a test.
 """
 import argparse
@@ -73,8 +78,9 @@ def main():
             if fn is not None:
                 calls[name] = r.score_object.calls()[0]
     base = statistics.median(times["built-in"])
-    print("python_score: n = %d trajectories, d = %d, %d steps, threads %d, load %.2f"
-          % (a.n, a.d, a.steps, rg._core.get_threads(), os.getloadavg()[0]))
+    print("python_score: n = %d trajectories, d = %d, %d steps, threads %d, OPENBLAS_NUM_THREADS=%s, load %.2f"
+          % (a.n, a.d, a.steps, rg._core.get_threads(), os.environ.get("OPENBLAS_NUM_THREADS", "unset"),
+             os.getloadavg()[0]))
     for name, _ in kinds:
         med = statistics.median(times[name])
         extra = "" if name not in calls else ", %.1f score calls per step" % (calls[name] / a.steps)

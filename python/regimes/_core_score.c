@@ -1,8 +1,9 @@
 /* regimes._core: scores behind score.h's rg_score interface: the exact mixture and empirical scores, and
  * Python callables f(x, t).
  *
- * Python callables. The library calls a callable score from the sampler, possibly from several OpenMP
- * threads at once: each call takes the interpreter lock (PyGILState_Ensure), so calls are serialised.
+ * Python callables. A callable score is a batch score (score.h .batch = 1): the sampler calls it ONCE per
+ * grid time on the whole population (sampler.h "Batch scores"), from one thread; the call takes the
+ * interpreter lock (PyGILState_Ensure) and a PyTorch model runs at its own batch speed.
  * The states are copied into a fresh float32 array for the call (the callable may keep it). The first
  * exception a callable raises is kept; the call returns a non-OK status, which stops the experiment
  * (every later call returns at once), and the exception is raised again in Python when the library
@@ -168,7 +169,7 @@ static PyObject *py_score_callable(PyObject *self, PyObject *args)
     if (!o) return NULL;
     o->cb.fn = Py_NewRef(fn);
     o->cb.N = rg_process_dim(((rg_py_process *)po)->p);
-    o->score = (rg_score){ .eval = score_cb_eval, .ctx = &o->cb };
+    o->score = (rg_score){ .eval = score_cb_eval, .ctx = &o->cb, .batch = 1 }; /* one call per grid time */
     return (PyObject *)o;
 }
 

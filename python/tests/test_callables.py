@@ -46,12 +46,35 @@ def test_numpy_exact_score_same_phi_and_t_s_as_builtin():
 
 
 def test_callable_results_do_not_depend_on_threads():
-    """The sampler calls a callable from its OpenMP chunks (one call at a time, under the interpreter
-    lock); every chunk's noise is addressed by its rows, so 1 and 2 threads give the same bits."""
+    """The sampler calls a callable once per grid time from one thread, then steps the rows in OpenMP
+    chunks; every row's noise is addressed by its id, so 1 and 2 threads give the same bits."""
     kw = dict(score=exact_score, pairs=70, steps=20, seed=3, branch_times=[0.5, 1.0, 1.5])
     one = rg.clone(rg.ou(), rg.gmm2(dim=D), threads=1, **kw)
     two = rg.clone(rg.ou(), rg.gmm2(dim=D), threads=2, **kw)
     assert np.array_equal(one.labels, two.labels)
+
+
+@pytest.mark.parametrize("trunk", ["independent", "shared"])
+def test_callable_score_one_call_per_grid_time(trunk):
+    """Batch mode (sampler.h "Batch scores"): ONE call per grid time over the whole population, trunks
+    then all clones of every branch, not chunks of 64. 150 pairs x 4 branches: 600 trunk rows at T
+    (independent) would be 10 chunks per step in the chunked path."""
+    seen = []
+
+    def f(x, t):
+        seen.append((t, x.shape[0]))
+        return exact_score(x, t)
+
+    n, tb = 150, np.array([0.4, 0.9, 1.5, 2.0])
+    r = rg.clone(rg.ou(), rg.gmm2(dim=D), score=f, pairs=n, steps=30, seed=5, branch_times=tb, trunk=trunk)
+    assert len(seen) == len(r.grid) - 1                  # one call per step t_k -> t_{k+1}
+    assert np.array_equal([t for t, _ in seen], r.grid[:-1])  # at each grid time, in order
+    for t, rows in seen:                                 # the whole population alive at t
+        ahead = int(np.sum(t > tb + 1e-12))              # branches not reached yet
+        trunks = (n if ahead else 0) if trunk == "shared" else n * ahead
+        assert rows == trunks + 2 * n * (len(tb) - ahead)
+    assert seen[0][1] == (n if trunk == "shared" else 4 * n)
+    assert r.score_object.calls() == (len(seen), sum(b for _, b in seen))
 
 
 def test_callable_labeller_equals_sign_labeller():
