@@ -9,10 +9,12 @@ With python3-torch installed, a torch callable of the same formula is timed too.
 
     PYTHONPATH=build/python /usr/bin/python3 bench/python_score.py [--n 2000] [--d 16] [--steps 100]
 
-A callable is a batch score: one call per grid step on all n rows (the line prints the count). NumPy's
-products go through OpenBLAS, whose threads spin: on a busy machine a (2000, 16) @ (16,) product took
-6 ms with 2 OpenBLAS threads against 7 us with one, so the NumPy line depends on OPENBLAS_NUM_THREADS
-(printed), not on regimes.
+A callable is a batch score: one call per grid step on all n rows (the line prints the count). The NumPy
+line measures NumPy's own costs on whole-population arrays, which depend on the environment, not on
+regimes: each (2000, 16) float64 temporary (256 KB) is above glibc's mmap threshold, so every NumPy
+operation maps and page-faults fresh memory (-x / 2 took 1.9 ms here, 0.027 ms with
+MALLOC_MMAP_THRESHOLD_=4194304 MALLOC_TRIM_THRESHOLD_=8388608), and OpenBLAS threads spin on a busy
+machine (x @ g: 6 ms with 2 threads, 7 us with OPENBLAS_NUM_THREADS=1, printed). torch keeps its buffers.
 
 `make bench` runs it with the defaults. Timing only: nothing here is a test.
 """
