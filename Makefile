@@ -36,9 +36,9 @@ demo: build
 	@./scripts/get-mnist.sh || echo "make demo: MNIST could not be fetched; its step is skipped"
 	@OMP_WAIT_POLICY=PASSIVE ./$(BUILD)/regimes demo
 
-# Performance benchmarks (ratios measured in one run); installs the PyTorch side of the comparisons.
+# Performance benchmarks (ratios measured in one run).
 bench: build
-	@./scripts/install-deps.sh bench
+	@./scripts/install-deps.sh
 	@cmake --build $(BUILD) --target bench
 
 # libFuzzer (clang) on the idx, npy, checkpoint, text matrix and sidecar (a checkpoint's metadata,

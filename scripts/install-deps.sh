@@ -1,6 +1,5 @@
 #!/bin/sh
-# Install the Debian packages regimes needs, only those missing. With the argument `bench` (make bench)
-# also the packages of the benchmarks' comparison scripts.
+# Install the Debian packages regimes needs, only those missing. No arguments.
 # Exit 0 when everything is present (or was installed), 2 when packages are missing and we are not root.
 #   build and tests     build-essential cmake pkgconf libopenblas-dev liblapacke-dev libcmocka-dev
 #                       librandom123-dev libsleef-dev (vector log/sincos for the normals) libpng-dev zlib1g-dev
@@ -10,12 +9,15 @@
 #   multi-machine runs  openmpi-bin libopenmpi-dev
 #   fuzzing (make fuzz) clang libclang-rt-14-dev
 #   tests with NumPy    python3-numpy (tests/cli_data.sh builds a data set and checks Lambda)
-#   bench only          python3-torch (bench/compare_*.py time a PyTorch loop against ours)
+#   Python package      python3-dev python3-numpy (the extension regimes._core, NumPy C API),
+#                       python3-pytest (its tests under ctest), python3-torch (examples/python/torch_model.py,
+#                       whose short setting `make check` runs; also bench/compare_*.py); matplotlib stays
+#                       optional (.plot() only)
 set -eu
+[ "$#" -eq 0 ] || { echo "install-deps: takes no arguments (got '$1')" >&2; exit 2; }
 PKGS="build-essential cmake pkgconf libopenblas-dev liblapacke-dev libcmocka-dev librandom123-dev
       libsleef-dev libpng-dev zlib1g-dev gnuplot-nox dataset-fashion-mnist openmpi-bin libopenmpi-dev
-      clang libclang-rt-14-dev python3-numpy"
-[ "${1:-}" = bench ] && PKGS="$PKGS python3-torch"
+      clang libclang-rt-14-dev python3-numpy python3-dev python3-pytest python3-torch"
 missing=""
 for p in $PKGS; do
     dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing="$missing $p"

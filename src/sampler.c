@@ -56,6 +56,7 @@ typedef struct {
     int *noise;             /* (K) the cached steps' noise flags */
     float *fzbuf;           /* fused steps: w_j and v_j in float, (2, K, N) */
     size_t fzcap;           /* floats in fzbuf */
+    float *G, *SG, *TG;     /* batch scores: (max population, N) gathered states, their scores, Heun's k1 */
 } run_ctx;
 
 const char *rg_sampler_check(const rg_sampler_cfg *c)
@@ -73,6 +74,7 @@ const char *rg_sampler_check(const rg_sampler_cfg *c)
     if (c->n_rec && !c->rec_t) return "n_rec > 0 but rec_t is NULL";
     if (c->n_proj && (!c->proj || !c->proj_out)) return "n_proj > 0 but proj or proj_out is NULL";
     if (c->n_proj && !c->n_rec) return "projections need recorded times";
+    if (c->score.batch && c->score.has_extra) return "a batch score cannot supply extras";
     return NULL;
 }
 
@@ -94,9 +96,11 @@ static void ctx_free(run_ctx *x)
             if (x->c->score.ws_free) x->c->score.ws_free(x->ws[i]);
     free(x->ws), free(x->buf), free(x->chst), free(x->snap), free(x->nearest), free(x->lse), free(x->ratio);
     free(x->entropy), free(x->mats), free(x->rec_q), free(x->have), free(x->noise), free(x->matsf), free(x->fzbuf);
+    free(x->G), free(x->SG), free(x->TG);
 }
 
-static int ctx_init(run_ctx *x, const rg_sampler_cfg *c, size_t max_rows)
+/* max_rows: rows of one phase; max_pop: rows alive at one grid time (batch scores). */
+static int ctx_init(run_ctx *x, const rg_sampler_cfg *c, size_t max_rows, size_t max_pop)
 {
     memset(x, 0, sizeof *x);
     x->c = c;
@@ -133,7 +137,14 @@ static int ctx_init(run_ctx *x, const rg_sampler_cfg *c, size_t max_rows)
     int ok = x->rec_q && x->ws && x->buf && x->chst && x->nearest && x->lse && x->ratio && x->entropy && x->mats &&
              (x->snap || !(c->observer && c->n_rec));
     ok = ok && (x->matsf || !(x->r == 1 && x->k > 2));
-    for (int i = 0; ok && i < x->nthr && c->score.ws_new; i++) ok = (x->ws[i] = c->score.ws_new(c->score.ctx, CH)) != NULL;
+    if (c->score.batch) { /* one workspace for the whole population; the chunks only step */
+        x->G = malloc(max_pop * N * sizeof *x->G), x->SG = malloc(max_pop * N * sizeof *x->SG);
+        x->TG = c->method == RG_SAMPLER_HEUN ? malloc(max_pop * N * sizeof *x->TG) : NULL;
+        ok = ok && x->G && x->SG && (x->TG || c->method != RG_SAMPLER_HEUN);
+        if (ok && c->score.ws_new) ok = (x->ws[0] = c->score.ws_new(c->score.ctx, max_pop)) != NULL;
+    }
+    for (int i = 0; ok && !c->score.batch && i < x->nthr && c->score.ws_new; i++)
+        ok = (x->ws[i] = c->score.ws_new(c->score.ctx, CH)) != NULL;
     if (!ok) {
         ctx_free(x);
         RG_FAIL(RG_ENOMEM, "sampler: out of memory (%zu rows of dimension %zu)", max_rows, N);
@@ -259,7 +270,7 @@ static int fused_setup(run_ctx *x, const step_mats *m, rg_sampler__fused *f)
 {
     const rg_sampler_cfg *c = x->c;
     const size_t n = x->k, r = x->r, N = x->N, kk = n * n;
-    if (c->method == RG_SAMPLER_HEUN || n > RG_SAMPLER__KMAX) return 0;
+    if (c->method == RG_SAMPLER_HEUN || n > RG_SAMPLER__KMAX || c->score.batch) return 0;
     if (!rg_score__gmm_view(&c->score, m->t, &f->mix)) return 0;
     if (f->mix.k != n || f->mix.r != r || f->mix.K > RG_SAMPLER__CMAX) return 0;
     const size_t K = f->mix.K;
@@ -299,9 +310,12 @@ static int fused_setup(run_ctx *x, const step_mats *m, rg_sampler__fused *f)
     return 1;
 }
 
-/* One step for rows [i0, i0 + B) of X. */
+/* One step for rows [i0, i0 + B) of X. Sp: the scores of X's rows at m->t (a batch score's, rows from
+ * 0), or NULL to evaluate them here. Heun with Sp: only the predictor, k1 into Tp and z~ into Up (rows
+ * from 0; heun_finish completes the step once the score at t' is known). */
 static int step_chunk(const run_ctx *x, const phase *ph, const step_mats *m, const rg_sampler__fused *fz,
-                      size_t k, int q, void *ws, float *bf, size_t i0, size_t B, float *X)
+                      size_t k, int q, void *ws, float *bf, size_t i0, size_t B, float *X, const float *Sp,
+                      float *Tp, float *Up)
 {
     const rg_sampler_cfg *c = x->c;
     const size_t N = x->N, n = x->k, r = x->r;
@@ -322,8 +336,9 @@ static int step_chunk(const run_ctx *x, const phase *ph, const step_mats *m, con
         }
         return RG_OK;
     }
-    RG_TRY(c->score.eval(c->score.ctx, ws, m->t, B, Xc, S, exp_));
     const size_t BN = B * N;
+    if (Sp) memcpy(S, Sp + i0 * N, BN * sizeof *S);
+    else RG_TRY(c->score.eval(c->score.ctx, ws, m->t, B, Xc, S, exp_));
     if (c->method == RG_SAMPLER_EM) {
         rg_score__apply(m->C1, m->f ? m->f : NULL, n, r, B, Xc, T, pad);
         noise_rows(x, ph, i0, B, k, V);
@@ -345,7 +360,9 @@ static int step_chunk(const run_ctx *x, const phase *ph, const step_mats *m, con
             T[i] = (float)((double)T[i] + (double)S[i]);                 /* k1 */
             U[i] = (float)((double)Xc[i] + m->h * (double)T[i]);         /* z~ */
         }
-        if (m->t2 > 0) {
+        if (Sp && m->t2 > 0) {
+            memcpy(Tp + i0 * N, T, BN * sizeof *T), memcpy(Up + i0 * N, U, BN * sizeof *U);
+        } else if (m->t2 > 0) {
             RG_TRY(c->score.eval(c->score.ctx, ws, m->t2, B, U, S, NULL));
             rg_score__apply(m->A2, m->f ? m->f + 4 * n * n : NULL, n, r, B, U, V, pad);
             for (size_t i = 0; i < BN; i++)
@@ -369,41 +386,95 @@ static int observe(const run_ctx *x, const phase *ph, size_t k, size_t n_rows, c
     return RG_OK;
 }
 
-/* Grid steps k_from .. k_to - 1 on n_rows rows; records at k_from .. k_to - 1, and at k_to if it is the
- * last grid index. */
-static int run_phase(run_ctx *x, const phase *ph, size_t k_from, size_t k_to, size_t n_rows, float *X)
+/* A batch score's one call at time t on the n rows of X into S (docs: sampler.h "Batch scores"). */
+static int batch_eval(const run_ctx *x, double t, size_t n, const float *X, float *S)
 {
     const rg_sampler_cfg *c = x->c;
+    const int st = c->score.eval(c->score.ctx, x->ws[0], t, n, X, S, NULL);
+    if (st != RG_OK) RG_FAIL(st, "sampler: the batch score failed at t = %g on %zu rows", t, n);
+    return RG_OK;
+}
+
+/* Heun with a batch score, after the predictor chunks: the score at t' on all z~ (Up), then
+ * z <- z + h/2 (k1 + A(t') z~ + s(z~, t')) per chunk. */
+static int heun_finish(run_ctx *x, const step_mats *m, size_t n_rows, float *X, const float *Tp, const float *Up,
+                       float *S2)
+{
+    const size_t N = x->N, n = x->k, r = x->r, nch = (n_rows + CH - 1) / CH;
+    RG_TRY(batch_eval(x, m->t2, n_rows, Up, S2));
+#pragma omp parallel for schedule(static)
+    for (size_t ch = 0; ch < nch; ch++) {
+        const int tid = omp_get_thread_num();
+        float *V = x->buf + (size_t)tid * 6 * CH * N, *pad = V + 4 * CH * N;
+        const size_t i0 = ch * CH, B = n_rows - i0 < CH ? n_rows - i0 : CH, o = i0 * N;
+        rg_score__apply(m->A2, m->f ? m->f + 4 * n * n : NULL, n, r, B, Up + o, V, pad);
+        for (size_t i = 0; i < B * N; i++)
+            X[o + i] = (float)((double)X[o + i] + 0.5 * m->h * ((double)Tp[o + i] + (double)V[i] + (double)S2[o + i]));
+    }
+    return RG_OK;
+}
+
+/* The step mats of grid step k, the score prepared for it. */
+static int step_begin(run_ctx *x, size_t k, step_mats *m)
+{
+    const rg_sampler_cfg *c = x->c;
+    RG_TRY(step_setup(x, k, m));
+    if (c->score.prepare) {
+        RG_TRY(c->score.prepare(c->score.ctx, m->t));
+        if (c->method == RG_SAMPLER_HEUN && m->t2 > 0) RG_TRY(c->score.prepare(c->score.ctx, m->t2));
+    }
+    return RG_OK;
+}
+
+/* Grid step k (set up in m) on the n_rows rows of X, with its record. Sp: a batch score's scores of X
+ * at m->t (rows from 0), or NULL. */
+static int phase_step(run_ctx *x, const phase *ph, size_t k, const step_mats *m, size_t n_rows, float *X, const float *Sp)
+{
     const size_t nch = (n_rows + CH - 1) / CH;
+    rg_sampler__fused fzs;
+    const rg_sampler__fused *fz = fused_setup(x, m, &fzs) ? &fzs : NULL;
+    const int q = x->rec_q[k];
+    const int heun2 = Sp && x->c->method == RG_SAMPLER_HEUN && m->t2 > 0;
+    if (q >= 0 && x->snap) memcpy(x->snap, X, n_rows * x->N * sizeof *X);
+    const int prev = openblas_get_num_threads();
+    openblas_set_num_threads(1);
+#pragma omp parallel for schedule(static)
+    for (size_t ch = 0; ch < nch; ch++) {
+        const int tid = omp_get_thread_num();
+        const size_t i0 = ch * CH, B = n_rows - i0 < CH ? n_rows - i0 : CH;
+        x->chst[ch] = step_chunk(x, ph, m, fz, k, q, x->ws[tid], x->buf + (size_t)tid * 6 * CH * x->N, i0, B, X, Sp,
+                                 x->TG, x->G);
+    }
+    int st = RG_OK;
+    for (size_t ch = 0; ch < nch && st == RG_OK; ch++)
+        if (x->chst[ch] != RG_OK)
+            st = rg__fail(x->chst[ch], __FILE__, __LINE__, "sampler: step %zu (t = %g) failed in chunk %zu", k, m->t, ch);
+    if (st == RG_OK && heun2) st = heun_finish(x, m, n_rows, X, x->TG, x->G, x->SG);
+    openblas_set_num_threads(prev);
+    RG_TRY(st);
+    if (q >= 0) RG_TRY(observe(x, ph, k, n_rows, x->snap ? x->snap : X, 1));
+    return RG_OK;
+}
+
+/* The record at the last grid index, if any. */
+static int phase_end(run_ctx *x, const phase *ph, size_t n_rows, const float *X)
+{
+    if (x->rec_q[x->K] < 0) return RG_OK;
+    project_rows(x, ph, x->rec_q[x->K], 0, n_rows, X);
+    return observe(x, ph, x->K, n_rows, X, 0);
+}
+
+/* Grid steps k_from .. k_to - 1 on n_rows rows; records at k_from .. k_to - 1, and at k_to if it is the
+ * last grid index. A batch score is evaluated once per step on all n_rows rows. */
+static int run_phase(run_ctx *x, const phase *ph, size_t k_from, size_t k_to, size_t n_rows, float *X)
+{
     for (size_t k = k_from; k < k_to; k++) {
         step_mats m;
-        RG_TRY(step_setup(x, k, &m));
-        if (c->score.prepare) {
-            RG_TRY(c->score.prepare(c->score.ctx, m.t));
-            if (c->method == RG_SAMPLER_HEUN && m.t2 > 0) RG_TRY(c->score.prepare(c->score.ctx, m.t2));
-        }
-        rg_sampler__fused fzs;
-        const rg_sampler__fused *fz = fused_setup(x, &m, &fzs) ? &fzs : NULL;
-        const int q = x->rec_q[k];
-        if (q >= 0 && x->snap) memcpy(x->snap, X, n_rows * x->N * sizeof *X);
-        const int prev = openblas_get_num_threads();
-        openblas_set_num_threads(1);
-#pragma omp parallel for schedule(static)
-        for (size_t ch = 0; ch < nch; ch++) {
-            const int tid = omp_get_thread_num();
-            const size_t i0 = ch * CH, B = n_rows - i0 < CH ? n_rows - i0 : CH;
-            x->chst[ch] = step_chunk(x, ph, &m, fz, k, q, x->ws[tid], x->buf + (size_t)tid * 6 * CH * x->N, i0, B, X);
-        }
-        openblas_set_num_threads(prev);
-        for (size_t ch = 0; ch < nch; ch++)
-            if (x->chst[ch] != RG_OK)
-                RG_FAIL(x->chst[ch], "sampler: step %zu (t = %g) failed in chunk %zu", k, m.t, ch);
-        if (q >= 0) RG_TRY(observe(x, ph, k, n_rows, x->snap ? x->snap : X, 1));
+        RG_TRY(step_begin(x, k, &m));
+        if (x->c->score.batch) RG_TRY(batch_eval(x, m.t, n_rows, X, x->SG));
+        RG_TRY(phase_step(x, ph, k, &m, n_rows, X, x->c->score.batch ? x->SG : NULL));
     }
-    if (k_to == x->K && x->rec_q[k_to] >= 0) {
-        project_rows(x, ph, x->rec_q[k_to], 0, n_rows, X);
-        RG_TRY(observe(x, ph, k_to, n_rows, X, 0));
-    }
+    if (k_to == x->K) RG_TRY(phase_end(x, ph, n_rows, X));
     return RG_OK;
 }
 
@@ -411,7 +482,7 @@ int rg_sampler_run(const rg_sampler_cfg *c, size_t n, int init, float *x)
 {
     if (!x || n == 0) RG_FAIL(RG_EINVAL, "rg_sampler_run: NULL states or n = 0");
     run_ctx ctx;
-    RG_TRY(ctx_init(&ctx, c, n));
+    RG_TRY(ctx_init(&ctx, c, n, n));
     int st = init ? RG_OK : rg_sampler_prior(c->proc, c->seed, c->traj0, n, x);
     double *const po[1] = { c->proj_out };
     const phase ph = { RG_STREAM_REVERSE, RG_STREAM_REVERSE, n, c->traj0, n, 0, c->proj_out ? po : NULL, 1, 0, 0 };
@@ -498,6 +569,92 @@ static int clone_shared(run_ctx *x, const double *t_b, size_t n_branch, size_t n
     return st;
 }
 
+/* Rows [off, off + n) of the population buffer G from X. */
+static size_t gather(run_ctx *x, size_t off, size_t n, const float *X)
+{
+    memcpy(x->G + off * x->N, X, n * x->N * sizeof *X);
+    return off + n;
+}
+
+/* Batch scores (sampler.h "Batch scores"): every branch walked at once, one score call per grid time on
+ * the trunks, then all clones. Same rows, streams and ids as clone_independent / clone_shared. X: the
+ * states, (n_branch, 2 n_pairs, N) (independent: branch j's trunk in its first n_pairs rows until it
+ * branches), then (n_pairs, N) for the shared trunk. */
+static int clone_batch(run_ctx *x, const double *t_b, size_t n_branch, size_t n_pairs, float *X, float *xa, float *xb)
+{
+    const rg_sampler_cfg *c = x->c;
+    const size_t N = x->N, n = n_pairs, shared = c->trunk == RG_TRUNK_SHARED;
+    float *T = X + n_branch * 2 * n * N; /* the shared trunk */
+    size_t *ord = malloc(2 * n_branch * sizeof *ord), *kb = ord + n_branch;
+    double **po = malloc(n_branch * sizeof *po);
+    int st = ord && po ? RG_OK : rg__fail(RG_ENOMEM, __FILE__, __LINE__, "rg_sampler_clone: out of memory");
+    size_t kmax = 0;
+    for (size_t j = 0; st == RG_OK && j < n_branch; j++) st = branch_index(x, t_b[j], &kb[j]);
+    for (size_t j = 0; st == RG_OK && j < n_branch; j++) { /* ord: branches by increasing grid index, stable */
+        size_t p = j;
+        for (; p > 0 && kb[ord[p - 1]] > kb[j]; p--) ord[p] = ord[p - 1];
+        ord[p] = j;
+        kmax = kb[j] > kmax ? kb[j] : kmax;
+    }
+    if (st == RG_OK && shared) st = rg_sampler_prior(c->proc, c->seed, c->traj0, n, T);
+    for (size_t j = 0; st == RG_OK && !shared && j < n_branch; j++)
+        st = rg_sampler_prior(c->proc, c->seed, ((uint64_t)j << 32) + c->traj0, n, X + j * 2 * n * N);
+    for (size_t k = 0; st == RG_OK && k < x->K; k++) {
+        for (size_t j = 0; j < n_branch; j++) /* branch j's clones leave its trunk at kb[j] */
+            if (kb[j] == k) {
+                float *Xj = X + j * 2 * n * N;
+                if (shared) memcpy(Xj, T, n * N * sizeof *Xj);
+                memcpy(Xj + n * N, Xj, n * N * sizeof *Xj);
+            }
+        step_mats m;
+        st = step_begin(x, k, &m);
+        size_t off = 0;
+        if (shared && k < kmax) off = gather(x, off, n, T);
+        for (size_t j = 0; !shared && j < n_branch; j++)
+            if (k < kb[j]) off = gather(x, off, n, X + j * 2 * n * N);
+        for (size_t j = 0; j < n_branch; j++)
+            if (kb[j] <= k) off = gather(x, off, 2 * n, X + j * 2 * n * N);
+        if (st == RG_OK) st = batch_eval(x, m.t, off, x->G, x->SG);
+        off = 0;
+        if (st == RG_OK && shared && k < kmax) {
+            size_t q = 0, a = 0;
+            for (; q < n_branch && kb[ord[q]] <= k; q++) {}
+            for (size_t o = q; o < n_branch; o++) po[a++] = branch_proj(c, ord[o], n); /* still ahead */
+            const phase trunk = { RG_STREAM_REVERSE, RG_STREAM_REVERSE, n, c->traj0, 2 * n, 1, c->proj_out ? po : NULL,
+                                  a, 0, ord[q] };
+            st = phase_step(x, &trunk, k, &m, n, T, x->SG);
+            off += n;
+        }
+        for (size_t j = 0; st == RG_OK && !shared && j < n_branch; j++)
+            if (k < kb[j]) {
+                double *const pj[1] = { branch_proj(c, j, n) };
+                const phase trunk = { RG_STREAM_REVERSE, RG_STREAM_REVERSE, n, ((uint64_t)j << 32) + c->traj0, 2 * n, 1,
+                                      pj[0] ? pj : NULL, 1, 0, j };
+                st = phase_step(x, &trunk, k, &m, n, X + j * 2 * n * N, x->SG + off * N);
+                off += n;
+            }
+        for (size_t j = 0; st == RG_OK && j < n_branch; j++)
+            if (kb[j] <= k) {
+                double *const pj[1] = { branch_proj(c, j, n) };
+                const phase clones = { RG_STREAM_CLONE_A, RG_STREAM_CLONE_B, n, ((uint64_t)j << 32) + c->traj0, 2 * n, 0,
+                                       pj[0] ? pj : NULL, 1, 1, j };
+                st = phase_step(x, &clones, k, &m, 2 * n, X + j * 2 * n * N, x->SG + off * N);
+                off += 2 * n;
+            }
+    }
+    for (size_t j = 0; st == RG_OK && j < n_branch; j++) {
+        const float *Xj = X + j * 2 * n * N;
+        double *const pj[1] = { branch_proj(c, j, n) };
+        const phase clones = { RG_STREAM_CLONE_A, RG_STREAM_CLONE_B, n, ((uint64_t)j << 32) + c->traj0, 2 * n, 0,
+                               pj[0] ? pj : NULL, 1, 1, j };
+        st = phase_end(x, &clones, 2 * n, Xj);
+        memcpy(xa + j * n * N, Xj, n * N * sizeof *Xj);
+        memcpy(xb + j * n * N, Xj + n * N, n * N * sizeof *Xj);
+    }
+    free(ord), free(po);
+    return st;
+}
+
 int rg_sampler_clone(const rg_sampler_cfg *c, const double *t_b, size_t n_branch, size_t n_pairs, float *xa,
                      float *xb)
 {
@@ -509,11 +666,14 @@ int rg_sampler_clone(const rg_sampler_cfg *c, const double *t_b, size_t n_branch
     if (c && c->trunk != RG_TRUNK_INDEPENDENT && c->trunk != RG_TRUNK_SHARED)
         RG_FAIL(RG_EINVAL, "rg_sampler_clone: unknown trunk mode %d", (int)c->trunk);
     run_ctx ctx;
-    RG_TRY(ctx_init(&ctx, c, 2 * n_pairs));
+    const int batch = c && c->score.batch;
+    const size_t pop = (2 * n_branch + 1) * n_pairs; /* rows alive at one grid time, at most (batch) */
+    RG_TRY(ctx_init(&ctx, c, 2 * n_pairs, batch ? pop : 0));
     const size_t N = ctx.N, shared = c->trunk == RG_TRUNK_SHARED;
-    float *X = malloc((2 + shared) * n_pairs * N * sizeof *X);
+    float *X = malloc((batch ? pop : (2 + shared) * n_pairs) * N * sizeof *X);
     int st = X ? RG_OK : rg__fail(RG_ENOMEM, __FILE__, __LINE__, "rg_sampler_clone: out of memory");
-    if (st == RG_OK)
+    if (st == RG_OK && batch) st = clone_batch(&ctx, t_b, n_branch, n_pairs, X, xa, xb);
+    else if (st == RG_OK)
         st = shared ? clone_shared(&ctx, t_b, n_branch, n_pairs, X + 2 * n_pairs * N, X, xa, xb)
                     : clone_independent(&ctx, t_b, n_branch, n_pairs, X, xa, xb);
     free(X);

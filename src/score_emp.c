@@ -386,7 +386,7 @@ static void iface_ws_free(void *ws) { rg_score_emp_ws_free(ws); }
 
 rg_score rg_score_emp_iface(rg_score_emp *e)
 {
-    rg_score sc = { iface_prepare, iface_eval, iface_ws_new, iface_ws_free, e, 1 };
+    rg_score sc = { iface_prepare, iface_eval, iface_ws_new, iface_ws_free, e, 1, 0 };
     return sc;
 }
 

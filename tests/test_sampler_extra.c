@@ -365,7 +365,7 @@ static void test_fused_vs_plain(void **state)
                                      .seed = SEED + 5, .method = meth ? RG_SAMPLER_EXP : RG_SAMPLER_EM };
                 float *xf = malloc(n * N * sizeof *xf), *xp = malloc(n * N * sizeof *xp);
                 assert_int_equal(rg_sampler_run(&c, n, 0, xf), RG_OK);
-                c.score = (rg_score){ wrap_prepare, wrap_eval, wrap_ws_new, wrap_ws_free, m, 0 };
+                c.score = (rg_score){ wrap_prepare, wrap_eval, wrap_ws_new, wrap_ws_free, m, 0, 0 };
                 assert_int_equal(rg_sampler_run(&c, n, 0, xp), RG_OK);
                 double big = 0.0, diff = 0.0;
                 for (size_t i = 0; i < n * N; i++) {
@@ -384,6 +384,105 @@ static void test_fused_vs_plain(void **state)
     free(t);
 }
 
+/* ---- batch scores ----------------------------------------------------------------------------------- */
+
+/* The wrapped mixture, counting its calls (the sampler calls a batch score from one thread). */
+typedef struct {
+    rg_score_gmm *m;
+    size_t calls, rows;
+} counted;
+static int cnt_prepare(void *ctx, double t) { return rg_score_gmm_prepare(((counted *)ctx)->m, t); }
+static int cnt_eval(void *ctx, void *ws, double t, size_t B, const float *x, float *s, rg_score_extra *ex)
+{
+    (void)ex;
+    counted *c = ctx;
+    c->calls++, c->rows += B;
+    return rg_score_gmm_eval_ws(c->m, ws, t, B, x, s, NULL);
+}
+static void *cnt_ws_new(void *ctx, size_t B_max) { return rg_score_gmm_ws_new(((counted *)ctx)->m, B_max); }
+
+/* Batch mode (sampler.h "Batch scores") against the chunked plain path on the same row-wise score, same
+ * seed: the mixture's eval is lane-exact (a row's score does not depend on its batch, score.h), so the
+ * two must agree bit for bit, end states and projections. The batch score is called once per grid step
+ * (Heun: twice, except the last step to t' = 0), on every row alive: clones of 3 branches of 70 pairs
+ * (one full chunk and a ragged one), independent and shared trunks, EM and EXP; runs of 70 rows, EM and
+ * Heun. A mis-gathered row, a wrong stream or a skipped branch would break the bits. */
+static void test_batch_score(void **state)
+{
+    (void)state;
+    enum { n = 70, nb = 3 };
+    const double tb[nb] = { 2.0, 0.8, 2.0 }; /* unsorted, a repeated time */
+    size_t ng = 0;
+    double *t = grid(RG_GRID_UNIFORM, 4.0, 0.0, 20, NULL, 0, &ng);
+    rg_process *p = NULL;
+    assert_int_equal(rg_process_ou(5, &p), RG_OK);
+    const size_t N = rg_process_dim(p), K = ng - 1;
+    rg_data_gmm *g = mixture(N, 1);
+    rg_score_gmm *m = NULL;
+    assert_int_equal(rg_score_gmm_new(p, g, RG_SAMPLER_CHUNK, &m), RG_OK);
+    counted cc = { m, 0, 0 };
+    const rg_score plain = { cnt_prepare, cnt_eval, cnt_ws_new, wrap_ws_free, &cc, 0, 0 };
+    rg_score batch = plain;
+    batch.batch = 1;
+    float v[2 * 5] = { 1, 0, 0, 0, 0, 0.3f, -0.2f, 0.5f, 0.1f, 0.7f };
+    const double rec[2] = { t[3], t[K] };
+    float *xa[2], *xb[2];
+    double *pr[2];
+    for (int trunk = 0; trunk < 2; trunk++)
+        for (int meth = 0; meth < 2; meth++) {
+            for (int mode = 0; mode < 2; mode++) {
+                xa[mode] = malloc(nb * n * N * sizeof(float)), xb[mode] = malloc(nb * n * N * sizeof(float));
+                pr[mode] = malloc(nb * 2 * 2 * n * 2 * sizeof(double));
+                rg_sampler_cfg c = { .proc = p, .score = mode ? batch : plain, .grid = t, .n_grid = ng, .seed = SEED + 7,
+                                     .method = meth ? RG_SAMPLER_EXP : RG_SAMPLER_EM, .trunk = (rg_sampler_trunk)trunk,
+                                     .rec_t = rec, .n_rec = 2, .proj = v, .n_proj = 2, .proj_out = pr[mode] };
+                cc.calls = cc.rows = 0;
+                assert_int_equal(rg_sampler_clone(&c, tb, nb, n, xa[mode], xb[mode]), RG_OK);
+                if (mode) {
+                    assert_int_equal(cc.calls, K);
+                    /* rows: trunks before their branch, 2 n after (independent: per branch; shared: one trunk) */
+                    size_t want = 0;
+                    for (size_t k = 0; k < K; k++) {
+                        size_t ahead = 0;
+                        for (size_t j = 0; j < nb; j++) {
+                            const int before = t[k] > tb[j] + 1e-12;
+                            ahead += before;
+                            want += before ? (trunk ? 0 : n) : 2 * n;
+                        }
+                        want += trunk && ahead ? n : 0;
+                    }
+                    assert_int_equal(cc.rows, want);
+                }
+            }
+            assert_memory_equal(xa[0], xa[1], nb * n * N * sizeof(float));
+            assert_memory_equal(xb[0], xb[1], nb * n * N * sizeof(float));
+            assert_memory_equal(pr[0], pr[1], nb * 2 * 2 * n * 2 * sizeof(double));
+            for (int mode = 0; mode < 2; mode++) free(xa[mode]), free(xb[mode]), free(pr[mode]);
+        }
+    for (int meth = 0; meth < 2; meth++) {
+        float *x[2];
+        for (int mode = 0; mode < 2; mode++) {
+            x[mode] = malloc(n * N * sizeof(float));
+            rg_sampler_cfg c = { .proc = p, .score = mode ? batch : plain, .grid = t, .n_grid = ng, .seed = SEED + 8,
+                                 .method = meth ? RG_SAMPLER_HEUN : RG_SAMPLER_EM };
+            cc.calls = cc.rows = 0;
+            assert_int_equal(rg_sampler_run(&c, n, 0, x[mode]), RG_OK);
+            if (mode) assert_int_equal(cc.calls, meth ? 2 * K - 1 : K); /* Heun: t and t', none at t' = 0 */
+        }
+        assert_memory_equal(x[0], x[1], n * N * sizeof(float));
+        free(x[0]), free(x[1]);
+    }
+    /* a batch score with extras is refused */
+    batch.has_extra = 1;
+    rg_sampler_cfg c = { .proc = p, .score = batch, .grid = t, .n_grid = ng, .seed = 1 };
+    float x1[5];
+    assert_int_equal(rg_sampler_run(&c, 1, 0, x1), RG_EINVAL);
+    rg_score_gmm_free(m);
+    rg_data_gmm_free(g);
+    rg_process_free(p);
+    free(t);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -391,6 +490,7 @@ int main(void)
         cmocka_unit_test(test_point_mass_em),    cmocka_unit_test(test_recording),
         cmocka_unit_test(test_ddpm_grid),        cmocka_unit_test(test_ddpm_grid_bits),
         cmocka_unit_test(test_grid_noise),       cmocka_unit_test(test_fused_vs_plain),
+        cmocka_unit_test(test_batch_score),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -52,6 +52,18 @@
  *   A shared trunk is observed once per recorded time (branched = 0, branch = the next branch it reaches)
  *   and its projections go to every branch still ahead, so proj_out has the layout of independent trunks.
  *
+ * Batch scores (score.batch = 1; for scores whose cost is per call, not per row: a Python callable, a
+ *   network on a GPU): eval runs once per grid time, outside the parallel region, on every row alive at
+ *   that time: rg_sampler_run's n rows; rg_sampler_clone's trunks, then all clones, of every branch at
+ *   once (independent trunks: the trunks of the branches not yet reached in branch order, then the
+ *   clones a and b of each branch already reached; shared: the n_pairs shared trunk rows while a branch
+ *   is ahead, then the clones). The steps then run in chunks as above, each row with its own noise, so
+ *   for a score that treats rows independently the numbers are those of the chunked path, bit for bit
+ *   (tested). Heun evaluates twice per step (t, then t' on the predictor), each once over the
+ *   population. A clone run then walks the grid once for all branches: observer calls come in grid
+ *   order (all branches at t_k, then t_{k+1}), not branch by branch. Memory: the states of every branch
+ *   at once, (2 n_branch + 1) n_pairs rows, plus two population buffers.
+ *
  * Errors: RG_EINVAL (NULL, sizes, grid not strictly decreasing, record time not on the grid), RG_ENOMEM,
  *   the process' and the score's errors, the observer's non-zero return (passed through).
  * Fused steps: with an isotropic mixture score (rg_score_gmm_iface) on a core of size k <= 8 and EM or

@@ -93,6 +93,8 @@ typedef struct {
     void (*ws_free)(void *ws);
     void *ctx;
     int has_extra; /* 1 if eval fills rg_score_extra */
+    int batch;     /* 1: the sampler calls eval ONCE per grid time on the whole population, from one thread,
+                    * with ws = ws_new(ctx, population) (sampler.h "Batch scores"); has_extra must be 0 */
 } rg_score;
 
 /* ---- empirical score (docs/math.md 5.2) ---------------------------------------------------------------- */
