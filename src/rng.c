@@ -1,5 +1,6 @@
-/* Counter-based random numbers on Random123 Philox4x64-10 (see rng.h for the addressing and the normal
- * transform). The normals run through one of three paths with the same bits (rng_internal.h). */
+/* Counter-based random numbers on Random123 Philox4x64-10 (blocks, uniforms) and Philox4x32-10 (normals);
+ * see rng.h for the addressing and the normal transform. The normals run through one of three paths with
+ * the same bits (rng_internal.h). */
 #include <math.h>
 #include <string.h>
 
@@ -52,14 +53,23 @@ uint64_t rg_rng_index(rg_rng r, uint64_t traj, uint64_t step, uint64_t i, uint64
 
 /* ---- normals ---------------------------------------------------------------------------------------- */
 
-/* Where normal q of a group comes from (rng.h): block (q % 16) % 8, word 2 (q / 32) + (q % 16) / 8;
- * cos for (q % 32) < 16, sin otherwise. */
-static void normal_source(size_t q, size_t *block, size_t *word, int *is_sin)
+/* Where normal q of group g comes from (rng.h): Philox4x32 block 16 g + 8 (q / 32) + (q % 16) % 8, word
+ * pair (q % 16) / 8 (radius word 2 p, angle word 2 p + 1); cos for (q % 32) < 16, sin otherwise. */
+static void normal_source(size_t q, size_t *block, size_t *pair, int *is_sin)
 {
     const size_t j = q % 16;
-    *block = j % 8;
-    *word = 2 * (q / 32) + j / 8;
+    *block = 8 * (q / 32) + j % 8;
+    *pair = j / 8;
     *is_sin = (q % 32) >= 16;
+}
+
+/* The four 32-bit words of the normals' Philox4x32-10 block `block` of an address. */
+static void block32(const rg_rng__addr32 *a, uint64_t block, uint32_t out[4])
+{
+    philox4x32_ctr_t c = { { (uint32_t)block, a->c1, a->c2, a->c3 } };
+    philox4x32_key_t k = { { a->k0, a->k1 } };
+    philox4x32_ctr_t y = philox4x32(c, k);
+    for (int j = 0; j < 4; j++) out[j] = y.v[j];
 }
 
 /* The float uniforms of a word: radius u1 = (fl(lo32) + 1/2) 2^-32 in (0, 1], angle a = fl(hi32) 2^-31 in
@@ -115,13 +125,14 @@ void rg_rng__word_normals(uint64_t w, float *zc, float *zs) { word_normals(w, ha
 void rg_rng__groups_generic(rg_rng r, uint64_t traj, uint64_t step, uint64_t g0, size_t ng, float *z)
 {
     const int fma = have_fma();
-    uint64_t w[4];
+    const rg_rng__addr32 ad = rg_rng__addr(r, traj, step);
+    uint32_t w[4];
     for (size_t g = 0; g < ng; g++)
-        for (size_t b = 0; b < 8; b++) {
-            rg_rng_block(r, traj, step, 8 * (g0 + g) + b, w);
-            for (size_t j = 0; j < 4; j++) { /* word j of block b: lane 8 (j % 2) + b of word pair j / 2 */
-                float *zg = z + g * RG_RNG_GROUP + 32 * (j / 2) + 8 * (j % 2) + b;
-                word_normals(w[j], fma, zg, zg + 16);
+        for (size_t b = 0; b < 16; b++) {
+            block32(&ad, 16 * (g0 + g) + b, w);
+            for (size_t p = 0; p < 2; p++) { /* pair p of block b: lane 8 p + b % 8 of half b / 8 */
+                float *zg = z + g * RG_RNG_GROUP + 32 * (b / 8) + 8 * p + b % 8;
+                word_normals(w[2 * p] | (uint64_t)w[2 * p + 1] << 32, fma, zg, zg + 16);
             }
         }
 }
@@ -172,14 +183,15 @@ void rg_rng_normals_d(rg_rng r, uint64_t traj, uint64_t step, double *z, size_t 
 
 void rg_rng_normals_naive(rg_rng r, uint64_t traj, uint64_t step, double *z, size_t n)
 {
+    const rg_rng__addr32 ad = rg_rng__addr(r, traj, step);
     for (size_t i = 0; i < n; i++) {
-        size_t b, j;
+        size_t b, p;
         int is_sin;
         float u1, a;
-        uint64_t w[4];
-        normal_source(i % RG_RNG_GROUP, &b, &j, &is_sin);
-        rg_rng_block(r, traj, step, 8 * (i / RG_RNG_GROUP) + b, w);
-        word_uniforms(w[j], &u1, &a);
+        uint32_t w[4];
+        normal_source(i % RG_RNG_GROUP, &b, &p, &is_sin);
+        block32(&ad, 16 * (i / RG_RNG_GROUP) + b, w);
+        word_uniforms(w[2 * p] | (uint64_t)w[2 * p + 1] << 32, &u1, &a);
         const double rad = sqrt(-2.0 * log((double)u1)), ang = RNG_PI * (double)a;
         z[i] = rad * (is_sin ? sin(ang) : cos(ang));
     }

@@ -1,4 +1,4 @@
-/* Tests of the counter-based streams (rng.h): the Random123 known answer, the addressing contract
+/* Tests of the counter-based streams (rng.h): the Random123 known answers, the addressing contract
  * (any draw recomputed on its own, prefixes stable), every vector path against the portable one (bit
  * for bit) and against the naive double reference (a stated bound), the tail of the transform to
  * 6.5 sigma (exact counts), and 5-sigma checks of moments, tails, independence and the whole
@@ -38,6 +38,31 @@ static void test_known_answer(void **state)
     y = philox4x64(ctr, key);
     rg_rng_block((rg_rng){ key.v[0], key.v[1] }, ctr.v[0], ctr.v[1], ctr.v[2], w);
     for (int j = 0; j < 4; j++) assert_true(w[j] == y.v[j]);
+    /* Random123 kat_vectors, philox4x32 10 rounds: zero counter and key, and the digits of pi */
+    philox4x32_ctr_t c32 = { { 0, 0, 0, 0 } };
+    philox4x32_key_t k32 = { { 0, 0 } };
+    philox4x32_ctr_t y32 = philox4x32(c32, k32);
+    assert_true(y32.v[0] == 0x6627e8d5u && y32.v[1] == 0xe169c58du && y32.v[2] == 0xbc57ac4cu && y32.v[3] == 0x9b00dbd8u);
+    c32 = (philox4x32_ctr_t){ { 0x243f6a88u, 0x85a308d3u, 0x13198a2eu, 0x03707344u } };
+    k32 = (philox4x32_key_t){ { 0xa4093822u, 0x299f31d0u } };
+    y32 = philox4x32(c32, k32);
+    assert_true(y32.v[0] == 0xd16cfe09u && y32.v[1] == 0x94fdccebu && y32.v[2] == 0x5001e420u && y32.v[3] == 0x24126ea1u);
+    /* the normals' mapping of rng.h: normal 64 g + 32 h + 16 s + 8 p + l comes from the word pair p of
+     * block 16 g + 8 h + l under counter {block, lo ^ hi of step, lo and hi ^ stream << 24 of traj},
+     * key {lo, hi of seed}, its cos (s = 0) or sin (s = 1) */
+    const rg_rng r = { 0x0123456789abcdefull, RG_STREAM_CLONE_B };
+    const uint64_t traj = (3ull << 32) + 17, step = (5ull << 32) + 999;
+    float z[200];
+    rg_rng_normals(r, traj, step, z, 200);
+    for (size_t i = 0; i < 200; i += 7) {
+        const size_t g = i / 64, h = (i % 64) / 32, s = (i % 32) / 16, p = (i % 16) / 8, l = i % 8;
+        c32 = (philox4x32_ctr_t){ { (uint32_t)(16 * g + 8 * h + l), 999u ^ 5u, 17u, 3u ^ (RG_STREAM_CLONE_B << 24) } };
+        k32 = (philox4x32_key_t){ { 0x89abcdefu, 0x01234567u } };
+        y32 = philox4x32(c32, k32);
+        float zc, zs;
+        rg_rng__word_normals(y32.v[2 * p] | (uint64_t)y32.v[2 * p + 1] << 32, &zc, &zs);
+        assert_true(z[i] == (s ? zs : zc));
+    }
 }
 
 static void test_addressing(void **state)

@@ -1,28 +1,38 @@
-/* regimes rng: counter-based random numbers (Random123 Philox4x64-10), addressed, never advanced.
+/* regimes rng: counter-based random numbers (Random123 Philox4x64-10 and Philox4x32-10), addressed, never
+ * advanced.
  *
  * A stream is a value {seed, stream}. Block b of (traj, step) is
  *     Philox4x64-10(counter = {traj, step, b, 0}, key = {seed, stream}), four 64-bit words;
- * uniform i is word i % 4 of block i / 4, normal i is computed from one word of block 8 (i / 64) + 0..7
- * (below). So any draw can be recomputed on its own: results are identical for any number of threads or
- * MPI ranks, whatever order trajectories are processed in (DESIGN.md, randomness).
+ * uniform i is word i % 4 of block i / 4. Normals come from Philox4x32-10, whose 32-bit multiplies
+ * vectorise twice as well (below). So any draw can be recomputed on its own: results are identical for
+ * any number of threads or MPI ranks, whatever order trajectories are processed in (DESIGN.md, randomness).
  *
  * Uniforms are u01fixedpt_open_open_64_double of a word: (0.5 + (w >> 12)) 2^-52, strictly inside
  * (0, 1), so log(u) is finite.
  *
- * Normals (float Box-Muller, 8 per block). Normal i of (traj, step) belongs to group g = i / 64 (blocks
- * 8 g .. 8 g + 7); with q = i % 64, j = q % 16 it uses word w = 2 (q / 32) + j / 8 of block 8 g + j % 8:
- *     u1 = (fl(lo32(w)) + 1/2) 2^-32 in (0, 1],   a = fl(hi32(w)) 2^-31 in [0, 2],
+ * Normals (float Box-Muller, 4 per block). Block b of the normals of (traj, step) under {seed, stream} is
+ *     Philox4x32-10(counter = {lo(b), lo(step) ^ hi(step), lo(traj), hi(traj) ^ (stream << 24)},
+ *                   key = {lo(seed), hi(seed)})      (lo, hi: the low and high 32 bits),
+ * four 32-bit words: one-to-one in (stream, traj, step, b) for stream < 256, traj < 2^56, step < 2^32 and
+ * b < 2^32 (n < 2^34 normals per row), far beyond any run (a trajectory's index is at most 2^32 times
+ * the number of branch times); outside that range the addresses fold onto each other.
+ * Normal i belongs to group g = i / 64 (blocks 16 g .. 16 g + 15); with q = i % 64, j = q % 16 it uses
+ * block 16 g + 8 (q / 32) + j % 8 and its word pair p = j / 8, radius word x = word 2 p, angle word
+ * y = word 2 p + 1:
+ *     u1 = (fl(x) + 1/2) 2^-32 in (0, 1],   a = fl(y) 2^-31 in [0, 2],
  *     r = sqrt(-2 log u1),   z_i = r cos(pi a) if q % 32 < 16, else r sin(pi a)
  * (fl: rounded to the nearest float; each step one float rounding). So the 16 lanes of a vector hold
- * words of 8 blocks, and cos and sin of one pair land 16 apart. log and sincospi are SLEEF's u35
+ * word pairs of 8 blocks, and cos and sin of one pair land 16 apart. log and sincospi are SLEEF's u35
  * functions (error <= 3.5 ulp); the AVX-512F, AVX2 + FMA and portable paths give the same bits, so the
  * numbers do not depend on the machine either. |z| <= sqrt(66 log 2) = 6.76 (u1 >= 2^-33).
  * rg_rng_normals_naive computes the same transform in double from the same u1 and a (libm log, cos,
  * sin): the reference the fast path is tested against (relative difference <= 1e-6, rng tests).
- * Cost (bench/rng.c): about 0.7 ns per normal and core with AVX-512; one normal i alone costs a group.
+ * Cost (bench/rng.c): about 0.5 ns per normal and core with AVX-512 (Philox4x32-10 about 0.25 ns,
+ * SLEEF's log and sincospi the rest); one normal i alone costs a group.
  *
- * Known answer (Random123 kat_vectors): Philox4x64-10 of a zero counter and key is
- * 16554d9eca36314c db20fe9d672d0fdc d7e772cee186176b 7e68b68aec7ba23b.
+ * Known answers (Random123 kat_vectors): Philox4x64-10 of a zero counter and key is
+ * 16554d9eca36314c db20fe9d672d0fdc d7e772cee186176b 7e68b68aec7ba23b; Philox4x32-10 of a zero counter
+ * and key is 6627e8d5 e169c58d bc57ac4c 9b00dbd8.
  * Omitted on purpose: any generator state that advances; other distributions than the ones below.
  */
 #ifndef REGIMES_RNG_H
