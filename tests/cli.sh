@@ -4,15 +4,7 @@
 # of the %.17g numbers). Usage: sh tests/cli.sh path/to/regimes
 set -u
 BIN=${1:?usage: cli.sh path/to/regimes}
-TMP=$(mktemp -d)
-trap 'rm -rf "$TMP"' EXIT
-fails=0
-n=0
-
-fail() {
-    echo "FAIL: $*" >&2
-    fails=$((fails + 1))
-}
+. "$(dirname "$0")/lib.sh"
 
 # expect_status CODE PATTERN ARGS...: exit status CODE, exactly one stderr line matching PATTERN
 # (grep -E), nothing on stdout.

@@ -5,15 +5,7 @@
 set -u
 BIN=${1:?usage: cli_data.sh path/to/regimes}
 PY=${PYTHON:-/usr/bin/python3}
-TMP=$(mktemp -d)
-trap 'rm -rf "$TMP"' EXIT
-fails=0
-n=0
-fail() { echo "FAIL: $*" >&2; fails=$((fails + 1)); }
-run_ok() {
-    n=$((n + 1))
-    "$@" >"$TMP/out" 2>"$TMP/err" || fail "$*: exit $? ($(cat "$TMP/err"))"
-}
+. "$(dirname "$0")/lib.sh"
 num() { sed -n "s/.*\"$1\": \([-0-9.e+]*\).*/\1/p" "$TMP/out" | head -1; }
 
 # A non-Gaussian two-class set in d = 16: classes at -+m, |m|^2 = 16, each coordinate of the noise

@@ -6,15 +6,7 @@
 set -u
 BIN=${1:?usage: cli_exp.sh path/to/regimes [mpirun]}
 MPIRUN=${2:-}
-TMP=$(mktemp -d)
-trap 'rm -rf "$TMP"' EXIT
-fails=0
-n=0
-fail() { echo "FAIL: $*" >&2; fails=$((fails + 1)); }
-run_ok() {
-    n=$((n + 1))
-    "$@" >"$TMP/out" 2>"$TMP/err" || fail "$*: exit $? ($(cat "$TMP/err"))"
-}
+. "$(dirname "$0")/lib.sh"
 expect_2() { # expect_2 PATTERN DIR ARGS...: exit 2, one line matching, DIR left empty or absent
     pat=$1 dir=$2
     shift 2

@@ -31,17 +31,15 @@ PyObject *rg_py_failf(int st, const char *what)
 }
 
 /* ---- arrays ---------------------------------------------------------------------------------------------- */
-static PyArrayObject *as_type(PyObject *o, const char *name, int nd, int type)
+/* o as an array of real numbers (integers only: integers != 0) with nd dimensions (nd < 0: any). */
+static PyArrayObject *checked(PyObject *o, const char *name, int nd, int integers)
 {
-    if (o == Py_None) {
-        PyErr_Format(PyExc_TypeError, "%s: want an array, got None", name);
-        return NULL;
-    }
     PyArrayObject *in = (PyArrayObject *)PyArray_FROM_O(o);
     if (!in) return NULL;
     const char kind = PyArray_DESCR(in)->kind;
-    if (kind != 'f' && kind != 'i' && kind != 'u' && kind != 'b') {
-        PyErr_Format(PyExc_TypeError, "%s: want real numbers, got dtype %R", name, (PyObject *)PyArray_DESCR(in));
+    if ((integers || kind != 'f') && kind != 'i' && kind != 'u' && kind != 'b') {
+        PyErr_Format(PyExc_TypeError, "%s: want %s, got dtype %R", name, integers ? "integer labels" : "real numbers",
+                     (PyObject *)PyArray_DESCR(in));
         Py_DECREF(in);
         return NULL;
     }
@@ -50,6 +48,17 @@ static PyArrayObject *as_type(PyObject *o, const char *name, int nd, int type)
         Py_DECREF(in);
         return NULL;
     }
+    return in;
+}
+
+static PyArrayObject *as_type(PyObject *o, const char *name, int nd, int type)
+{
+    if (o == Py_None) {
+        PyErr_Format(PyExc_TypeError, "%s: want an array, got None", name);
+        return NULL;
+    }
+    PyArrayObject *in = checked(o, name, nd, 0);
+    if (!in) return NULL;
     PyArrayObject *out = (PyArrayObject *)PyArray_FromAny((PyObject *)in, PyArray_DescrFromType(type), 0, 0,
                                                           NPY_ARRAY_CARRAY_RO | NPY_ARRAY_FORCECAST, NULL);
     Py_DECREF(in);
@@ -61,19 +70,9 @@ PyArrayObject *rg_py_f32(PyObject *o, const char *name, int nd) { return as_type
 
 PyArrayObject *rg_py_labels(PyObject *o, const char *name, int nd)
 {
-    PyArrayObject *in = (PyArrayObject *)PyArray_FROM_O(o);
+    PyArrayObject *in = checked(o, name, nd, 1);
     if (!in) return NULL;
     const char kind = PyArray_DESCR(in)->kind;
-    if (kind != 'i' && kind != 'u' && kind != 'b') {
-        PyErr_Format(PyExc_TypeError, "%s: want integer labels, got dtype %R", name, (PyObject *)PyArray_DESCR(in));
-        Py_DECREF(in);
-        return NULL;
-    }
-    if (nd >= 0 && PyArray_NDIM(in) != nd) {
-        PyErr_Format(PyExc_ValueError, "%s: want a %d-dimensional array, got %d dimensions", name, nd, PyArray_NDIM(in));
-        Py_DECREF(in);
-        return NULL;
-    }
     /* Through int64 (every integer dtype but huge uint64 fits; those are refused below as out of range). */
     PyArrayObject *wide = (PyArrayObject *)PyArray_FromAny((PyObject *)in, PyArray_DescrFromType(NPY_INT64), 0, 0,
                                                            NPY_ARRAY_CARRAY_RO | NPY_ARRAY_FORCECAST, NULL);
