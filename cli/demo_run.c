@@ -107,7 +107,7 @@ static int nonrev(demo *d)
         snprintf(extra, sizeof extra, "%s --data gmm2 --Q %s --mean-dir ones", REPRO_NONREV_BASE, QS[q]);
         snprintf(sub, sizeof sub, "nonrev/clone-Q%s", QS[q]);
         clone_summary s;
-        if ((st = repro_clone(&d->r, sub, extra, 400, &s))) break;
+        if ((st = repro_clone(&d->r, sub, extra, 800, &s))) break; /* 400 left Q = 0 undecided */
         const double tg = repro_grid_ts(&s, 0);
         snprintf(what, sizeof what, "speciation: t_S, m along ones, Q = %s (exact %.4g)", QS[q], s.ts_theory[0]);
         repro_judge(&d->r, 1, "nonrev", what, tg, s.ts[0], s.ts_lo[0], s.ts_hi[0], (repro_rule){ 0.0, "exact score", 0.1 * tg });
@@ -126,7 +126,7 @@ static int mnist(demo *d)
         return RG_OK;
     }
     repro m = d->r;
-    m.samples = d->r.samples ? d->r.samples : 200;
+    m.samples = d->r.samples ? d->r.samples : 450; /* half-width under 10% of t_S */
     m.quick = 1;
     m.rows = m.pass = m.undecided = 0;
     int st = repro_mnist_exact(&m);

@@ -12,6 +12,8 @@ import time
 
 os.environ.setdefault("OMP_WAIT_POLICY", "PASSIVE")
 
+# Run from a checkout: the package built by `make build` (build/python) when none is installed.
+sys.path.append(os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "..", "build", "python"))
 import regimes as rg  # noqa: E402
 
 SHORT = "--short" in sys.argv
