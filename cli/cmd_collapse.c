@@ -5,6 +5,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/resource.h>
 
 #include "regimes/error.h"
 #include "regimes/experiment.h"
@@ -35,6 +36,8 @@ static void collapse_help(FILE *f)
           "\n"
           "  --entropy-times LIST  increasing forward times of the entropy curve (default: 24 geometric\n"
           "                        times from 0.4 to 3 times the predicted t_C, at most T)\n"
+          "  --shard-train S       under mpirun -np R (S divides R): groups of S ranks hold the training set\n"
+          "                        between them; the same files as without it (docs/scale.md)\n"
           "\n"
           "Defaults: --samples 2000, --steps 200, --method exp, --grid geometric, --out results/collapse.\n"
           "Output (--out DIR): entropy.csv, memorised.csv, switch.csv, last_switch.csv (docs/cli.md),\n"
@@ -178,6 +181,12 @@ static int collapse_run(const cli_env *e, int argc, char **argv, void *ctx, doub
     const collapse_meta cm = { e, &r };
     if (!st && par_rank() == 0) st = out_meta(dir, "collapse", argc, argv, e, &g, run_now() - t0, collapse_meta_keys, &cm);
     if (!st && par_rank() == 0 && sum) st = fill_summary(e, &r, sum);
+    if (!st && a->shard_train) { /* docs/scale.md: every rank's peak resident memory */
+        struct rusage ru;
+        getrusage(RUSAGE_SELF, &ru);
+        fprintf(stderr, "regimes collapse: rank %d: peak RSS %.1f MB, %.3f s in the shard allgather\n", par_rank(),
+                (double)ru.ru_maxrss / 1024.0, par_shard_seconds());
+    }
     rg_exp_collapse_result_free(&r);
     run_release(&rs);
     free(tf);

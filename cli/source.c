@@ -7,6 +7,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
+#include <omp.h>
 
 #include "regimes/error.h"
 #include "regimes/io.h"
@@ -14,6 +15,7 @@
 #include "regimes/rng.h"
 #include "args.h"
 #include "model.h"
+#include "par.h"
 #include "run.h"
 
 #define DEFAULT_N_TRAIN 20000.0 /* a mixture's training set (the parent paper's P) */
@@ -281,6 +283,34 @@ static int load_model(cli_env *e)
     return st;
 }
 
+/* --shard-train: this rank's memory for the training set and the score (rg_score_emp_bytes, one
+ * workspace per thread), one line on rank 0's stderr; refused (exit 1) beyond MemAvailable shared by this
+ * node's ranks (docs/scale.md). */
+static int shard_memory(const cli_env *e, size_t rows)
+{
+    const size_t P = e->X->P, N = e->X->N, nt = (size_t)omp_get_max_threads();
+    const double mb = 1048576.0, data = (double)P * (double)N * sizeof(float);
+    const double score = (double)rg_score_emp_bytes(e->b.p, rows, P, N, par_shard_size(), nt);
+    double avail = INFINITY;
+    FILE *f = fopen("/proc/meminfo", "r");
+    char line[256];
+    while (f && fgets(line, sizeof line, f))
+        if (sscanf(line, "MemAvailable: %lf kB", &avail) == 1) {
+            avail *= 1024.0;
+            break;
+        }
+    if (f) fclose(f);
+    const char *loc = getenv("OMPI_COMM_WORLD_LOCAL_SIZE");
+    const double local = loc && atoi(loc) > 0 ? atoi(loc) : 1.0;
+    if (par_rank() == 0)
+        fprintf(stderr, "%s: memory per rank (estimate): training set %.1f MB, score %.1f MB (%zu of %zu rows), "
+                "available %.1f MB per rank\n", cli_command(), data / mb, score / mb, rows, P, avail / local / mb);
+    if (data + score > avail / local)
+        return cli_nomem("the estimated %.1f MB per rank exceed the %.1f MB available to each of this node's %g ranks",
+                         (data + score) / mb, avail / local / mb, local);
+    return RG_OK;
+}
+
 static int build_score(cli_env *e)
 {
     const cli_args *a = e->a;
@@ -293,7 +323,14 @@ static int build_score(cli_env *e)
         return st;
     }
     int st = opts_mixture(a) ? draw_training_set(e) : RG_OK;
-    if (!st) st = lib(rg_score_emp_new(e->b.p, e->X->X, e->X->P, e->X->N, 256, &e->se));
+    if (!st && a->shard_train > 1 && par_shard(a->shard_train))
+        st = cli_usage("--shard-train %d must divide the number of MPI ranks (%d)", a->shard_train, par_size());
+    size_t lo = 0, hi = st ? 0 : e->X->P; /* --shard-train: this rank's rows of the training set */
+    if (!st && par_shard_comm()) rg_score_shard_rows(e->X->P, par_shard_rank(), par_shard_size(), &lo, &hi);
+    if (!st && a->shard_train) st = shard_memory(e, hi - lo);
+    if (!st)
+        st = lib(rg_score_emp_new_shard(e->b.p, e->X->X + lo * e->X->N, hi - lo, lo, e->X->P, e->X->N, 256,
+                                        par_shard_comm(), &e->se));
     if (!st) e->score = rg_score_emp_iface(e->se);
     e->score_name = "empirical";
     return st;

@@ -74,7 +74,7 @@ static int mem_flags(const rg_exp_sample_cfg *c, const double *xn, double t, siz
     for (int i = 0; ok && t > 0 && sc->ws_new && i < nt; i++) ok = (ws[i] = sc->ws_new(sc->ctx, MEM_CH)) != NULL;
     const int prev = openblas_get_num_threads();
     openblas_set_num_threads(1);
-#pragma omp parallel for schedule(static)
+#pragma omp parallel for schedule(static) if (!sc->collective) /* a collective score: one thread */
     for (size_t ch = 0; ch < (ok ? nch : 0); ch++) {
         const int tid = omp_get_thread_num();
         float *x0 = buf + (size_t)tid * MEM_CH * (2 * N + P), *s = x0 + MEM_CH * N, *work = s + MEM_CH * N;

@@ -104,7 +104,22 @@ if [ -n "$MPIRUN" ]; then
             "$MPIRUN" -np 2 --oversubscribe "$BIN" $SAMP $sc --samples 300 --out "$TMP/m5$tag"
         cmp "$TMP/p1$tag/samples.npy" "$TMP/m5$tag/samples.npy" || fail "sample $sc: samples.npy differs between 1 and 2 MPI ranks"
     done
+    # --shard-train (docs/scale.md): P = 9000 rows are 3 leaf blocks of the score's sums, spread over 1, 2 or
+    # 4 ranks, and on a 2 x 2 grid (2 groups of trajectories, each over 2 shards): the same files as one
+    # process without the flag, byte for byte.
+    SH="--process ou --dim 8 --mean-norm2 8 --n-train 9000 --samples 60 --steps 30 --entropy-times 0.05,0.2,1 --seed 3 --quiet"
+    run_ok "$BIN" collapse $SH --out "$TMP/h0"
+    for rs in 1:1 2:2 4:4 4:2; do
+        run_ok env OMPI_ALLOW_RUN_AS_ROOT=1 OMPI_ALLOW_RUN_AS_ROOT_CONFIRM=1 OMP_NUM_THREADS=1 \
+            "$MPIRUN" -np "${rs%:*}" --oversubscribe "$BIN" collapse $SH --shard-train "${rs#*:}" --out "$TMP/h$rs"
+        for f in entropy.csv switch.csv memorised.csv last_switch.csv; do
+            cmp "$TMP/h0/$f" "$TMP/h$rs/$f" || fail "collapse --shard-train: $f differs at ranks:shards $rs"
+        done
+    done
 fi
+expect_2 "shard-train 2 must divide the number of MPI ranks \\(1\\)" "$TMP/hx" collapse --process ou --dim 8 \
+    --mean-norm2 8 --n-train 100 --shard-train 2 --out "$TMP/hx"
+expect_2 "shard-train" "$TMP/hx" collapse --process ou --dim 8 --mean-norm2 8 --n-train 100 --shard-train 0 --out "$TMP/hx"
 
 # Collapse, small: d = 32, P = 2000, alpha = log(2000)/32 = 0.2375. Far above t_C the Monte-Carlo f
 # must match the closed form of docs/math.md 7.6 within 5 standard errors (the last row of entropy.csv,

@@ -365,7 +365,7 @@ static void test_fused_vs_plain(void **state)
                                      .seed = SEED + 5, .method = meth ? RG_SAMPLER_EXP : RG_SAMPLER_EM };
                 float *xf = malloc(n * N * sizeof *xf), *xp = malloc(n * N * sizeof *xp);
                 assert_int_equal(rg_sampler_run(&c, n, 0, xf), RG_OK);
-                c.score = (rg_score){ wrap_prepare, wrap_eval, wrap_ws_new, wrap_ws_free, m, 0 };
+                c.score = (rg_score){ wrap_prepare, wrap_eval, wrap_ws_new, wrap_ws_free, m, 0, 0 };
                 assert_int_equal(rg_sampler_run(&c, n, 0, xp), RG_OK);
                 double big = 0.0, diff = 0.0;
                 for (size_t i = 0; i < n * N; i++) {
