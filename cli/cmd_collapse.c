@@ -168,7 +168,9 @@ static int collapse_run(const cli_env *e, int argc, char **argv, void *ctx, doub
     if (!st) st = run_prepare(e, "collapse", rec, N_REC, &rs);
     const size_t nt = a->samples < MAX_TRAJ ? a->samples : MAX_TRAJ;
     const rg_exp_collapse_cfg c = { .traj = { .run = rs.run, .n = nt, .train = e->X ? e->X->X : NULL,
-                                              .P = e->X ? e->X->P : 0, .rec_t = rec, .n_rec = N_REC },
+                                              .P = e->X ? e->P_all : 0, .shard = par_shard_comm(),
+                                              .row_lo = e->row_lo, .rows = e->X ? e->X->P : 0, .rec_t = rec,
+                                              .n_rec = N_REC },
                                     .t_f = tf, .n_f = m, .n_samples = a->samples, .theory = env_collapse_f,
                                     .theory_ctx = (void *)(uintptr_t)e };
     rg_exp_collapse_result r = { 0 };

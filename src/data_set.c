@@ -79,10 +79,15 @@ int rg_data_center(float *X, size_t P, size_t N, double *mean)
     double *m = mean ? mean : malloc(N * sizeof *m);
     if (!m) RG_FAIL(RG_ENOMEM, "out of memory for column means");
     column_mean(X, P, N, m);
-    for (size_t p = 0; p < P; p++)
-        for (size_t i = 0; i < N; i++) X[p * N + i] = (float)((double)X[p * N + i] - m[i]);
+    rg_data_subtract_mean(X, P, N, m);
     if (!mean) free(m);
     return RG_OK;
+}
+
+void rg_data_subtract_mean(float *X, size_t P, size_t N, const double *mean)
+{
+    for (size_t p = 0; p < P; p++)
+        for (size_t i = 0; i < N; i++) X[p * N + i] = (float)((double)X[p * N + i] - mean[i]);
 }
 
 int rg_data_class_means(const float *X, size_t P, size_t N, const int *labels, size_t K, double *means)
