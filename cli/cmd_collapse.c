@@ -5,6 +5,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/resource.h>
 
 #include "regimes/error.h"
 #include "regimes/experiment.h"
@@ -35,6 +36,8 @@ static void collapse_help(FILE *f)
           "\n"
           "  --entropy-times LIST  increasing forward times of the entropy curve (default: 24 geometric\n"
           "                        times from 0.4 to 3 times the predicted t_C, at most T)\n"
+          "  --shard-train S       under mpirun -np R (S divides R): groups of S ranks hold the training set\n"
+          "                        between them; the same files as without it (docs/scale.md)\n"
           "\n"
           "Defaults: --samples 2000, --steps 200, --method exp, --grid geometric, --out results/collapse.\n"
           "Output (--out DIR): entropy.csv, memorised.csv, switch.csv, last_switch.csv (docs/cli.md),\n"
@@ -168,7 +171,9 @@ static int collapse_run(const cli_env *e, int argc, char **argv, void *ctx, doub
     if (!st) st = run_prepare(e, "collapse", rec, N_REC, &rs);
     const size_t nt = a->samples < MAX_TRAJ ? a->samples : MAX_TRAJ;
     const rg_exp_collapse_cfg c = { .traj = { .run = rs.run, .n = nt, .train = e->X ? e->X->X : NULL,
-                                              .P = e->X ? e->X->P : 0, .rec_t = rec, .n_rec = N_REC },
+                                              .P = e->X ? e->P_all : 0, .shard = par_shard_comm(),
+                                              .row_lo = e->row_lo, .rows = e->X ? e->X->P : 0, .rec_t = rec,
+                                              .n_rec = N_REC },
                                     .t_f = tf, .n_f = m, .n_samples = a->samples, .theory = env_collapse_f,
                                     .theory_ctx = (void *)(uintptr_t)e };
     rg_exp_collapse_result r = { 0 };
@@ -182,6 +187,12 @@ static int collapse_run(const cli_env *e, int argc, char **argv, void *ctx, doub
     if (!st && par_rank() == 0) st = out_meta(dir, "collapse", argc, argv, e, &g, run_now() - t0, collapse_meta_keys, &cm);
     if (!st && par_rank() == 0) st = run_commit(dir, FILES, N_FILES);
     if (!st && par_rank() == 0 && sum) st = fill_summary(e, &r, sum);
+    if (!st && a->shard_train) { /* docs/scale.md: every rank's peak resident memory */
+        struct rusage ru;
+        getrusage(RUSAGE_SELF, &ru);
+        fprintf(stderr, "regimes collapse: rank %d: peak RSS %.1f MB, %.3f s in the shard allgather\n", par_rank(),
+                (double)ru.ru_maxrss / 1024.0, par_shard_seconds());
+    }
     rg_exp_collapse_result_free(&r);
     run_release(&rs);
     free(tf);

@@ -14,7 +14,7 @@ enum {
     O_MEANNORM2, O_MEANDIR, O_MC2, O_MD2, O_SIGMA2, O_CW,
     O_DATA, O_LABELS, O_DIGITS, O_MDIR, O_RHO, O_NTRAIN, O_NOISE, O_PHITIMES, O_TOP,
     O_SEED, O_SAMPLES, O_STEPS, O_T, O_TEND, O_METHOD, O_GRID, O_THREADS, O_OUT, O_QUIET,
-    O_SCORE, O_MODEL, O_LABELLER, O_CLASSIFIER, O_BRANCH, O_BSTEPS, O_TRUNK, O_ENTROPY, O_JSON, O_HELP, O_COUNT
+    O_SCORE, O_MODEL, O_LABELLER, O_CLASSIFIER, O_BRANCH, O_BSTEPS, O_TRUNK, O_ENTROPY, O_SHARD, O_JSON, O_HELP, O_COUNT
 };
 
 #define P_OU (1u << RG_PROCESS_OU)
@@ -54,6 +54,7 @@ static const struct {
     [O_LABELLER] = { "--labeller", 1, G_LABEL, P_ALL }, [O_CLASSIFIER] = { "--classifier", 1, G_LABEL, P_ALL },
     [O_BRANCH] = { "--branch-times", 1, G_CLONE, P_ALL }, [O_BSTEPS] = { "--branch-steps", 1, G_CLONE, P_ALL },
     [O_TRUNK] = { "--trunk", 1, G_CLONE, P_ALL },      [O_ENTROPY] = { "--entropy-times", 1, G_COLLAPSE, P_ALL },
+    [O_SHARD] = { "--shard-train", 1, G_COLLAPSE, P_ALL },
     [O_JSON] = { "--json", 0, G_ANY, P_ALL },          [O_HELP] = { "--help", 0, G_ANY, P_ALL },
 };
 
@@ -267,6 +268,10 @@ static int parse_times(const cli_opt *v, cli_args *a)
     if (!st && a->noise && !a->given_grid) a->grid = RG_GRID_DDPM; /* the schedule's own steps */
     if (!st && a->grid == RG_GRID_DDPM && a->given_steps)
         st = cli_usage("--steps does not apply to --grid ddpm (the schedule's steps are the grid)");
+    if (!st && v[O_SHARD].value) { /* docs/scale.md: S ranks share one copy of the training set */
+        st = cli_parse_size("--shard-train", v[O_SHARD].value, 1, 1 << 20, &sz);
+        a->shard_train = (int)sz;
+    }
     if (!st && v[O_THREADS].value) {
         st = cli_parse_size("--threads", v[O_THREADS].value, 1, 1024, &sz);
         a->threads = (int)sz;

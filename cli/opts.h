@@ -23,7 +23,7 @@ enum {
     G_SCORE = 1u << 6,   /* --score, --model */
     G_LABEL = 1u << 7,   /* --labeller, --classifier */
     G_CLONE = 1u << 8,   /* --branch-times, --branch-steps, --trunk */
-    G_COLLAPSE = 1u << 9 /* --entropy-times */
+    G_COLLAPSE = 1u << 9 /* --entropy-times, --shard-train */
 };
 #define CMD_THEORY (G_PROC | G_MIX | G_DATA | G_NOISE | G_THEORY)
 #define CMD_SAMPLE (G_PROC | G_MIX | G_DATA | G_NOISE | G_RUN | G_SCORE | G_LABEL)
@@ -64,6 +64,7 @@ typedef struct {
     double *entropy_t;              /* owned */
     size_t n_entropy;
     int trunk;                      /* rg_sampler_trunk */
+    int shard_train;                /* --shard-train S (0: not given): ranks per copy of the training set */
     int threads;
     const char *out;
     int quiet, json, help;

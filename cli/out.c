@@ -186,7 +186,7 @@ void out_data(json *j, const cli_env *e)
         j_nums(j, "digits", a->n_digits, dg);
         if (e->views == 2) j_num(j, "rho", a->rho);
     }
-    if (e->X) j_int(j, "P", (long long)e->X->P);
+    if (e->X) j_int(j, "P", (long long)e->P_all);
     j_int(j, "classes", (long long)e->n_classes);
     j_end(j, '}');
 }

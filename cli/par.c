@@ -11,6 +11,12 @@
 #include <limits.h>
 
 static int g_on, g_rank, g_size = 1;
+/* The 2-D grid of --shard-train S (docs/scale.md): ranks w = g S + s; g_scomm holds the S ranks of group g
+ * (one copy of the training set, the same trajectories), g_tcomm the ranks with the same s across groups
+ * (the trajectory split; world rank 0 is its rank 0). Without the flag g_tcomm is MPI_COMM_WORLD. */
+static MPI_Comm g_tcomm = MPI_COMM_WORLD, g_scomm = MPI_COMM_NULL;
+static int g_trank, g_tsize = 1, g_srank, g_ssize = 1;
+static double g_shard_s; /* seconds inside the shard allgather */
 
 int par_compiled(void) { return 1; }
 
@@ -30,6 +36,7 @@ int par_init(int *argc, char ***argv)
     g_on = 1;
     MPI_Comm_rank(MPI_COMM_WORLD, &g_rank);
     MPI_Comm_size(MPI_COMM_WORLD, &g_size);
+    g_trank = g_rank, g_tsize = g_size;
     /* Only rank 0 talks: the other ranks' stdout goes nowhere, their stderr keeps errors. */
     if (g_rank != 0 && !freopen("/dev/null", "w", stdout)) return -1;
     return 0;
@@ -37,6 +44,8 @@ int par_init(int *argc, char ***argv)
 
 void par_finalize(void)
 {
+    if (g_scomm != MPI_COMM_NULL) MPI_Comm_free(&g_scomm), MPI_Comm_free(&g_tcomm);
+    g_scomm = MPI_COMM_NULL, g_tcomm = MPI_COMM_WORLD;
     if (g_on) MPI_Finalize();
     g_on = 0;
 }
@@ -46,7 +55,7 @@ int par_size(void) { return g_size; }
 
 void par_slice(size_t n, size_t *lo, size_t *hi)
 {
-    size_t s = (size_t)g_size, r = (size_t)g_rank;
+    size_t s = (size_t)g_tsize, r = (size_t)g_trank;
     *lo = n * r / s;
     *hi = n * (r + 1) / s;
 }
@@ -54,35 +63,35 @@ void par_slice(size_t n, size_t *lo, size_t *hi)
 /* Counts and displacements (in elements) of every rank's slice; NULL when too large for int. */
 static int *layout(size_t n, size_t len)
 {
-    int *cd = malloc(2 * (size_t)g_size * sizeof *cd);
+    int *cd = malloc(2 * (size_t)g_tsize * sizeof *cd);
     if (!cd) return NULL;
-    for (int r = 0; r < g_size; r++) {
-        size_t lo = n * (size_t)r / (size_t)g_size, hi = n * (size_t)(r + 1) / (size_t)g_size;
+    for (int r = 0; r < g_tsize; r++) {
+        size_t lo = n * (size_t)r / (size_t)g_tsize, hi = n * (size_t)(r + 1) / (size_t)g_tsize;
         if (hi * len > (size_t)INT_MAX) {
             free(cd);
             return NULL;
         }
         cd[r] = (int)((hi - lo) * len);
-        cd[g_size + r] = (int)(lo * len);
+        cd[g_tsize + r] = (int)(lo * len);
     }
     return cd;
 }
 
 static int gather(void *buf, size_t n, size_t len, MPI_Datatype type, int all)
 {
-    if (!g_on || g_size == 1) return 0;
+    if (!g_on || g_tsize == 1) return 0;
     int *cd = layout(n, len);
     if (!cd) return -1;
     int rc;
     if (all)
-        rc = MPI_Allgatherv(MPI_IN_PLACE, 0, type, buf, cd, cd + g_size, type, MPI_COMM_WORLD);
-    else if (g_rank == 0)
-        rc = MPI_Gatherv(MPI_IN_PLACE, 0, type, buf, cd, cd + g_size, type, 0, MPI_COMM_WORLD);
+        rc = MPI_Allgatherv(MPI_IN_PLACE, 0, type, buf, cd, cd + g_tsize, type, g_tcomm);
+    else if (g_trank == 0)
+        rc = MPI_Gatherv(MPI_IN_PLACE, 0, type, buf, cd, cd + g_tsize, type, 0, g_tcomm);
     else {
         int sz;
         MPI_Type_size(type, &sz);
-        rc = MPI_Gatherv((char *)buf + (size_t)cd[g_size + g_rank] * (size_t)sz, cd[g_rank], type, NULL,
-                         NULL, NULL, type, 0, MPI_COMM_WORLD);
+        rc = MPI_Gatherv((char *)buf + (size_t)cd[g_tsize + g_trank] * (size_t)sz, cd[g_trank], type, NULL,
+                         NULL, NULL, type, 0, g_tcomm);
     }
     free(cd);
     return rc == MPI_SUCCESS ? 0 : -1;
@@ -127,15 +136,54 @@ static int hook_agree(void *ctx, int st)
 const rg_exp_comm *par_comm(void)
 {
     static rg_exp_comm c;
-    if (!g_on || g_size == 1) return NULL;
-    c = (rg_exp_comm){ .rank = g_rank, .size = g_size, .gather = hook_gather, .allgather = hook_allgather,
+    if (!g_on || g_tsize == 1) return NULL;
+    c = (rg_exp_comm){ .rank = g_trank, .size = g_tsize, .gather = hook_gather, .allgather = hook_allgather,
                        .agree = hook_agree };
     return &c;
 }
 
+int par_shard(int S)
+{
+    if (S <= 1 || g_scomm != MPI_COMM_NULL) return 0;
+    if (!g_on || g_size % S) return -1;
+    if (MPI_Comm_split(MPI_COMM_WORLD, g_rank / S, g_rank % S, &g_scomm) != MPI_SUCCESS ||
+        MPI_Comm_split(MPI_COMM_WORLD, g_rank % S, g_rank / S, &g_tcomm) != MPI_SUCCESS)
+        return -1;
+    MPI_Comm_rank(g_scomm, &g_srank), MPI_Comm_size(g_scomm, &g_ssize);
+    MPI_Comm_rank(g_tcomm, &g_trank), MPI_Comm_size(g_tcomm, &g_tsize);
+    return 0;
+}
+
+static int hook_shard(void *ctx, const void *send, void *recv, size_t bytes)
+{
+    (void)ctx;
+    if (bytes > (size_t)INT_MAX) return RG_EIO;
+    const double t0 = MPI_Wtime();
+    const int rc = MPI_Allgather(send, (int)bytes, MPI_BYTE, recv, (int)bytes, MPI_BYTE, g_scomm);
+    g_shard_s += MPI_Wtime() - t0;
+    return rc == MPI_SUCCESS ? RG_OK : RG_EIO;
+}
+
+const rg_score_shard_comm *par_shard_comm(void)
+{
+    static rg_score_shard_comm c;
+    if (g_scomm == MPI_COMM_NULL) return NULL;
+    c = (rg_score_shard_comm){ .rank = g_srank, .size = g_ssize, .allgather = hook_shard };
+    return &c;
+}
+
+int par_shard_rank(void) { return g_srank; }
+int par_shard_size(void) { return g_ssize; }
+double par_shard_seconds(void) { return g_shard_s; }
+
 #else /* one process */
 
 const rg_exp_comm *par_comm(void) { return NULL; }
+int par_shard(int S) { return S <= 1 ? 0 : -1; }
+const rg_score_shard_comm *par_shard_comm(void) { return NULL; }
+int par_shard_rank(void) { return 0; }
+int par_shard_size(void) { return 1; }
+double par_shard_seconds(void) { return 0.0; }
 
 int par_compiled(void) { return 0; }
 int par_init(int *argc, char ***argv) { (void)argc; (void)argv; return 0; }

@@ -46,4 +46,18 @@ int par_threads(unsigned n);
 /* These hooks as the experiment layer's rg_exp_comm (experiment.h); NULL in one process. */
 const rg_exp_comm *par_comm(void);
 
+/* The 2-D rank grid of --shard-train S (docs/scale.md): the size ranks form size / S groups of S
+ * consecutive ranks; the S ranks of a group hold one copy of the training set between them
+ * (rg_score_emp_new_shard over par_shard_comm) and compute the same trajectories, which are split over
+ * the groups (par_comm, par_slice and par_gather_* then run over the groups; par_status and par_rank
+ * stay on all ranks, world rank 0 writes). Call once, before par_comm. 0, or -1 when S does not divide
+ * the rank count (or MPI fails). S <= 1: nothing changes. */
+int par_shard(int S);
+/* The group's allgather for the sharded score, NULL without sharding; this rank in the group, its size. */
+const rg_score_shard_comm *par_shard_comm(void);
+int par_shard_rank(void);
+int par_shard_size(void);
+/* Seconds this rank spent inside the shard allgather (the communication share of a sharded run). */
+double par_shard_seconds(void);
+
 #endif

@@ -8,6 +8,7 @@
 #include <string.h>
 #include <sys/stat.h>
 #include <unistd.h>
+#include <omp.h>
 
 #include "regimes/error.h"
 #include "regimes/io.h"
@@ -44,9 +45,58 @@ static int count_classes(cli_env *e)
     return RG_OK;
 }
 
+/* --shard-train: the MPI grid now (before any data are read), this rank's rows [lo, hi) of P. */
+static int shard_rows(cli_env *e, size_t P, size_t *lo, size_t *hi)
+{
+    const cli_args *a = e->a;
+    if (a->shard_train > 1 && par_shard(a->shard_train))
+        return cli_usage("--shard-train %d must divide the number of MPI ranks (%d)", a->shard_train, par_size());
+    *lo = 0, *hi = P;
+    if (par_shard_comm()) rg_score_shard_rows(P, par_shard_rank(), par_shard_size(), lo, hi);
+    e->P_all = P, e->row_lo = *lo;
+    return RG_OK;
+}
+
+/* A set of N columns holding no row (a rank of a shard group without rows): X a one-row dummy. */
+static int empty_set(size_t N, rg_data_set **out)
+{
+    int st = lib(rg_data_set_new(1, N, 0, out));
+    if (!st) (*out)->P = 0;
+    return st;
+}
+
+/* --shard-train with a .npy (docs/scale.md): only this rank's rows are read, centred by the training mean
+ * streamed from the file in row order (the same bits as centring the whole set); labels are read whole. */
+static int load_npy_shard(cli_env *e, size_t N_want)
+{
+    const cli_args *a = e->a;
+    size_t P = 0, N = 0, lo, hi, nl = 0;
+    int st = lib(rg_data_npy_shape(a->data_path, N_want, &P, &N));
+    if (!st && a->n_train > (double)P) st = cli_usage("--n-train %.0f exceeds the %zu rows of --data", a->n_train, P);
+    if (!st && a->n_train > 0) P = (size_t)a->n_train;
+    if (!st) st = shard_rows(e, P, &lo, &hi);
+    if (!st) st = lib(rg_io_sha256_file(a->data_path, e->sha_data));
+    if (!st && a->labels_path) st = lib(rg_data_labels_read_npy(a->labels_path, 0, &e->labels, &nl));
+    if (!st && a->labels_path && nl < P) st = cli_usage("--labels: %zu labels for %zu rows", nl, P);
+    if (!st && a->labels_path) st = lib(rg_io_sha256_file(a->labels_path, e->sha_labels));
+    e->offset = st ? NULL : malloc(N * sizeof *e->offset);
+    if (!st && !e->offset) st = cli_nomem("out of memory for the data mean");
+    if (!st) st = lib(rg_data_npy_mean(a->data_path, N_want, P, e->offset)); /* docs/math.md 11.2: centred */
+    if (!st) st = hi > lo ? lib(rg_data_set_read_npy_rows(a->data_path, N_want, lo, hi, &e->X)) : empty_set(N, &e->X);
+    if (!st) st = lib(rg_data_subtract_mean(e->X->X, e->X->P, N, e->offset));
+    e->views = 1;
+    return st;
+}
+
 static int load_npy(cli_env *e)
 {
     const cli_args *a = e->a;
+    if (a->shard_train) {
+        const size_t N_want = a->given_dim ? (a->o.kind == RG_PROCESS_COUPLED ? 2 : 1) * a->o.dim : 0;
+        int st = cli_check_input("--data", a->data_path);
+        if (!st && a->labels_path) st = cli_check_input("--labels", a->labels_path);
+        return st ? st : load_npy_shard(e, N_want);
+    }
     int st = cli_check_input("--data", a->data_path);
     if (!st && a->labels_path) st = cli_check_input("--labels", a->labels_path);
     /* With --dim, the file must match it (ou, nonrev, general: N = dim; coupled: N = 2 dim). */
@@ -225,6 +275,10 @@ static int predict_data(cli_env *e)
 {
     const rg_data_set *X = e->X;
     double lam = NAN;
+    if (e->a->shard_train && e->a->data == DATA_NPY) { /* docs/scale.md: the theory needs the whole set */
+        e->n_pred = 1, e->t_s[0] = NAN;
+        return RG_OK;
+    }
     if (X->P < 2) return cli_usage("--data has %zu row: the theory needs P >= 2 rows", X->P);
     int st = lib(rg_theory_dataset_new(X->X, X->P, X->N, e->n_classes >= 2 ? e->labels : NULL, &e->ds));
     if (!st) st = lib(rg_theory_dataset_spectrum(e->ds, 1, &lam));
@@ -254,7 +308,13 @@ static int draw_training_set(cli_env *e)
     const double P = e->a->n_train > 0 ? e->a->n_train : DEFAULT_N_TRAIN;
     if (P > 1e8) return cli_usage("--n-train %g is too large for a training set in memory (at most 1e8)", P);
     if (P < 2) return cli_usage("--n-train %g: an empirical score needs at least 2 points", P);
-    return lib(rg_data_set_draw(e->g, (rg_rng){ e->a->seed, RG_STREAM_DATA }, (size_t)P, &e->X));
+    if (!e->a->shard_train) return lib(rg_data_set_draw(e->g, (rg_rng){ e->a->seed, RG_STREAM_DATA }, (size_t)P, &e->X));
+    size_t lo, hi; /* --shard-train: only this rank's rows (point mu depends on mu alone, data.h) */
+    int st = shard_rows(e, (size_t)P, &lo, &hi);
+    if (!st) st = hi > lo ? lib(rg_data_set_new(hi - lo, e->N, 1, &e->X)) : empty_set(e->N, &e->X);
+    if (!st && hi > lo)
+        st = lib(rg_data_gmm_sample(e->g, (rg_rng){ e->a->seed, RG_STREAM_DATA }, lo, hi - lo, e->X->X, e->X->labels));
+    return st;
 }
 
 /* --model FILE: the network and its metadata (model.h): its process flags, parsed as process flags only
@@ -282,6 +342,34 @@ static int load_model(cli_env *e)
     return st;
 }
 
+/* --shard-train: this rank's memory for the training set and the score (rg_score_emp_bytes, one
+ * workspace per thread), one line on rank 0's stderr; refused (exit 1) beyond MemAvailable shared by this
+ * node's ranks (docs/scale.md). */
+static int shard_memory(const cli_env *e, size_t rows)
+{
+    const size_t P = e->P_all, N = e->X->N, nt = (size_t)omp_get_max_threads();
+    const double mb = 1048576.0, data = (double)rows * (double)N * sizeof(float);
+    const double score = (double)rg_score_emp_bytes(e->b.p, rows, P, N, par_shard_size(), nt);
+    double avail = INFINITY;
+    FILE *f = fopen("/proc/meminfo", "r");
+    char line[256];
+    while (f && fgets(line, sizeof line, f))
+        if (sscanf(line, "MemAvailable: %lf kB", &avail) == 1) {
+            avail *= 1024.0;
+            break;
+        }
+    if (f) fclose(f);
+    const char *loc = getenv("OMPI_COMM_WORLD_LOCAL_SIZE");
+    const double local = loc && atoi(loc) > 0 ? atoi(loc) : 1.0;
+    if (par_rank() == 0)
+        fprintf(stderr, "%s: memory per rank (estimate): training set %.1f MB, score %.1f MB (%zu of %zu rows), "
+                "available %.1f MB per rank\n", cli_command(), data / mb, score / mb, rows, P, avail / local / mb);
+    if (data + score > avail / local)
+        return cli_nomem("the estimated %.1f MB per rank exceed the %.1f MB available to each of this node's %g ranks",
+                         (data + score) / mb, avail / local / mb, local);
+    return RG_OK;
+}
+
 static int build_score(cli_env *e)
 {
     const cli_args *a = e->a;
@@ -294,7 +382,16 @@ static int build_score(cli_env *e)
         return st;
     }
     int st = opts_mixture(a) ? draw_training_set(e) : RG_OK;
-    if (!st) st = lib(rg_score_emp_new(e->b.p, e->X->X, e->X->P, e->X->N, 256, &e->se));
+    if (!st && !a->shard_train) e->P_all = e->X->P, e->row_lo = 0; /* else: this rank's rows (shard_rows) */
+    size_t lo, hi;
+    if (!st && a->shard_train && !e->P_all && !(st = shard_rows(e, e->X->P, &lo, &hi))) { /* images, read whole */
+        memmove(e->X->X, e->X->X + lo * e->X->N, (hi - lo) * e->X->N * sizeof *e->X->X);
+        e->X->P = hi - lo; /* only this rank's rows are used (the theory has seen them all) */
+    }
+    if (!st && a->shard_train) st = shard_memory(e, e->X->P);
+    if (!st)
+        st = lib(rg_score_emp_new_shard(e->b.p, e->X->X, e->X->P, e->row_lo, e->P_all, e->X->N, 256,
+                                        par_shard_comm(), &e->se));
     if (!st) e->score = rg_score_emp_iface(e->se);
     e->score_name = "empirical";
     return st;
@@ -462,6 +559,7 @@ int env_open(const cli_args *a, unsigned what, cli_env *e)
     memset(&pa, 0, sizeof pa);
     int st = par_threads(a->threads); /* before the first BLAS call */
     if (!st) st = open_data(e);
+    if (!st && e->X && !a->shard_train) e->P_all = e->X->P; /* sharded: shard_rows sets it */
     if (!st) st = open_process(e, &pa);
     opts_free(&pa);
     if (!st) st = build_noise(e);
@@ -512,8 +610,9 @@ int env_collapse_f(void *ctx, size_t mode, double t, double *f)
 {
     const cli_env *e = ctx;
     (void)mode;
-    const double P = (double)e->X->P;
+    const double P = (double)e->P_all;
     if (opts_mixture(e->a)) return rg_theory_plan_collapse_f(e->plan, P, t, f);
+    if (!e->ds) return *f = NAN, RG_OK; /* --shard-train on a .npy: no data-set theory (docs/scale.md) */
     return rg_theory_dataset_collapse_f(e->b.p, e->ds, P, t, f);
 }
 

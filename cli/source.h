@@ -33,6 +33,8 @@ typedef struct {
     rg_theory_plan *plan;         /* the mixture's theory plan, for the curves beside measurements */
     /* data sets (and the training set of a mixture's empirical score) */
     rg_data_set *X;
+    size_t P_all, row_lo;         /* the training set's rows; X holds rows [row_lo, row_lo + X->P) of them
+                                   * (--shard-train: this rank's rows only; else all, row_lo = 0) */
     int *labels;                  /* (P) classes 0 .. n_classes - 1, or NULL */
     size_t n_classes;
     double *offset;               /* images: the per-pixel mean subtracted (784), added back to classify */

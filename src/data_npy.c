@@ -4,6 +4,7 @@
  * Format: numpy NEP 1 / numpy.lib.format, versions 1.0 (uint16 header length) and 2.0/3.0 (uint32).
  * Values are assembled from little-endian bytes, so the host's byte order does not matter.
  * Contracts: include/regimes/data.h. */
+#define _POSIX_C_SOURCE 200809L /* fseeko */
 #include <inttypes.h>
 #include <math.h>
 #include <stdio.h>
@@ -148,26 +149,29 @@ static double npy_value_le(const unsigned char *b, size_t elt)
     return x;
 }
 
-/* Read P rows of N values (elt bytes each) into s->X, rounding float64 to float32. */
-static int npy_read_rows(FILE *f, const char *path, size_t elt, rg_data_set *s)
+/* One row of N values (elt bytes each) from f into x, rounded to float32; row p of P names it in messages. */
+static int npy_row(FILE *f, const char *path, size_t elt, size_t N, unsigned char *buf, size_t p, size_t P, float *x)
 {
-    size_t N = s->N, row = N * elt;
-    unsigned char *buf = malloc(row);
+    if (fread(buf, 1, N * elt, f) != N * elt)
+        RG_FAIL(RG_EFORMAT, "%s: truncated data at row %zu of %zu", path, p, P);
+    for (size_t i = 0; i < N; i++) {
+        double v = npy_value_le(buf + i * elt, elt);
+        if (!isfinite(v) || !isfinite((float)v))
+            RG_FAIL(RG_EFORMAT, "%s: row %zu contains NaN or Inf (or overflows float32)", path, p);
+        x[i] = (float)v;
+    }
+    return RG_OK;
+}
+
+/* Read s->P rows (global rows row0 .. of P) into s->X; at the end of the file (end = 1) no byte may follow. */
+static int npy_read_rows(FILE *f, const char *path, size_t elt, size_t row0, size_t P, int end, rg_data_set *s)
+{
+    size_t N = s->N;
+    unsigned char *buf = malloc(N * elt);
     if (!buf) RG_FAIL(RG_ENOMEM, "%s: out of memory for a row of %zu values", path, N);
     int st = RG_OK;
-    for (size_t p = 0; p < s->P && st == RG_OK; p++) {
-        if (fread(buf, 1, row, f) != row) {
-            st = rg__fail(RG_EFORMAT, __FILE__, __LINE__, "%s: truncated data at row %zu of %zu", path, p, s->P);
-            break;
-        }
-        for (size_t i = 0; i < N && st == RG_OK; i++) {
-            double x = npy_value_le(buf + i * elt, elt);
-            if (!isfinite(x) || !isfinite((float)x))
-                st = rg__fail(RG_EFORMAT, __FILE__, __LINE__, "%s: row %zu contains NaN or Inf (or overflows float32)", path, p);
-            s->X[p * N + i] = (float)x;
-        }
-    }
-    if (st == RG_OK && fgetc(f) != EOF) st = rg__fail(RG_EFORMAT, __FILE__, __LINE__, "%s: trailing bytes after the data", path);
+    for (size_t p = 0; p < s->P && st == RG_OK; p++) st = npy_row(f, path, elt, N, buf, row0 + p, P, s->X + p * N);
+    if (st == RG_OK && end && fgetc(f) != EOF) st = rg__fail(RG_EFORMAT, __FILE__, __LINE__, "%s: trailing bytes after the data", path);
     free(buf);
     return st;
 }
@@ -196,7 +200,7 @@ static int npy_read(FILE *f, const char *path, const npy_header *hd, unsigned lo
     RG_TRY(npy_check_size(path, hd, size, hd->dims[0] * hd->dims[1], elt));
     rg_data_set *s;
     RG_TRY(rg_data_set_new((size_t)hd->dims[0], (size_t)hd->dims[1], 0, &s));
-    int st = npy_read_rows(f, path, elt, s);
+    int st = npy_read_rows(f, path, elt, 0, s->P, 1, s);
     if (st != RG_OK) {
         rg_data_set_free(s);
         return st;
@@ -215,6 +219,75 @@ int rg_data_set_read_npy(const char *path, size_t N_want, rg_data_set **out)
     npy_header hd;
     RG_TRY(npy_open(path, &f, &size, &hd));
     int st = npy_read(f, path, &hd, size, N_want, out);
+    fclose(f);
+    return st;
+}
+
+/* Open a float (P, N) file with all the checks of rg_data_set_read_npy but reading no data. */
+static int npy_open_float(const char *path, size_t N_want, FILE **f, npy_header *hd, size_t *elt)
+{
+    unsigned long long size;
+    RG_TRY(npy_open(path, f, &size, hd));
+    int st = npy_data_shape(path, hd, N_want, elt);
+    if (st == RG_OK) st = npy_check_size(path, hd, size, hd->dims[0] * hd->dims[1], *elt);
+    if (st != RG_OK) fclose(*f), *f = NULL;
+    return st;
+}
+
+int rg_data_npy_shape(const char *path, size_t N_want, size_t *P, size_t *N)
+{
+    if (!path || !P || !N) RG_FAIL(RG_EINVAL, "rg_data_npy_shape: NULL argument");
+    FILE *f;
+    npy_header hd;
+    size_t elt;
+    RG_TRY(npy_open_float(path, N_want, &f, &hd, &elt));
+    fclose(f);
+    *P = (size_t)hd.dims[0], *N = (size_t)hd.dims[1];
+    return RG_OK;
+}
+
+int rg_data_set_read_npy_rows(const char *path, size_t N_want, size_t lo, size_t hi, rg_data_set **out)
+{
+    if (!out) RG_FAIL(RG_EINVAL, "rg_data_set_read_npy_rows: out is NULL");
+    *out = NULL;
+    if (!path) RG_FAIL(RG_EINVAL, "rg_data_set_read_npy_rows: path is NULL");
+    FILE *f;
+    npy_header hd;
+    size_t elt;
+    RG_TRY(npy_open_float(path, N_want, &f, &hd, &elt));
+    const size_t P = (size_t)hd.dims[0], N = (size_t)hd.dims[1];
+    rg_data_set *s = NULL;
+    int st = lo < hi && hi <= P ? RG_OK
+                                : rg__fail(RG_EINVAL, __FILE__, __LINE__, "%s: rows [%zu, %zu) are not inside the %zu rows", path, lo, hi, P);
+    if (st == RG_OK && fseeko(f, (off_t)(hd.start + (uint64_t)lo * N * elt), SEEK_SET) != 0)
+        st = rg__fail(RG_EIO, __FILE__, __LINE__, "%s: cannot seek to row %zu", path, lo);
+    if (st == RG_OK) st = rg_data_set_new(hi - lo, N, 0, &s);
+    if (st == RG_OK) st = npy_read_rows(f, path, elt, lo, P, hi == P, s);
+    fclose(f);
+    if (st != RG_OK) rg_data_set_free(s);
+    else *out = s;
+    return st;
+}
+
+int rg_data_npy_mean(const char *path, size_t N_want, size_t P_use, double *mean)
+{
+    if (!path || !mean) RG_FAIL(RG_EINVAL, "rg_data_npy_mean: NULL argument");
+    FILE *f;
+    npy_header hd;
+    size_t elt;
+    RG_TRY(npy_open_float(path, N_want, &f, &hd, &elt));
+    const size_t P = (size_t)hd.dims[0], N = (size_t)hd.dims[1], n = P_use ? P_use : P;
+    unsigned char *buf = malloc(N * elt);
+    float *x = malloc(N * sizeof *x);
+    int st = buf && x ? RG_OK : rg__fail(RG_ENOMEM, __FILE__, __LINE__, "%s: out of memory for a row", path);
+    if (st == RG_OK && n > P) st = rg__fail(RG_EINVAL, __FILE__, __LINE__, "%s: %zu rows asked, the file has %zu", path, n, P);
+    if (st == RG_OK) memset(mean, 0, N * sizeof *mean);
+    for (size_t p = 0; p < n && st == RG_OK; p++) { /* rows in order, as rg_data_center: the same bits */
+        st = npy_row(f, path, elt, N, buf, p, P, x);
+        for (size_t i = 0; i < N && st == RG_OK; i++) mean[i] += (double)x[i];
+    }
+    for (size_t i = 0; i < N && st == RG_OK; i++) mean[i] /= (double)n;
+    free(buf), free(x);
     fclose(f);
     return st;
 }

@@ -80,16 +80,20 @@ int rg_data_center(float *X, size_t P, size_t N, double *mean)
     double *m = mean ? mean : malloc(N * sizeof *m);
     if (!m) RG_FAIL(RG_ENOMEM, "out of memory for column means");
     column_mean(X, P, N, m);
-    for (size_t p = 0; p < P; p++) /* first check, then change: X is left as it was on failure */
-        for (size_t i = 0; i < N; i++)
-            if (!(fabs((double)X[p * N + i] - m[i]) <= (double)FLT_MAX)) {
-                const double d = (double)X[p * N + i] - m[i];
-                if (!mean) free(m);
-                RG_FAIL(RG_EDOM, "center: row %zu, column %zu: x - mean = %g overflows float32", p, i, d);
-            }
-    for (size_t p = 0; p < P; p++)
-        for (size_t i = 0; i < N; i++) X[p * N + i] = (float)((double)X[p * N + i] - m[i]);
+    const int st = rg_data_subtract_mean(X, P, N, m);
     if (!mean) free(m);
+    return st;
+}
+
+int rg_data_subtract_mean(float *X, size_t P, size_t N, const double *mean)
+{
+    for (size_t p = 0; p < P; p++) /* first check, then change: X is left as it was on failure */
+        for (size_t i = 0; i < N; i++) {
+            const double d = (double)X[p * N + i] - mean[i];
+            if (!(fabs(d) <= (double)FLT_MAX)) RG_FAIL(RG_EDOM, "center: row %zu, column %zu: x - mean = %g overflows float32", p, i, d);
+        }
+    for (size_t p = 0; p < P; p++)
+        for (size_t i = 0; i < N; i++) X[p * N + i] = (float)((double)X[p * N + i] - mean[i]);
     return RG_OK;
 }
 

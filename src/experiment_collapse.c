@@ -39,25 +39,57 @@ void rg_exp_collapse_result_free(rg_exp_collapse_result *r)
     memset(r, 0, sizeof *r);
 }
 
+/* The training rows mu[0 .. B) into z0s (B, N): from train, or with a shard group each rank copies the rows
+ * it holds into snd (ENT_BATCH, N), one allgather, and every rank takes row b from the rank that holds
+ * mu[b] (ranges: (row_lo, rows) of every rank). The same floats as an unsharded read. */
+static int fetch_rows(const rg_exp_collapse_cfg *c, size_t B, const size_t *mu, const size_t *ranges, float *snd,
+                      float *rcv, float *z0s)
+{
+    const rg_exp_sample_cfg *t = &c->traj;
+    const size_t N = rg_process_dim(t->run.proc);
+    if (!t->shard || t->shard->size == 1) {
+        const size_t lo = t->shard ? t->row_lo : 0;
+        for (size_t b = 0; b < B; b++) memcpy(z0s + b * N, t->train + (mu[b] - lo) * N, N * sizeof *z0s);
+        return RG_OK;
+    }
+    memset(snd, 0, ENT_BATCH * N * sizeof *snd);
+    for (size_t b = 0; b < B; b++)
+        if (mu[b] >= t->row_lo && mu[b] < t->row_lo + t->rows)
+            memcpy(snd + b * N, t->train + (mu[b] - t->row_lo) * N, N * sizeof *snd);
+    RG_TRY(t->shard->allgather(t->shard->ctx, snd, rcv, ENT_BATCH * N * sizeof *snd));
+    for (size_t b = 0; b < B; b++) {
+        int r = 0;
+        while (r + 1 < t->shard->size && !(mu[b] >= ranges[2 * r] && mu[b] < ranges[2 * r] + ranges[2 * r + 1])) r++;
+        memcpy(z0s + b * N, rcv + ((size_t)r * ENT_BATCH + b) * N, N * sizeof *z0s);
+    }
+    return RG_OK;
+}
+
 /* f_hat and its standard error at time t from n draws z = M_t a_mu + L_t xi (docs/math.md 8.2 a): the draw
- * (time index i, sample b) is addressed by traj = i n + b of stream MEASURE. */
-static int entropy_at(const rg_exp_collapse_cfg *c, void *ws, size_t i, double *f, double *se, double *buf)
+ * (time index i, sample b) is addressed by traj = i n + b of stream MEASURE. fb: the fetch buffers
+ * (ENT_BATCH N floats each: the rows, then with a shard group of S ranks the sent and S received). */
+static int entropy_at(const rg_exp_collapse_cfg *c, void *ws, size_t i, double *f, double *se, double *buf,
+                      const size_t *ranges, float *fb)
 {
     const rg_process *p = c->traj.run.proc;
     const rg_score *sc = &c->traj.run.score;
     const size_t N = rg_process_dim(p), P = c->traj.P, n = c->n_samples;
     const double t = c->t_f[i];
     double *z0 = buf, *xi = z0 + N, *zt = xi + N, *lse = zt + N;
-    float *x = (float *)(lse + n);
+    float *x = (float *)(lse + n), *rows = fb, *snd = rows + ENT_BATCH * N, *rcv = snd + ENT_BATCH * N;
+    size_t mu[ENT_BATCH];
     const rg_rng r = { c->traj.run.seed, RG_STREAM_MEASURE };
     int st = sc->prepare ? sc->prepare(sc->ctx, t) : RG_OK;
     for (size_t b0 = 0; b0 < n && st == RG_OK; b0 += ENT_BATCH) {
         const size_t B = n - b0 < ENT_BATCH ? n - b0 : ENT_BATCH;
+        for (size_t b = 0; b < B; b++) {
+            mu[b] = (size_t)(rg_rng_uniform(r, (uint64_t)i * n + b0 + b, 0, 0) * (double)P);
+            if (mu[b] >= P) mu[b] = P - 1;
+        }
+        st = fetch_rows(c, B, mu, ranges, snd, rcv, rows);
         for (size_t b = 0; b < B && st == RG_OK; b++) {
             const uint64_t traj = (uint64_t)i * n + b0 + b;
-            size_t mu = (size_t)(rg_rng_uniform(r, traj, 0, 0) * (double)P);
-            if (mu >= P) mu = P - 1;
-            for (size_t k = 0; k < N; k++) z0[k] = c->traj.train[mu * N + k];
+            for (size_t k = 0; k < N; k++) z0[k] = rows[b * N + k];
             rg_rng_normals_d(r, traj, 1, xi, N);
             st = rg_process_sample(p, t, z0, xi, zt);
             for (size_t k = 0; k < N; k++) x[b * N + k] = (float)zt[k];
@@ -72,18 +104,22 @@ static int entropy_at(const rg_exp_collapse_cfg *c, void *ws, size_t i, double *
 static int entropy_curve(const rg_exp_collapse_cfg *c, double *f, double *se)
 {
     const rg_score *sc = &c->traj.run.score;
-    const size_t N = rg_process_dim(c->traj.run.proc), n = c->n_samples;
-    size_t lo, hi;
+    const rg_score_shard_comm *g = c->traj.shard;
+    const size_t N = rg_process_dim(c->traj.run.proc), n = c->n_samples, S = g ? (size_t)g->size : 1;
+    size_t lo, hi, mine[2] = { c->traj.row_lo, c->traj.rows };
     rg_exp_slice(c->traj.run.comm, c->n_f, &lo, &hi);
     double *buf = malloc((3 * N + n) * sizeof *buf + ENT_BATCH * N * sizeof(float));
+    float *fb = malloc((S > 1 ? 2 + S : 1) * ENT_BATCH * N * sizeof *fb);
+    size_t *ranges = malloc(2 * S * sizeof *ranges);
     void *ws = sc->ws_new ? sc->ws_new(sc->ctx, ENT_BATCH) : NULL;
-    int st = buf && (ws || !sc->ws_new) ? RG_OK : rg__fail(RG_ENOMEM, __FILE__, __LINE__, "collapse: out of memory for %zu entropy samples", n);
+    int st = buf && fb && ranges && (ws || !sc->ws_new) ? RG_OK : rg__fail(RG_ENOMEM, __FILE__, __LINE__, "collapse: out of memory for %zu entropy samples", n);
+    if (st == RG_OK && S > 1) st = g->allgather(g->ctx, mine, ranges, sizeof mine); /* who holds which rows */
     for (size_t i = lo; i < hi && st == RG_OK; i++) {
-        st = entropy_at(c, ws, i, &f[i], &se[i], buf);
+        st = entropy_at(c, ws, i, &f[i], &se[i], buf, ranges, fb);
         if (st == RG_OK) st = rg_exp__progress(&c->traj.run, 0.5 * (double)(i + 1 - lo) / (double)(hi - lo));
     }
     if (ws && sc->ws_free) sc->ws_free(ws);
-    free(buf);
+    free(buf), free(fb), free(ranges);
     st = rg_exp__agree(c->traj.run.comm, st);
     if (st == RG_OK) st = rg_exp__gather(c->traj.run.comm, RG_EXP_DOUBLE, f, c->n_f, 1, 1);
     if (st == RG_OK) st = rg_exp__gather(c->traj.run.comm, RG_EXP_DOUBLE, se, c->n_f, 1, 1);

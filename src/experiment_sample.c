@@ -1,5 +1,6 @@
 /* Sampling experiment (experiment.h): reverse trajectories with any score, the class fractions of the
  * final samples, and the memorisation measures of docs/math.md 8.2 c, d against a training set. */
+#include <float.h>
 #include <math.h>
 #include <omp.h>
 #include <stdlib.h>
@@ -22,6 +23,9 @@ const char *rg_exp_sample_check(const rg_exp_sample_cfg *c)
     if (c->lab && (!c->lab->label || c->lab->n_modes == 0 || c->lab->n_classes < 2)) return "unusable labeller";
     if (c->n_rec && (!c->rec_t || !c->train)) return "record times need rec_t and a training set";
     if (c->train && c->P < 2) return "the training set needs at least 2 points (nearest and second nearest)";
+    if (c->train && c->shard && (c->shard->size < 1 || !c->shard->allgather || c->row_lo + c->rows > c->P ||
+                                 c->row_lo % RG_MEASURE_NEAREST_BLOCK))
+        return "a sharded training set needs an allgather and rows [row_lo, row_lo + rows) inside P, on a 4096-row block";
     const double end = c->run.grid[c->run.n_grid - 1];
     for (size_t j = 0; j < c->n_rec; j++) {
         if (!(c->rec_t[j] > end) || !(c->rec_t[j] <= c->run.grid[0])) return "a record time lies outside (end, T]";
@@ -58,26 +62,60 @@ static int observe(void *ctx, const rg_sampler_record *r)
 }
 
 /* ---- memorised flags ------------------------------------------------------------------------------------ */
+/* Nearest and second-nearest training points of b <= MEM_CH rows x0: over this rank's rows, then with a
+ * shard group the exact fold of every rank's minima in rank order (rg_measure_nearest2_fold): the same
+ * idx, d1, d2 as unsharded. ex: 6 MEM_CH doubles (the exchange), times the group size. */
+static int nearest2(const rg_exp_sample_cfg *c, size_t b, const float *x0, const double *xn, size_t N, int *idx,
+                    float *d1, float *d2, float *work, double *ex)
+{
+    double best[MEM_CH], second[MEM_CH];
+    for (size_t q = 0; q < b; q++) best[q] = second[q] = DBL_MAX, idx[q] = -1;
+    const size_t rows = c->shard ? c->rows : c->P, lo = c->shard ? c->row_lo : 0;
+    int e = rg_measure_nearest2_update(b, x0, rows, c->train, xn, N, lo, idx, best, second, work);
+    if (e == RG_OK && c->shard && c->shard->size > 1) {
+        const rg_score_shard_comm *g = c->shard;
+        double *snd = ex, *rcv = ex + 3 * MEM_CH;
+        for (size_t q = 0; q < MEM_CH; q++) /* fixed size: one record per possible row */
+            snd[q] = q < b ? (double)idx[q] : -1.0, snd[MEM_CH + q] = q < b ? best[q] : DBL_MAX,
+            snd[2 * MEM_CH + q] = q < b ? second[q] : DBL_MAX;
+        e = g->allgather(g->ctx, snd, rcv, 3 * MEM_CH * sizeof *snd);
+        for (size_t q = 0; q < b; q++) best[q] = second[q] = DBL_MAX, idx[q] = -1;
+        for (int r = 0; r < g->size && e == RG_OK; r++) {
+            const double *o = rcv + (size_t)r * 3 * MEM_CH;
+            int io[MEM_CH];
+            for (size_t q = 0; q < b; q++) io[q] = (int)o[q];
+            rg_measure_nearest2_fold(b, io, o + MEM_CH, o + 2 * MEM_CH, idx, best, second);
+        }
+    }
+    for (size_t q = 0; q < b && e == RG_OK; q++) d1[q] = (float)sqrt(best[q]), d2[q] = (float)sqrt(second[q]);
+    return e;
+}
+
 /* For B rows Z at time t (t = 0: the states themselves, else their Tweedie denoiser E[z_0 | z_t]): flag[i]
- * = d1/d2 < 1/3 against the training set, idx[i] = the Euclidean nearest point. OpenMP over chunks. */
+ * = d1/d2 < 1/3 against the training set, idx[i] = the Euclidean nearest point. OpenMP over chunks (one
+ * thread with a collective score: a sharded score and the nearest search exchange per chunk). */
 static int mem_flags(const rg_exp_sample_cfg *c, const double *xn, double t, size_t B, const float *Z, int *flag,
                      int *idx)
 {
     const rg_score *sc = &c->run.score;
-    const size_t N = rg_process_dim(c->run.proc), P = c->P, nch = (B + MEM_CH - 1) / MEM_CH;
-    const int nt = omp_get_max_threads();
+    const size_t N = rg_process_dim(c->run.proc), nch = (B + MEM_CH - 1) / MEM_CH;
+    const size_t rows = c->shard ? c->rows : c->P, L = rows < RG_MEASURE_NEAREST_BLOCK ? rows : RG_MEASURE_NEAREST_BLOCK;
+    const int coll = sc->collective || (c->shard && c->shard->size > 1);
+    const int nt = coll ? 1 : omp_get_max_threads();
+    const size_t per = MEM_CH * (2 * N + L) + (c->shard ? 6 * MEM_CH * ((size_t)c->shard->size + 1) + 1 : 0);
     int st = t > 0 && sc->prepare ? sc->prepare(sc->ctx, t) : RG_OK;
     if (st != RG_OK) return st;
-    float *buf = malloc((size_t)nt * MEM_CH * (2 * N + P) * sizeof *buf);
+    float *buf = malloc((size_t)nt * per * sizeof *buf);
     void **ws = calloc((size_t)nt, sizeof *ws);
     int *chst = calloc(nch ? nch : 1, sizeof *chst), ok = buf && ws && chst;
     for (int i = 0; ok && t > 0 && sc->ws_new && i < nt; i++) ok = (ws[i] = sc->ws_new(sc->ctx, MEM_CH)) != NULL;
     const int prev = openblas_get_num_threads();
     openblas_set_num_threads(1);
-#pragma omp parallel for schedule(static)
+#pragma omp parallel for schedule(static) num_threads(nt) /* collectives: one thread */
     for (size_t ch = 0; ch < (ok ? nch : 0); ch++) {
         const int tid = omp_get_thread_num();
-        float *x0 = buf + (size_t)tid * MEM_CH * (2 * N + P), *s = x0 + MEM_CH * N, *work = s + MEM_CH * N;
+        float *x0 = buf + (size_t)tid * per, *s = x0 + MEM_CH * N, *work = s + MEM_CH * N;
+        double *ex = (double *)(work + MEM_CH * L + (MEM_CH * L) % 2); /* 8-byte aligned */
         const size_t i0 = ch * MEM_CH, b = B - i0 < MEM_CH ? B - i0 : MEM_CH;
         float d1[MEM_CH], d2[MEM_CH];
         int e = RG_OK;
@@ -86,7 +124,7 @@ static int mem_flags(const rg_exp_sample_cfg *c, const double *xn, double t, siz
             if (e == RG_OK) e = rg_score_denoise(c->run.proc, t, b, Z + i0 * N, s, x0);
         } else
             memcpy(x0, Z + i0 * N, b * N * sizeof *x0);
-        if (e == RG_OK) e = rg_measure_nearest2(b, x0, P, c->train, xn, N, idx + i0, d1, d2, work);
+        if (e == RG_OK) e = nearest2(c, b, x0, xn, N, idx + i0, d1, d2, work, ex);
         for (size_t q = 0; q < b && e == RG_OK; q++) flag[i0 + q] = (double)d1[q] < MEM_RATIO * (double)d2[q];
         chst[ch] = e;
     }
@@ -105,9 +143,10 @@ static int mem_slice(const rg_exp_sample_cfg *c, size_t lo, size_t ns, const rec
                      int *near)
 {
     const size_t N = rg_process_dim(c->run.proc), W = c->n_rec + 1;
-    double *xn = malloc(c->P * sizeof *xn);
+    const size_t rows = c->shard ? c->rows : c->P;
+    double *xn = malloc((rows ? rows : 1) * sizeof *xn);
     int *fl = malloc(ns * sizeof *fl), *id = malloc(ns * sizeof *id);
-    int st = xn && fl && id ? rg_measure_norms(c->P, c->train, N, xn)
+    int st = xn && fl && id ? (rows ? rg_measure_norms(rows, c->train, N, xn) : RG_OK)
                             : rg__fail(RG_ENOMEM, __FILE__, __LINE__, "sample: out of memory for %zu rows", ns);
     for (size_t j = 0; j < W && st == RG_OK; j++) {
         const int fin = j == c->n_rec;

@@ -290,28 +290,50 @@ int rg_measure_norms(size_t P, const float *X, size_t N, double *xnorm)
     return RG_OK;
 }
 
+int rg_measure_nearest2_update(size_t B, const float *Z, size_t P, const float *X, const double *xnorm, size_t N,
+                               size_t idx0, int *idx, double *best, double *second, float *work)
+{
+    if (!Z || (P && (!X || !xnorm || !work)) || !idx || !best || !second || B == 0 || N == 0)
+        RG_FAIL(RG_EINVAL, "measure: nearest2 needs B, N >= 1 and non-NULL arrays");
+    if (idx0 % RG_MEASURE_NEAREST_BLOCK) RG_FAIL(RG_EINVAL, "measure: nearest2 rows must start on a block of %d", RG_MEASURE_NEAREST_BLOCK);
+    if (B > INT32_MAX || idx0 + P > INT32_MAX || N > INT32_MAX) RG_FAIL(RG_EINVAL, "measure: sizes exceed BLAS int");
+    for (size_t p0 = 0; p0 < P; p0 += RG_MEASURE_NEAREST_BLOCK) {
+        /* G = Z X^T (B x L) on one block of L rows, then r^2 = |z|^2 + |x|^2 - 2 G. */
+        const size_t L = P - p0 < RG_MEASURE_NEAREST_BLOCK ? P - p0 : RG_MEASURE_NEAREST_BLOCK;
+        cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasTrans, (int)B, (int)L, (int)N, 1.0f, Z, (int)N, X + p0 * N,
+                    (int)N, 0.0f, work, (int)L);
+        for (size_t b = 0; b < B; b++) {
+            double zz = 0;
+            for (size_t k = 0; k < N; k++) zz += (double)Z[b * N + k] * (double)Z[b * N + k];
+            for (size_t p = 0; p < L; p++)
+                keep2(fmax(0.0, zz + xnorm[p0 + p] - 2.0 * (double)work[b * L + p]), idx0 + p0 + p, &best[b], &second[b],
+                      &idx[b]);
+        }
+    }
+    return RG_OK;
+}
+
+void rg_measure_nearest2_fold(size_t B, const int *idx_o, const double *best_o, const double *second_o, int *idx,
+                              double *best, double *second)
+{
+    for (size_t b = 0; b < B; b++) { /* the other range's two smallest, its minimum first: ties keep ours */
+        if (idx_o[b] >= 0) keep2(best_o[b], (size_t)idx_o[b], &best[b], &second[b], &idx[b]);
+        keep2(second_o[b], 0, &best[b], &second[b], &idx[b]); /* never below its best: no index taken */
+    }
+}
+
 int rg_measure_nearest2(size_t B, const float *Z, size_t P, const float *X, const double *xnorm, size_t N,
                         int *idx, float *d1, float *d2, float *work)
 {
     if (!Z || !X || !xnorm || !idx || !d1 || !d2 || !work || B == 0 || N == 0 || P < 2)
         RG_FAIL(RG_EINVAL, "measure: nearest2 needs B, N >= 1 and P >= 2");
-    if (B > INT32_MAX || P > INT32_MAX || N > INT32_MAX) RG_FAIL(RG_EINVAL, "measure: sizes exceed BLAS int");
-    /* G = Z X^T (B x P), then r^2 = |z|^2 + |x|^2 - 2 G. */
-    cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasTrans, (int)B, (int)P, (int)N, 1.0f, Z, (int)N, X, (int)N, 0.0f,
-                work, (int)P);
-    for (size_t b = 0; b < B; b++) {
-        double zz = 0;
-        for (size_t k = 0; k < N; k++) zz += (double)Z[b * N + k] * (double)Z[b * N + k];
-        double best = DBL_MAX, second = DBL_MAX;
-        int bi = -1;
-        for (size_t p = 0; p < P; p++) {
-            keep2(fmax(0.0, zz + xnorm[p] - 2.0 * (double)work[b * P + p]), p, &best, &second, &bi);
-        }
-        idx[b] = bi;
-        d1[b] = (float)sqrt(best);
-        d2[b] = (float)sqrt(second);
-    }
-    return RG_OK;
+    double *bs = malloc(2 * B * sizeof *bs);
+    if (!bs) RG_FAIL(RG_ENOMEM, "measure: out of memory for %zu distances", B);
+    for (size_t b = 0; b < B; b++) bs[b] = bs[B + b] = DBL_MAX, idx[b] = -1;
+    int st = rg_measure_nearest2_update(B, Z, P, X, xnorm, N, 0, idx, bs, bs + B, work);
+    for (size_t b = 0; b < B && st == RG_OK; b++) d1[b] = (float)sqrt(bs[b]), d2[b] = (float)sqrt(bs[B + b]);
+    free(bs);
+    return st;
 }
 
 int rg_measure_nearest2_naive(size_t B, const float *Z, size_t P, const float *X, size_t N, int *idx,

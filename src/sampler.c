@@ -438,7 +438,7 @@ static int phase_step(run_ctx *x, const phase *ph, size_t k, const step_mats *m,
     if (q >= 0 && x->snap) memcpy(x->snap, X, n_rows * x->N * sizeof *X);
     const int prev = openblas_get_num_threads();
     openblas_set_num_threads(1);
-#pragma omp parallel for schedule(static)
+#pragma omp parallel for schedule(static) if (!x->c->score.collective) /* a collective score: one thread */
     for (size_t ch = 0; ch < nch; ch++) {
         const int tid = omp_get_thread_num();
         const size_t i0 = ch * CH, B = n_rows - i0 < CH ? n_rows - i0 : CH;

@@ -334,7 +334,7 @@ static void iface_ws_free(void *ws) { rg_score_gmm_ws_free(ws); }
 
 rg_score rg_score_gmm_iface(rg_score_gmm *m)
 {
-    rg_score sc = { iface_prepare, iface_eval, iface_ws_new, iface_ws_free, m, 0, 0 };
+    rg_score sc = { iface_prepare, iface_eval, iface_ws_new, iface_ws_free, m, 0, 0, 0 };
     return sc;
 }
 

@@ -681,6 +681,68 @@ static void test_npy(void **state)
     rg_data_gmm_free(g);
 }
 
+/* Per-rank row reads and the streamed mean (docs/scale.md): rows [lo, hi) of a float32 and a float64 file
+ * equal those rows of the whole read, for every split of R = 1, 2, 3, 4 (rank r: P r / R .. P (r+1) / R);
+ * the streamed mean (all rows, and the first 29 as --n-train takes them) equals rg_data_center's bit for
+ * bit; the centred rows with that mean equal the whole centred set's rows. Bad ranges, NaN in the range,
+ * a truncated file (checked from the length before any row) fail with one line. */
+static void test_npy_rows(void **state)
+{
+    (void)state;
+    const char *path = "test_data_rows_tmp.npy";
+    rg_data_gmm *g;
+    rg_data_set *s, *t = NULL, *all = NULL;
+    assert_int_equal(rg_data_gmm2(7, 4.0, NULL, 1.0, NULL, &g), RG_OK);
+    assert_int_equal(rg_data_set_draw(g, (rg_rng){ .seed = SEED, .stream = RG_STREAM_DATA }, 41, &s), RG_OK);
+    double *d64 = malloc(41 * 7 * sizeof *d64);
+    for (size_t k = 0; k < 41 * 7; k++) d64[k] = (double)s->X[k] * (1.0 + 1e-9); /* rounds to float */
+    for (int f64 = 0; f64 < 2; f64++) {
+        if (f64) write_npy_raw(path, "<f8", "(41, 7)", d64, 41 * 7 * sizeof *d64);
+        else assert_int_equal(rg_data_set_write_npy(path, s), RG_OK);
+        size_t P = 0, N = 0;
+        assert_int_equal(rg_data_npy_shape(path, 7, &P, &N), RG_OK);
+        assert_int_equal(P, 41), assert_int_equal(N, 7);
+        assert_int_equal(rg_data_set_read_npy(path, 7, &all), RG_OK);
+        for (size_t use = 29; use <= 41; use += 12) {
+            double m_ref[7], m[7];
+            float *c = malloc(use * 7 * sizeof *c);
+            memcpy(c, all->X, use * 7 * sizeof *c);
+            assert_int_equal(rg_data_center(c, use, 7, m_ref), RG_OK);
+            assert_int_equal(rg_data_npy_mean(path, 7, use == 41 ? 0 : use, m), RG_OK);
+            assert_memory_equal(m, m_ref, sizeof m);
+            for (int R = 1; R <= 4; R++)
+                for (int r = 0; r < R; r++) {
+                    const size_t lo = use * (size_t)r / (size_t)R, hi = use * (size_t)(r + 1) / (size_t)R;
+                    assert_int_equal(rg_data_set_read_npy_rows(path, 0, lo, hi, &t), RG_OK);
+                    assert_int_equal(t->P, hi - lo);
+                    assert_memory_equal(t->X, all->X + lo * 7, (hi - lo) * 7 * sizeof(float));
+                    assert_int_equal(rg_data_subtract_mean(t->X, t->P, 7, m), RG_OK);
+                    assert_memory_equal(t->X, c + lo * 7, (hi - lo) * 7 * sizeof(float));
+                    rg_data_set_free(t);
+                }
+            free(c);
+        }
+        rg_data_set_free(all);
+        rg_expect_fail(rg_data_set_read_npy_rows(path, 0, 5, 5, &t), RG_EINVAL, "rows [5, 5)");
+        rg_expect_fail(rg_data_set_read_npy_rows(path, 0, 40, 42, &t), RG_EINVAL, "not inside the 41 rows");
+        assert_null(t);
+        rg_expect_fail(rg_data_npy_mean(path, 0, 42, (double[7]){ 0 }), RG_EINVAL, "42 rows asked");
+        rg_expect_fail(rg_data_npy_shape(path, 6, &P, &N), RG_EFORMAT, "want N = 6");
+    }
+    d64[3 * 7 + 2] = NAN; /* row 3: only a range holding it, and the mean, see it */
+    write_npy_raw(path, "<f8", "(41, 7)", d64, 41 * 7 * sizeof *d64);
+    assert_int_equal(rg_data_set_read_npy_rows(path, 0, 4, 41, &t), RG_OK);
+    rg_data_set_free(t);
+    rg_expect_fail(rg_data_set_read_npy_rows(path, 0, 0, 4, &t), RG_EFORMAT, "row 3 contains NaN");
+    rg_expect_fail(rg_data_npy_mean(path, 0, 0, (double[7]){ 0 }), RG_EFORMAT, "row 3 contains NaN");
+    write_npy_raw(path, "<f8", "(42, 7)", d64, 41 * 7 * sizeof *d64); /* one row short */
+    rg_expect_fail(rg_data_set_read_npy_rows(path, 0, 0, 1, &t), RG_EFORMAT, "truncated data");
+    remove(path);
+    free(d64);
+    rg_data_set_free(s);
+    rg_data_gmm_free(g);
+}
+
 /* Class means by hand: rows (1, 2), (3, 4) in class 1, (5, 6) in class 0. */
 static void test_class_means(void **state)
 {
@@ -814,7 +876,7 @@ int main(void)
         cmocka_unit_test(test_covariance_naive),
         cmocka_unit_test(test_classify_gmm2),
         cmocka_unit_test(test_classify_gmm4),
-        cmocka_unit_test(test_npy), cmocka_unit_test(test_class_means),
+        cmocka_unit_test(test_npy), cmocka_unit_test(test_npy_rows), cmocka_unit_test(test_class_means),
         cmocka_unit_test(test_labels_npy),
         cmocka_unit_test(test_npy_not_regular),
     };

@@ -365,7 +365,7 @@ static void test_fused_vs_plain(void **state)
                                      .seed = SEED + 5, .method = meth ? RG_SAMPLER_EXP : RG_SAMPLER_EM };
                 float *xf = malloc(n * N * sizeof *xf), *xp = malloc(n * N * sizeof *xp);
                 assert_int_equal(rg_sampler_run(&c, n, 0, xf), RG_OK);
-                c.score = (rg_score){ wrap_prepare, wrap_eval, wrap_ws_new, wrap_ws_free, m, 0, 0 };
+                c.score = (rg_score){ wrap_prepare, wrap_eval, wrap_ws_new, wrap_ws_free, m, 0, 0, 0 };
                 assert_int_equal(rg_sampler_run(&c, n, 0, xp), RG_OK);
                 double big = 0.0, diff = 0.0;
                 for (size_t i = 0; i < n * N; i++) {
@@ -421,7 +421,7 @@ static void test_batch_score(void **state)
     rg_score_gmm *m = NULL;
     assert_int_equal(rg_score_gmm_new(p, g, RG_SAMPLER_CHUNK, &m), RG_OK);
     counted cc = { m, 0, 0 };
-    const rg_score plain = { cnt_prepare, cnt_eval, cnt_ws_new, wrap_ws_free, &cc, 0, 0 };
+    const rg_score plain = { cnt_prepare, cnt_eval, cnt_ws_new, wrap_ws_free, &cc, 0, 0, 0 };
     rg_score batch = plain;
     batch.batch = 1;
     float v[2 * 5] = { 1, 0, 0, 0, 0, 0.3f, -0.2f, 0.5f, 0.1f, 0.7f };

@@ -2,7 +2,9 @@
  * the naive scores against central finite differences of the naive log densities, the extras
  * (lse, nearest), the per-t cache, and the GMM score's two paths (core algebra / dense), for ou,
  * coupled (rg_process_coupling) and nonrev processes of small N. */
+#define _POSIX_C_SOURCE 200809L /* pthread barriers (the fake shard group) */
 #include <math.h>
+#include <pthread.h>
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
@@ -340,6 +342,198 @@ static void test_emp_larger(void **state)
     rg_process_free(p);
 }
 
+
+/* ---- a training set sharded over R ranks (docs/math.md 11.4) ------------------------------------------
+ * A fake in-process group: R threads, one shard object each, and an allgather through a shared buffer
+ * between two barriers, so the library's collectives run exactly as under MPI. */
+#define SH_P 16421    /* 4 leaves of 4096 and a fifth of 37 rows: the tree's truncated right edge */
+#define SH_B 70       /* two query blocks: 64 and 6 */
+#define SH_RMAX 6
+#define SH_CAP (1u << 21)
+
+typedef struct {
+    pthread_barrier_t bar;
+    int R;
+    unsigned char *buf;
+} fake_group;
+
+typedef struct {
+    fake_group *g;
+    int rank;
+    size_t lo, hi;            /* rows held */
+    const rg_process *p;
+    const float *X, *x;       /* the whole training set (this rank copies its rows), the queries */
+    size_t N;
+    int st;
+    float *s;                 /* (2 times, B, N) */
+    double *lse, *logp, *ratio, *ent;
+    int *near;
+} fake_rank;
+
+static int fake_allgather(void *ctx, const void *send, void *recv, size_t bytes)
+{
+    fake_rank *f = ctx;
+    fake_group *g = f->g;
+    if (bytes * (size_t)g->R > SH_CAP) return RG_EIO;
+    memcpy(g->buf + (size_t)f->rank * bytes, send, bytes);
+    pthread_barrier_wait(&g->bar);
+    memcpy(recv, g->buf, bytes * (size_t)g->R);
+    pthread_barrier_wait(&g->bar);
+    return RG_OK;
+}
+
+static const double SH_T[2] = { 0.4, 2.5 };
+static char sh_msg[256]; /* rank 0's error message (messages are per thread) */
+
+static void *fake_run(void *arg)
+{
+    fake_rank *f = arg;
+    const rg_score_shard_comm c = { f->rank, f->g->R, fake_allgather, f };
+    rg_score_emp *e = NULL;
+    f->st = rg_score_emp_new_shard(f->p, f->X + f->lo * f->N, f->hi - f->lo, f->lo, SH_P, f->N, SH_B, &c, &e);
+    for (size_t it = 0; it < 2 && f->st == RG_OK; it++) {
+        rg_score_extra ex = { f->lse + it * SH_B, f->near + it * SH_B, f->logp + it * SH_B, f->ratio + it * SH_B,
+                              f->ent + it * SH_B };
+        f->st = rg_score_emp_eval(e, SH_T[it], SH_B, f->x, f->s + it * SH_B * f->N, &ex);
+    }
+    rg_score_emp_free(e);
+    if (f->rank == 0 && f->st != RG_OK) snprintf(sh_msg, sizeof sh_msg, "%s", rg_strerror_last());
+    return NULL;
+}
+
+/* Outputs of one run (R ranks, rank 0's arrays; every rank's must agree too). */
+typedef struct {
+    float *s;
+    double *lse, *logp, *ratio, *ent;
+    int *near;
+} sh_out;
+
+static void sh_out_alloc(sh_out *o, size_t N)
+{
+    o->s = malloc(2 * SH_B * N * sizeof *o->s);
+    o->lse = malloc(2 * SH_B * sizeof(double)), o->logp = malloc(2 * SH_B * sizeof(double));
+    o->ratio = malloc(2 * SH_B * sizeof(double)), o->ent = malloc(2 * SH_B * sizeof(double));
+    o->near = malloc(2 * SH_B * sizeof(int));
+    assert_non_null(o->s), assert_non_null(o->lse), assert_non_null(o->logp), assert_non_null(o->ratio);
+    assert_non_null(o->ent), assert_non_null(o->near);
+}
+
+static void sh_out_free(sh_out *o) { free(o->s), free(o->lse), free(o->logp), free(o->ratio), free(o->ent), free(o->near); }
+
+/* R threads; bounds (R + 1) leaf-aligned row boundaries (NULL: rg_score_shard_rows). Returns the status of
+ * rank 0 after checking every rank's outputs equal rank 0's, bit for bit. */
+static int run_shards(const rg_process *p, size_t N, const float *X, const float *x, int R, const size_t *bounds,
+                      sh_out *out)
+{
+    fake_group g = { .R = R, .buf = malloc(SH_CAP) };
+    assert_non_null(g.buf);
+    assert_int_equal(pthread_barrier_init(&g.bar, NULL, (unsigned)R), 0);
+    fake_rank f[SH_RMAX];
+    sh_out o[SH_RMAX];
+    pthread_t th[SH_RMAX];
+    for (int q = 0; q < R; q++) {
+        if (q == 0) o[q] = *out;
+        else sh_out_alloc(&o[q], N);
+        f[q] = (fake_rank){ .g = &g, .rank = q, .p = p, .X = X, .x = x, .N = N, .s = o[q].s, .lse = o[q].lse,
+                            .logp = o[q].logp, .ratio = o[q].ratio, .ent = o[q].ent, .near = o[q].near };
+        if (bounds) f[q].lo = bounds[q], f[q].hi = bounds[q + 1];
+        else rg_score_shard_rows(SH_P, q, R, &f[q].lo, &f[q].hi);
+        assert_int_equal(pthread_create(&th[q], NULL, fake_run, &f[q]), 0);
+    }
+    for (int q = 0; q < R; q++) assert_int_equal(pthread_join(th[q], NULL), 0);
+    for (int q = 1; q < R; q++) {
+        assert_int_equal(f[q].st, f[0].st);
+        if (f[0].st == RG_OK) {
+            assert_memory_equal(o[q].s, o[0].s, 2 * SH_B * N * sizeof(float));
+            assert_memory_equal(o[q].lse, o[0].lse, 2 * SH_B * sizeof(double));
+            assert_memory_equal(o[q].near, o[0].near, 2 * SH_B * sizeof(int));
+        }
+        sh_out_free(&o[q]);
+    }
+    pthread_barrier_destroy(&g.bar);
+    free(g.buf);
+    return f[0].st;
+}
+
+static void assert_same_out(const sh_out *a, const sh_out *b, size_t N)
+{
+    assert_memory_equal(a->s, b->s, 2 * SH_B * N * sizeof(float));
+    assert_memory_equal(a->lse, b->lse, 2 * SH_B * sizeof(double));
+    assert_memory_equal(a->logp, b->logp, 2 * SH_B * sizeof(double));
+    assert_memory_equal(a->ratio, b->ratio, 2 * SH_B * sizeof(double));
+    assert_memory_equal(a->ent, b->ent, 2 * SH_B * sizeof(double));
+    assert_memory_equal(a->near, b->near, 2 * SH_B * sizeof(int));
+}
+
+/* The sharded score equals the one-object score bit for bit (score, lse, logp, ratio, entropy, nearest as a
+ * global index) for R = 1, 2, 3, 4, 6 (6 ranks over 5 leaves: one rank holds no rows) and an uneven split,
+ * for ou (whitening with the queries) and coupled (a whitened copy per time). The queries sit near training
+ * rows from every leaf (z = M_t a_mu + 0.3 xi with mu spread over P), so the weights and the nearest
+ * indices involve several leaves; at t = 2.5 the weights spread over many rows of every leaf. The
+ * one-object score itself is held to the naive double reference (1e-4, as test_emp_larger; ou only: the
+ * naive cost is B P N^2). A rank split that is not on leaf boundaries is refused on every rank. */
+static void test_emp_shard_identical(void **state)
+{
+    (void)state;
+    for (int which = 0; which < 2; which++) {
+        rg_process *p = make_process(which);
+        const size_t N = rg_process_dim(p);
+        float *X = malloc(SH_P * N * sizeof *X), *x = malloc(SH_B * N * sizeof *x);
+        assert_non_null(X), assert_non_null(x);
+        rg_rng r = { SEED, RG_STREAM_DATA }, q = { SEED, RG_STREAM_MEASURE };
+        for (size_t mu = 0; mu < SH_P; mu++) rg_rng_normals(r, mu, 1, X + mu * N, N);
+        for (size_t b = 0; b < SH_B; b++) { /* near row mu = b * 233 (up to 16100: all five leaves) */
+            rg_rng_normals(q, b, 1, x + b * N, N);
+            for (size_t i = 0; i < N; i++) x[b * N + i] = 0.8f * X[b * 233 * N + i] + 0.3f * x[b * N + i];
+        }
+        sh_out one;
+        sh_out_alloc(&one, N);
+        rg_score_emp *e = NULL;
+        assert_int_equal(rg_score_emp_new(p, X, SH_P, N, SH_B, &e), RG_OK);
+        for (size_t it = 0; it < 2; it++) {
+            rg_score_extra ex = { one.lse + it * SH_B, one.near + it * SH_B, one.logp + it * SH_B,
+                                  one.ratio + it * SH_B, one.ent + it * SH_B };
+            assert_int_equal(rg_score_emp_eval(e, SH_T[it], SH_B, x, one.s + it * SH_B * N, &ex), RG_OK);
+        }
+        rg_score_emp_free(e);
+        if (which == 0) { /* the tree's sums against the naive reference */
+            double *xd = malloc(SH_B * N * sizeof *xd), *sn = malloc(SH_B * N * sizeof *sn), *sg = malloc(SH_B * N * sizeof *sg);
+            double lse_n[SH_B];
+            int near_n[SH_B];
+            for (size_t i = 0; i < SH_B * N; i++) xd[i] = (double)x[i];
+            for (size_t it = 0; it < 2; it++) {
+                assert_int_equal(rg_score_emp_naive(p, X, SH_P, N, SH_T[it], SH_B, xd, sn, NULL, lse_n, near_n), RG_OK);
+                for (size_t i = 0; i < SH_B * N; i++) sg[i] = (double)one.s[it * SH_B * N + i];
+                rg_assert_vec_rel(sg, sn, SH_B * N, 1e-4, "leaf-tree score vs naive");
+                for (size_t b = 0; b < SH_B; b++) {
+                    rg_assert_abs(one.lse[it * SH_B + b], lse_n[b], 1e-4 * fmax(1.0, fabs(lse_n[b])), "lse vs naive");
+                    assert_int_equal(one.near[it * SH_B + b], near_n[b]);
+                }
+            }
+            free(xd), free(sn), free(sg);
+        }
+        const int Rs[] = { 1, 2, 3, 4, 6 };
+        for (size_t i = 0; i < sizeof Rs / sizeof *Rs; i++) {
+            sh_out o;
+            sh_out_alloc(&o, N);
+            assert_int_equal(run_shards(p, N, X, x, Rs[i], NULL, &o), RG_OK);
+            assert_same_out(&o, &one, N);
+            sh_out_free(&o);
+        }
+        const size_t uneven[3] = { 0, 3 * 4096, SH_P }, bad[3] = { 0, 5000, SH_P };
+        sh_out o;
+        sh_out_alloc(&o, N);
+        assert_int_equal(run_shards(p, N, X, x, 2, uneven, &o), RG_OK);
+        assert_same_out(&o, &one, N);
+        assert_int_equal(run_shards(p, N, X, x, 2, bad, &o), RG_EINVAL);
+        assert_non_null(strstr(sh_msg, "multiples of 4096"));
+        sh_out_free(&o);
+        sh_out_free(&one);
+        free(X), free(x);
+        rg_process_free(p);
+    }
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -349,6 +543,7 @@ int main(void)
         cmocka_unit_test(test_emp_single_point),
         cmocka_unit_test(test_gmm_tanh_and_full),
         cmocka_unit_test(test_emp_larger),
+        cmocka_unit_test(test_emp_shard_identical),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -129,6 +129,16 @@ int rg_data_set_draw(const rg_data_gmm *g, rg_rng r, size_t P, rg_data_set **out
  * (not .npy, other dtype, Fortran order, not 2-D, a zero dimension, N != N_want, NaN/Inf, truncated,
  * trailing bytes), RG_ENOMEM. */
 int rg_data_set_read_npy(const char *path, size_t N_want, rg_data_set **out);
+/* A float (P, N) .npy's shape, with every check of rg_data_set_read_npy except the values' (no data read). */
+int rg_data_npy_shape(const char *path, size_t N_want, size_t *P, size_t *N);
+/* Rows [lo, hi) of a float (P, N) .npy (0 <= lo < hi <= P, else RG_EINVAL): the same header and length
+ * checks as rg_data_set_read_npy, then one seek and only those rows read (NaN/Inf checked in them), so a
+ * rank of a sharded run never holds the whole file (docs/scale.md). */
+int rg_data_set_read_npy_rows(const char *path, size_t N_want, size_t lo, size_t hi, rg_data_set **out);
+/* The per-column mean (N) of the first P_use rows (0: all; RG_EINVAL beyond P) of a float .npy, streamed
+ * one row at a time: rows rounded to float32 and added in order in double, as rg_data_center, so the
+ * bits equal rg_data_center's of the whole set read into memory. Every row read is checked for NaN/Inf. */
+int rg_data_npy_mean(const char *path, size_t N_want, size_t P_use, double *mean);
 /* Read labels from a .npy (versions 1-3): shape (P,) or (P, 1), C order, an integer dtype |u1 |i1 <i2
  * <u2 <i4 <u4 <i8 <u8 (little-endian), every value in [0, 2^31 - 1). P_want = 0 accepts any P >= 1,
  * else P must equal it. *labels (P) is malloc'd: free() it; *labels = NULL and *P = 0 on failure.
@@ -143,8 +153,12 @@ int rg_data_set_write_npy(const char *path, const rg_data_set *s);
 
 /* ---- helpers for the measurement layer ---------------------------------------------------------------- */
 /* Per-column mean (accumulated in double, in row order) subtracted in place. X: (P, N) float32.
- * mean: (N) out, or NULL. Returns RG_OK, RG_EINVAL (P or N = 0). */
+ * mean: (N) out, or NULL. Returns RG_OK, RG_EINVAL (P or N = 0), RG_EDOM (X unchanged) when x - mean overflows float32. */
 int rg_data_center(float *X, size_t P, size_t N, double *mean);
+/* X[p, i] = (float)((double)X[p, i] - mean[i]): the subtraction of rg_data_center with a given mean (e.g.
+ * rg_data_npy_mean's, applied to one rank's rows). RG_OK, or RG_EDOM (X unchanged) when a difference
+ * overflows float32. */
+int rg_data_subtract_mean(float *X, size_t P, size_t N, const double *mean);
 
 /* Class means: means (K, N) row-major, mean k over the rows with labels[i] = k (accumulated in double in
  * row order). Every label in [0, K) and every class present. Returns RG_OK, RG_EINVAL. */

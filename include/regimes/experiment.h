@@ -169,6 +169,14 @@ typedef struct {
      * record times on the grid (above its end). */
     const float *train;
     size_t P;
+    /* A training set sharded over the ranks of a group (docs/scale.md), optional: train holds the global
+     * rows [row_lo, row_lo + rows) of the P rows (the split of rg_score_emp_new_shard), the other rows live
+     * on the other ranks of shard, and every rank of the group runs the same items (its comm, run.comm,
+     * splits items over groups). The memorised fraction's nearest points are an exact minimum over the
+     * group, the collapse entropy draws fetch their rows from the rank that holds them: the results are
+     * bit-identical to an unsharded run. NULL: train holds all P rows (row_lo, rows ignored). */
+    const rg_score_shard_comm *shard;
+    size_t row_lo, rows;
     const double *rec_t;
     size_t n_rec;
     int keep;                      /* 1: keep the final samples in the result */

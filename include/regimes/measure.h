@@ -69,9 +69,23 @@ int rg_measure_last_switch(size_t J, const double *t, size_t n, const int *neare
 int rg_measure_norms(size_t P, const float *X, size_t N, double *xnorm);
 /* Nearest and second-nearest training points of B points Z (B, N) among X (P, N), P >= 2, with
  * xnorm from rg_measure_norms: idx (B), Euclidean distances d1 <= d2 (B), from
- * r^2 = |z|^2 + |x|^2 - 2 z.x (clamped at 0). work: B P floats (the Gram matrix of one sgemm). */
+ * r^2 = |z|^2 + |x|^2 - 2 z.x (clamped at 0). work: B min(P, RG_MEASURE_NEAREST_BLOCK) floats (the
+ * Gram matrix of one sgemm per block of rows). Ties: the first index. */
 int rg_measure_nearest2(size_t B, const float *Z, size_t P, const float *X, const double *xnorm, size_t N,
                         int *idx, float *d1, float *d2, float *work);
+/* The running form behind rg_measure_nearest2, for a training set split over ranks (docs/scale.md): X (P, N)
+ * are the global rows idx0 .. idx0 + P - 1 (idx0 a multiple of RG_MEASURE_NEAREST_BLOCK, P may be 0), xnorm
+ * their norms; per query b the squared distances best[b] <= second[b] (DBL_MAX before the first rows) and
+ * the first global index of the minimum idx[b] (-1 before) are updated. The products are one sgemm per
+ * block of RG_MEASURE_NEAREST_BLOCK rows aligned to global row 0, so every distance has the same bits
+ * whichever ranks hold which blocks. work: B min(P, RG_MEASURE_NEAREST_BLOCK) floats. */
+#define RG_MEASURE_NEAREST_BLOCK 4096
+int rg_measure_nearest2_update(size_t B, const float *Z, size_t P, const float *X, const double *xnorm, size_t N,
+                               size_t idx0, int *idx, double *best, double *second, float *work);
+/* Fold the (idx_o, best_o, second_o) of rows that come AFTER ours in global order into ours: exact
+ * (minima only), ties keep the first index, so folding ranks in rank order gives the unsplit result. */
+void rg_measure_nearest2_fold(size_t B, const int *idx_o, const double *best_o, const double *second_o, int *idx,
+                              double *best, double *second);
 /* The naive reference: direct differences in double. */
 int rg_measure_nearest2_naive(size_t B, const float *Z, size_t P, const float *X, size_t N, int *idx,
                               double *d1, double *d2);

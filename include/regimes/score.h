@@ -57,6 +57,9 @@
  * must outlive them; X is copied (whitened per t).
  * Errors: RG_EINVAL (NULL, sizes, B > B_max, t <= 0 or NaN, N mismatch), RG_ENOMEM, and the process'
  * moment errors.
+ * Sums over the training set (Z, the entropy's H, yhat) are made on fixed 4096-row leaf blocks combined by
+ * a fixed dyadic tree (docs/math.md 11.4), so a training set sharded over ranks (rg_score_emp_new_shard)
+ * gives the same bits as one object.
  * Omitted on purpose: streaming over blocks of P (B_max P floats must fit), the dgemm fallback of
  * docs/math.md 1.4 (always float; r^2 is clamped at 0), learned scores (nn.h plugs in through rg_score),
  * the factorised gmm4 tanh form (the general isotropic mixture covers it at O(K N k)).
@@ -95,6 +98,8 @@ typedef struct {
     int has_extra; /* 1 if eval fills rg_score_extra */
     int batch;     /* 1: the sampler calls eval ONCE per grid time on the whole population, from one thread,
                     * with ws = ws_new(ctx, population) (sampler.h "Batch scores"); has_extra must be 0 */
+    int collective; /* 1 if eval is a collective over a shard group (rg_score_emp_new_shard): callers make
+                     * every call from one thread, in the same order on every rank of the group */
 } rg_score;
 
 /* ---- empirical score (docs/math.md 5.2) ---------------------------------------------------------------- */
@@ -105,6 +110,37 @@ typedef struct rg_score_emp_ws rg_score_emp_ws;
 int rg_score_emp_new(const rg_process *p, const float *X, size_t P, size_t N, size_t B_max,
                      rg_score_emp **out);
 void rg_score_emp_free(rg_score_emp *e); /* NULL is a no-op */
+
+/* A training set sharded over the ranks of a group (docs/math.md 11.4). The library never calls MPI: the
+ * caller passes an allgather over the group. allgather(ctx, send, recv, bytes): every rank sends `bytes`
+ * bytes (the same number on every rank); recv (size x bytes) receives them in rank order, this rank's
+ * included. Returns an rg status. */
+typedef struct {
+    int rank, size; /* 0 <= rank < size */
+    int (*allgather)(void *ctx, const void *send, void *recv, size_t bytes);
+    void *ctx;
+} rg_score_shard_comm;
+
+/* This rank's rows [*lo, *hi) of P under an even split of the 4096-row leaf blocks (a rank may get none). */
+void rg_score_shard_rows(size_t P, int rank, int size, size_t *lo, size_t *hi);
+/* The empirical score of a training set of P rows of which this rank holds X (rows, N) = global rows
+ * [row_lo, row_lo + rows), copied. The ranks' ranges must be contiguous in rank order, cover [0, P), and
+ * start and end on multiples of 4096 (or P): rg_score_shard_rows gives such a split. Creation is a
+ * collective (one allgather of the ranges, checked on every rank: RG_EINVAL with the same message on
+ * all). Sums over the training set are made on fixed 4096-row leaf blocks combined by a fixed dyadic
+ * tree (also without comm), so the score and every extra (nearest as a GLOBAL index, ratio, lse, logp,
+ * entropy) are bit-identical for any number of ranks and equal to rg_score_emp_new's. With comm->size > 1
+ * every eval is a collective (two allgathers per block of 64 queries): call it from ONE thread, on every
+ * rank of the group with the same queries in the same order (rg_score_emp_collective, rg_score.collective).
+ * comm NULL or size 1: one rank holding all P rows, the same as rg_score_emp_new. */
+int rg_score_emp_new_shard(const rg_process *p, const float *X, size_t rows, size_t row_lo, size_t P, size_t N,
+                           size_t B_max, const rg_score_shard_comm *comm, rg_score_emp **out);
+/* 1 when evals are collectives over a group of more than one rank. */
+int rg_score_emp_collective(const rg_score_emp *e);
+/* Bytes an rg_score_emp_new_shard object holding `rows` of P rows (over `ranks` ranks) takes with n_ws
+ * extra workspaces (rg_score_emp_ws_new), before any allocation: an estimate for refusing work that does
+ * not fit (the exchanged nodes are bounded by 2 log2(leaves) + 1 per rank). */
+size_t rg_score_emp_bytes(const rg_process *p, size_t rows, size_t P, size_t N, int ranks, size_t n_ws);
 /* Cache the per-time data for t > 0 (no-op when t is cached). Not thread-safe. */
 int rg_score_emp_prepare(rg_score_emp *e, double t);
 /* Per-thread workspace for batches of up to B_max rows; NULL when out of memory. */
