@@ -49,6 +49,13 @@ cmp -s "$TMP/t1/phi.csv" "$TMP/t2/phi.csv" || fail "clone --trunk shared: phi.cs
 cmp -s "$TMP/c1/phi.csv" "$TMP/t1/phi.csv" && fail "clone: --trunk shared gave the independent trunks' file"
 expect_2 "--trunk wants one of" "$TMP/b0" clone --trunk both --out "$TMP/b0"
 
+# Clone with the empirical score: the same bytes for 1 and 2 threads (and 2 MPI ranks below).
+CEMP="clone --process ou --dim 16 --mean-norm2 16 --sigma2 1 --samples 100 --steps 60 --quiet --score empirical
+      --n-train 200 --branch-times 0.5,1,1.5,2,2.5 --seed 9"
+run_ok env OMP_NUM_THREADS=1 "$BIN" $CEMP --out "$TMP/ce1"
+run_ok env OMP_NUM_THREADS=2 "$BIN" $CEMP --threads 2 --out "$TMP/ce2"
+cmp -s "$TMP/ce1/phi.csv" "$TMP/ce2/phi.csv" || fail "clone --score empirical: phi.csv differs between 1 and 2 threads"
+
 # Sample, mixture and empirical score: the same bytes for 1 and 2 threads; a row's sample does not
 # depend on the batch it ran in (the first 150 rows of 300 samples are the 150-sample run).
 SAMP="sample --process ou --dim 8 --mean-norm2 8 --steps 60 --quiet --seed 5"
@@ -90,6 +97,9 @@ if [ -n "$MPIRUN" ]; then
     run_ok env OMPI_ALLOW_RUN_AS_ROOT=1 OMPI_ALLOW_RUN_AS_ROOT_CONFIRM=1 OMP_NUM_THREADS=1 \
         "$MPIRUN" -np 2 --oversubscribe "$BIN" clone $SMALL $BT --seed 7 --trunk shared --out "$TMP/m4"
     cmp "$TMP/t1/phi.csv" "$TMP/m4/phi.csv" || fail "clone --trunk shared: phi.csv differs between 1 and 2 MPI ranks"
+    run_ok env OMPI_ALLOW_RUN_AS_ROOT=1 OMPI_ALLOW_RUN_AS_ROOT_CONFIRM=1 OMP_NUM_THREADS=1 \
+        "$MPIRUN" -np 2 --oversubscribe "$BIN" $CEMP --out "$TMP/ce3"
+    cmp "$TMP/ce1/phi.csv" "$TMP/ce3/phi.csv" || fail "clone --score empirical: phi.csv differs between 1 and 2 MPI ranks"
     for tag in mix emp; do
         sc=""; [ $tag = emp ] && sc="--score empirical --n-train 200"
         run_ok env OMPI_ALLOW_RUN_AS_ROOT=1 OMPI_ALLOW_RUN_AS_ROOT_CONFIRM=1 OMP_NUM_THREADS=1 \
