@@ -108,6 +108,10 @@ if [ -n "$MPIRUN" ]; then
             cmp "$TMP/h0/$f" "$TMP/h$rs/$f" || fail "collapse --shard-train: $f differs at ranks:shards $rs"
         done
     done
+    # meta.json: the shards and every rank's peak RSS and allgather seconds, gathered to rank 0.
+    grep -q '"shards": 2, "peak_rss_mb": \[[0-9.e+]*, [0-9.e+]*, [0-9.e+]*, [0-9.e+]*\], "shard_allgather_s": \[[0-9.e+-]*, [0-9.e+-]*, [0-9.e+-]*, [0-9.e+-]*\]' \
+        "$TMP/h4:2/meta.json" || fail "collapse --shard-train: meta.json lacks shards and 4 ranks' RSS and allgather seconds"
+    grep -q '"shards": 1, "ranks"' "$TMP/h0/meta.json" || fail "collapse: meta.json lacks shards 1 without the flag"
     # --shard-train on a .npy: each rank reads only its rows, centred by the mean streamed from the file;
     # 4500 rows = 2 leaf blocks. Without the data-set theory under the flag (docs/scale.md) the theory column
     # of entropy.csv is NaN: it is compared across rank counts, its f columns and the other files with no flag.
