@@ -37,7 +37,8 @@ static void collapse_help(FILE *f)
           "  --entropy-times LIST  increasing forward times of the entropy curve (default: 24 geometric\n"
           "                        times from 0.4 to 3 times the predicted t_C, at most T)\n"
           "  --shard-train S       under mpirun -np R (S divides R): groups of S ranks hold the training set\n"
-          "                        between them; the same files as without it (docs/scale.md)\n"
+          "                        between them; the same files as without it (docs/scale.md); a .npy has\n"
+          "                        no data-set theory under it (t_C, f theory): give --entropy-times, --T\n"
           "\n"
           "Defaults: --samples 2000, --steps 200, --method exp, --grid geometric, --out results/collapse.\n"
           "Output (--out DIR): entropy.csv, memorised.csv, switch.csv, last_switch.csv (docs/cli.md),\n"
@@ -140,15 +141,37 @@ void collapse_summary_free(collapse_summary *s)
 typedef struct {
     const cli_env *e;
     const rg_exp_collapse_result *r;
+    const double *ranks; /* --shard-train: every rank's peak RSS [MB], then its shard allgather [s]; else NULL */
 } collapse_meta;
 
-/* meta.json's own keys: the training set's size, entropy and record times, trajectories. */
+/* meta.json's own keys: the training set's size, entropy and record times, trajectories, shards (with
+ * --shard-train every rank's peak RSS and seconds in the shard allgather, docs/scale.md). */
 static void collapse_meta_keys(json *j, const void *ctx)
 {
     const collapse_meta *c = ctx;
+    const size_t R = (size_t)par_size();
     j_int(j, "n_train", (long long)c->r->P), j_times(j, c->e, "entropy_times", c->r->n_f, c->r->t_f);
     j_int(j, "trajectories", (long long)c->r->traj.n);
     j_times(j, c->e, "record_times", c->r->traj.n_rec, c->r->traj.rec_t);
+    j_int(j, "shards", c->e->a->shard_train ? c->e->a->shard_train : 1);
+    if (c->ranks) j_nums(j, "peak_rss_mb", R, c->ranks), j_nums(j, "shard_allgather_s", R, c->ranks + R);
+}
+
+/* --shard-train: this rank's peak resident memory and seconds in the shard allgather on stderr, and every
+ * rank's on rank 0 (*ranks, 2 par_size() values; NULL elsewhere) for meta.json. Every rank calls it. */
+static int rank_figures(double **ranks)
+{
+    struct rusage ru;
+    getrusage(RUSAGE_SELF, &ru);
+    const double mine[2] = { (double)ru.ru_maxrss / 1024.0, par_shard_seconds() };
+    const size_t R = (size_t)par_size();
+    fprintf(stderr, "regimes collapse: rank %d: peak RSS %.1f MB, %.3f s in the shard allgather\n", par_rank(),
+            mine[0], mine[1]);
+    *ranks = par_rank() == 0 ? malloc(2 * R * sizeof **ranks) : NULL;
+    int st = par_status(par_rank() == 0 && !*ranks ? cli_nomem("out of memory") : RG_OK);
+    if (!st && (par_gather_ranks_double(mine, 1, *ranks) || par_gather_ranks_double(mine + 1, 1, *ranks ? *ranks + R : NULL)))
+        st = cli_status(RG_EIO);
+    return st;
 }
 static const char *const FILES[] = { "entropy.csv", "memorised.csv", "switch.csv", "last_switch.csv", "summary.json",
                                      "meta.json" };
@@ -181,18 +204,15 @@ static int collapse_run(const cli_env *e, int argc, char **argv, void *ctx, doub
     if (s) st = cli_status(s);
     run_progress_end(&rs.progress);
     const out_grid g = { rs.T, rs.t_end, rs.grid, rs.n_grid, rs.kappa_T };
+    double *ranks = NULL;
+    if (!st && a->shard_train) st = rank_figures(&ranks); /* docs/scale.md; st is the same on every rank here */
     if (!st && par_rank() == 0) st = collapse_csv(e, dir, &r);
     if (!st && par_rank() == 0) st = collapse_json(e, dir, &r);
-    const collapse_meta cm = { e, &r };
+    const collapse_meta cm = { e, &r, ranks };
     if (!st && par_rank() == 0) st = out_meta(dir, "collapse", argc, argv, e, &g, run_now() - t0, collapse_meta_keys, &cm);
     if (!st && par_rank() == 0) st = run_commit(dir, FILES, N_FILES);
     if (!st && par_rank() == 0 && sum) st = fill_summary(e, &r, sum);
-    if (!st && a->shard_train) { /* docs/scale.md: every rank's peak resident memory */
-        struct rusage ru;
-        getrusage(RUSAGE_SELF, &ru);
-        fprintf(stderr, "regimes collapse: rank %d: peak RSS %.1f MB, %.3f s in the shard allgather\n", par_rank(),
-                (double)ru.ru_maxrss / 1024.0, par_shard_seconds());
-    }
+    free(ranks);
     rg_exp_collapse_result_free(&r);
     run_release(&rs);
     free(tf);

@@ -3,6 +3,7 @@
 
 #include <stdio.h>
 #include <stdlib.h>
+#include <string.h>
 
 #include "regimes/error.h"
 
@@ -176,6 +177,13 @@ int par_shard_rank(void) { return g_srank; }
 int par_shard_size(void) { return g_ssize; }
 double par_shard_seconds(void) { return g_shard_s; }
 
+int par_gather_ranks_double(const double *mine, size_t len, double *all)
+{
+    if (!g_on || g_size == 1) return memcpy(all, mine, len * sizeof *all), 0;
+    if (len > (size_t)INT_MAX) return -1;
+    return MPI_Gather(mine, (int)len, MPI_DOUBLE, all, (int)len, MPI_DOUBLE, 0, MPI_COMM_WORLD) == MPI_SUCCESS ? 0 : -1;
+}
+
 #else /* one process */
 
 const rg_exp_comm *par_comm(void) { return NULL; }
@@ -184,6 +192,10 @@ const rg_score_shard_comm *par_shard_comm(void) { return NULL; }
 int par_shard_rank(void) { return 0; }
 int par_shard_size(void) { return 1; }
 double par_shard_seconds(void) { return 0.0; }
+int par_gather_ranks_double(const double *mine, size_t len, double *all)
+{
+    return memcpy(all, mine, len * sizeof *all), 0;
+}
 
 int par_compiled(void) { return 0; }
 int par_init(int *argc, char ***argv) { (void)argc; (void)argv; return 0; }

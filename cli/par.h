@@ -59,5 +59,8 @@ int par_shard_rank(void);
 int par_shard_size(void);
 /* Seconds this rank spent inside the shard allgather (the communication share of a sharded run). */
 double par_shard_seconds(void);
+/* Every world rank's len doubles mine on rank 0, in rank order, into all (par_size() * len; read on rank
+ * 0 only). Every rank calls it. 0, or -1 on an MPI failure. */
+int par_gather_ranks_double(const double *mine, size_t len, double *all);
 
 #endif
