@@ -11,13 +11,14 @@
 #   tests with NumPy    python3-numpy (tests/cli_data.sh builds a data set and checks Lambda)
 #   Python package      python3-dev python3-numpy (the extension regimes._core, NumPy C API),
 #                       python3-pytest (its tests under ctest), python3-torch (examples/python/torch_model.py,
-#                       whose short setting `make check` runs; also bench/compare_*.py); matplotlib stays
-#                       optional (.plot() only)
+#                       whose short setting `make check` runs; also bench/compare_*.py),
+#                       python3-matplotlib (the examples' figures; the package imports it only in .plot())
 set -eu
 [ "$#" -eq 0 ] || { echo "install-deps: takes no arguments (got '$1')" >&2; exit 2; }
 PKGS="build-essential cmake pkgconf libopenblas-dev liblapacke-dev libcmocka-dev librandom123-dev
       libsleef-dev libpng-dev zlib1g-dev gnuplot-nox dataset-fashion-mnist openmpi-bin libopenmpi-dev
-      clang libclang-rt-14-dev python3-numpy python3-dev python3-pytest python3-torch"
+      clang libclang-rt-14-dev python3-numpy python3-dev python3-pytest python3-torch
+      python3-matplotlib"
 missing=""
 for p in $PKGS; do
     dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing="$missing $p"
