@@ -57,67 +57,44 @@ static int sparse(size_t n, const double *X)
     return nnz <= cap;
 }
 
-/* X_ij = X_ji = (X_ij + sign X_ji) / 2 ... for the pairs with a nonzero member (sparse X). mode 0:
- * symmetrise, 1: antisymmetrise, 2: upper from lower. */
-static void sparse_pairs(size_t n, double *X, int mode)
+/* One pair (lo, up), lo > up, of X: mode 0 symmetrise, 1 antisymmetrise, 2 upper from lower. */
+static inline void pair(size_t n, double *X, size_t lo, size_t up, int mode)
 {
-    for (size_t i = 0; i < n; i++)
-        for (size_t j = 0; j < n; j++) {
-            if (j == i || X[i * n + j] == 0.0) continue;
-            size_t lo = i > j ? i : j, up = i > j ? j : i; /* (lo, up) in the lower triangle */
-            double a = X[lo * n + up], b = X[up * n + lo];
-            if (mode == 0) X[lo * n + up] = X[up * n + lo] = 0.5 * (a + b);
-            else if (mode == 1) {
-                double q = 0.5 * (a - b);
-                X[lo * n + up] = q;
-                X[up * n + lo] = -q;
-            } else
-                X[up * n + lo] = a;
-        }
+    const double a = X[lo * n + up], b = X[up * n + lo];
+    if (mode == 0) X[lo * n + up] = X[up * n + lo] = 0.5 * (a + b);
+    else if (mode == 1) {
+        const double q = 0.5 * (a - b);
+        X[lo * n + up] = q;
+        X[up * n + lo] = -q;
+    } else
+        X[up * n + lo] = a;
 }
 
-void rg__symmetrise(size_t n, double *X)
+/* Every off-diagonal pair of X through pair(): for a sparse X only the pairs with a nonzero member,
+ * else in tiles of the lower triangle. */
+static void pairs(size_t n, double *X, int mode)
 {
     if (sparse(n, X)) {
-        sparse_pairs(n, X, 0);
+        for (size_t i = 0; i < n; i++)
+            for (size_t j = 0; j < n; j++)
+                if (j != i && X[i * n + j] != 0.0) pair(n, X, i > j ? i : j, i > j ? j : i, mode);
         return;
     }
     for (size_t ib = 0; ib < n; ib += TILE)
         for (size_t jb = 0; jb <= ib; jb += TILE)
             for (size_t i = ib; i < ib + TILE && i < n; i++)
-                for (size_t j = jb; j < jb + TILE && j < i; j++) {
-                    double s = 0.5 * (X[i * n + j] + X[j * n + i]);
-                    X[i * n + j] = X[j * n + i] = s;
-                }
+                for (size_t j = jb; j < jb + TILE && j < i; j++) pair(n, X, i, j, mode);
 }
+
+void rg__symmetrise(size_t n, double *X) { pairs(n, X, 0); }
 
 void rg__antisymmetrise(size_t n, double *X)
 {
-    if (sparse(n, X))
-        sparse_pairs(n, X, 1);
-    else
-        for (size_t ib = 0; ib < n; ib += TILE)
-            for (size_t jb = 0; jb <= ib; jb += TILE)
-                for (size_t i = ib; i < ib + TILE && i < n; i++)
-                    for (size_t j = jb; j < jb + TILE && j < i; j++) {
-                        double q = 0.5 * (X[i * n + j] - X[j * n + i]);
-                        X[i * n + j] = q;
-                        X[j * n + i] = -q;
-                    }
+    pairs(n, X, 1);
     for (size_t i = 0; i < n; i++) X[i * n + i] = 0.0;
 }
 
-void rg__symmetrise_lower(size_t n, double *X)
-{
-    if (sparse(n, X)) {
-        sparse_pairs(n, X, 2);
-        return;
-    }
-    for (size_t ib = 0; ib < n; ib += TILE)
-        for (size_t jb = 0; jb <= ib; jb += TILE)
-            for (size_t i = ib; i < ib + TILE && i < n; i++)
-                for (size_t j = jb; j < jb + TILE && j < i; j++) X[j * n + i] = X[i * n + j];
-}
+void rg__symmetrise_lower(size_t n, double *X) { pairs(n, X, 2); }
 
 /* Sparse matrices (e.g. a diagonal U) on their nonzeros, dense ones in 64 x 64 tiles. */
 double rg__asymmetry(size_t n, const double *X, double sign)
